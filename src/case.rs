@@ -1,0 +1,681 @@
+//! The case: a customer's contracts and requests, as SPEC §1 fixes them.
+//!
+//! Reading is strict: unknown fields, impossible dates and non-numeric money are errors
+//! naming the field path, line and column. Money is read as `Decimal` and never passes
+//! through floating point; a fractional yen amount must be written as a string.
+
+use std::collections::HashSet;
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use crate::calendar;
+use crate::de::{count, date, optional_count, optional_date, optional_timestamp, yen};
+use crate::engine::Timestamp;
+use crate::error::Diagnostic;
+use crate::expect::Expectations;
+use crate::yaml::{self, Locator, Syntax};
+
+/// A case: the state to judge and the requests to decide, read from a document.
+#[derive(Debug, Clone)]
+pub struct Case {
+    /// The date the state is judged on.
+    pub as_of: NaiveDate,
+    /// The customer.
+    pub customer: Customer,
+    /// The contracts the customer already has.
+    pub contracts: Vec<Contract>,
+    /// Requests, evaluated in order.
+    pub requests: Vec<Request>,
+    /// What the legal team expects of the ruling (`yakkan test`); not part of SPEC §1.
+    pub expect: Option<Expectations>,
+    /// Where each field stands in the source, for errors found after reading.
+    pub source: Source,
+}
+
+/// The document as serde reads it; requests are checked per type afterwards, so that
+/// every error keeps its full field path and position.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CaseFile {
+    #[serde(deserialize_with = "date")]
+    as_of: NaiveDate,
+    #[serde(default)]
+    customer: Customer,
+    #[serde(default)]
+    contracts: Vec<Contract>,
+    #[serde(default)]
+    requests: Vec<WireRequest>,
+    #[serde(default)]
+    expect: Option<Expectations>,
+}
+
+/// The origin of a case document.
+#[derive(Debug, Clone, Default)]
+pub struct Source {
+    /// The file name, when read from a file.
+    pub file: Option<String>,
+    /// Field positions.
+    pub locator: Locator,
+}
+
+impl Source {
+    /// A diagnostic about the field at `path` of this document.
+    pub fn error(&self, path: impl Into<String>, message: impl Into<String>) -> Diagnostic {
+        let path = path.into();
+        let position = self.locator.find(&path);
+        Diagnostic::new(self.file.as_deref(), path, message).at(position)
+    }
+}
+
+/// The customer.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Customer {
+    /// The customer's id.
+    #[serde(default)]
+    pub id: Option<String>,
+    /// Art. 7 conditions; absent means they are met.
+    #[serde(default)]
+    pub environment: Option<Environment>,
+}
+
+/// The customer's operating environment (art. 7).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Environment {
+    /// 7.1(1): the operation policy is decided. Absent = decided.
+    #[serde(default = "yes")]
+    pub policy_decided: bool,
+    /// 7.1(2): whose network the environment runs on. Absent = the provider's.
+    #[serde(default)]
+    pub network: Network,
+    /// 7.2: settings disclosed to the provider. Absent = not disclosed.
+    #[serde(default)]
+    pub settings_disclosed: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// Whose network the customer's environment runs on.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Network {
+    /// The provider's own service.
+    #[default]
+    Iij,
+    /// Another carrier.
+    Other,
+}
+
+impl Network {
+    /// The name used in cases and rules.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Network::Iij => "iij",
+            Network::Other => "other",
+        }
+    }
+}
+
+/// A contract, as the case lists it or a `new_contract` request proposes it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Contract {
+    /// The contract's id, unique in the case.
+    pub id: String,
+    /// The kind (種類); checked by the rules, so any text is read.
+    pub kind: String,
+    /// The item (品目), if any.
+    #[serde(default)]
+    pub item: Option<String>,
+    /// The number of accounts (契約アカウント数); checked by the rules, so any number is read.
+    #[serde(deserialize_with = "count")]
+    pub accounts: Decimal,
+    /// The day the contract was formed; set by the request date for a new contract.
+    #[serde(default, deserialize_with = "optional_date")]
+    pub formed: Option<NaiveDate>,
+    /// The day billing starts (課金開始日).
+    #[serde(deserialize_with = "date")]
+    pub billing_start: NaiveDate,
+    /// The day termination took effect; in force through that day.
+    #[serde(default, deserialize_with = "optional_date")]
+    pub ended: Option<NaiveDate>,
+    /// The amounts shown to the customer.
+    #[serde(default)]
+    pub fees: Fees,
+    /// The day of the 附則 (2026-04-01) ¶2 declaration, if any.
+    #[serde(default, deserialize_with = "optional_date")]
+    pub sandbox_continuation_declared: Option<NaiveDate>,
+    /// Option services on this contract.
+    #[serde(default)]
+    pub options: Vec<ContractOption>,
+}
+
+/// An option service on a contract.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContractOption {
+    /// The option's kind; checked by the rules.
+    pub kind: String,
+    /// Its billing start; the contract's when absent.
+    #[serde(default, deserialize_with = "optional_date")]
+    pub billing_start: Option<NaiveDate>,
+    /// The day it stopped; in force through that day.
+    #[serde(default, deserialize_with = "optional_date")]
+    pub ended: Option<NaiveDate>,
+    /// Its fees, when shown separately.
+    #[serde(default)]
+    pub fees: Option<Fees>,
+}
+
+/// Monthly amounts "shown separately" (別途契約者に示す金額), in yen excluding tax.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Fees {
+    /// 基本料金 per month.
+    #[serde(default, deserialize_with = "yen")]
+    pub basic_monthly: Decimal,
+    /// アカウント使用料 per account per month.
+    #[serde(default, deserialize_with = "yen")]
+    pub per_account_monthly: Decimal,
+}
+
+/// A request (SPEC §1), by its `type`.
+#[derive(Debug, Clone)]
+pub enum Request {
+    /// Apply for a new contract.
+    NewContract {
+        /// The application date; the contract is formed on it when accepted.
+        date: NaiveDate,
+        /// The proposed contract.
+        contract: Contract,
+    },
+    /// Change a contract's number of accounts (art. 8).
+    ChangeAccounts {
+        /// The request date.
+        date: NaiveDate,
+        /// The contract's id.
+        contract: String,
+        /// The new number of accounts.
+        accounts: Decimal,
+    },
+    /// Add an option service (art. 9).
+    AddOption {
+        /// The request date.
+        date: NaiveDate,
+        /// The contract's id.
+        contract: String,
+        /// The option's kind.
+        option: String,
+        /// Its billing start; the request date when absent.
+        billing_start: Option<NaiveDate>,
+        /// Its fees, when shown separately.
+        fees: Option<Fees>,
+    },
+    /// Terminate a contract (art. 11).
+    Terminate {
+        /// The contract's id.
+        contract: String,
+        /// The day the notice reached the provider.
+        notice_arrived: NaiveDate,
+        /// The end the customer asked for, if any.
+        requested_end: Option<NaiveDate>,
+        /// Terminated under 一般規程 第28条第2項/第3項.
+        general_terms_28: bool,
+    },
+    /// Stop an option service (art. 9.4).
+    StopOption {
+        /// The contract's id.
+        contract: String,
+        /// The option's kind.
+        option: String,
+        /// The day the notice reached the provider.
+        notice_arrived: NaiveDate,
+        /// The end the customer asked for, if any.
+        requested_end: Option<NaiveDate>,
+    },
+    /// Claim a fee reduction for an outage (art. 14).
+    OutageCredit {
+        /// The contract's id.
+        contract: String,
+        /// The outage is the provider's fault.
+        attributable_to_provider: bool,
+        /// The service was wholly unusable.
+        total: bool,
+        /// When the provider learned of the outage.
+        known_at: Timestamp,
+        /// When service was restored.
+        restored_at: Timestamp,
+        /// The day the customer claimed.
+        claimed_on: NaiveDate,
+    },
+}
+
+impl Request {
+    /// The request's `type` as written in cases and rules.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Request::NewContract { .. } => "new_contract",
+            Request::ChangeAccounts { .. } => "change_accounts",
+            Request::AddOption { .. } => "add_option",
+            Request::Terminate { .. } => "terminate",
+            Request::StopOption { .. } => "stop_option",
+            Request::OutageCredit { .. } => "outage_credit",
+        }
+    }
+
+    /// Every request type, in SPEC order.
+    pub const KINDS: [&'static str; 6] = [
+        "new_contract",
+        "change_accounts",
+        "add_option",
+        "terminate",
+        "stop_option",
+        "outage_credit",
+    ];
+
+    /// The date that selects the rule versions for this request (SPEC §1).
+    pub fn date(&self) -> NaiveDate {
+        match self {
+            Request::NewContract { date, .. }
+            | Request::ChangeAccounts { date, .. }
+            | Request::AddOption { date, .. } => *date,
+            Request::Terminate { notice_arrived, .. }
+            | Request::StopOption { notice_arrived, .. } => *notice_arrived,
+            Request::OutageCredit { known_at, .. } => calendar::jst_date(known_at),
+        }
+    }
+
+    /// The id of the contract the request is about.
+    pub fn contract_id(&self) -> &str {
+        match self {
+            Request::NewContract { contract, .. } => &contract.id,
+            Request::ChangeAccounts { contract, .. }
+            | Request::AddOption { contract, .. }
+            | Request::Terminate { contract, .. }
+            | Request::StopOption { contract, .. }
+            | Request::OutageCredit { contract, .. } => contract,
+        }
+    }
+}
+
+/// A request as written: every field of every type, typed but optional. Which fields a
+/// type takes is checked when it becomes a [`Request`].
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WireRequest {
+    #[serde(rename = "type")]
+    kind: RequestType,
+    #[serde(default, deserialize_with = "optional_date")]
+    date: Option<NaiveDate>,
+    #[serde(default)]
+    contract: Option<ContractRef>,
+    #[serde(default, deserialize_with = "optional_count")]
+    accounts: Option<Decimal>,
+    #[serde(default)]
+    option: Option<String>,
+    #[serde(default, deserialize_with = "optional_date")]
+    billing_start: Option<NaiveDate>,
+    #[serde(default)]
+    fees: Option<Fees>,
+    #[serde(default, deserialize_with = "optional_date")]
+    notice_arrived: Option<NaiveDate>,
+    #[serde(default, deserialize_with = "optional_date")]
+    requested_end: Option<NaiveDate>,
+    #[serde(default)]
+    general_terms_28: Option<bool>,
+    #[serde(default)]
+    attributable_to_provider: Option<bool>,
+    #[serde(default)]
+    total: Option<bool>,
+    #[serde(default, deserialize_with = "optional_timestamp")]
+    known_at: Option<Timestamp>,
+    #[serde(default, deserialize_with = "optional_timestamp")]
+    restored_at: Option<Timestamp>,
+    #[serde(default, deserialize_with = "optional_date")]
+    claimed_on: Option<NaiveDate>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum RequestType {
+    NewContract,
+    ChangeAccounts,
+    AddOption,
+    Terminate,
+    StopOption,
+    OutageCredit,
+}
+
+/// A request's `contract`: an id, or a whole contract for `new_contract`.
+#[derive(Debug)]
+enum ContractRef {
+    Id(String),
+    New(Box<Contract>),
+}
+
+impl<'de> Deserialize<'de> for ContractRef {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct RefVisitor;
+        impl<'de> serde::de::Visitor<'de> for RefVisitor {
+            type Value = ContractRef;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a contract id, or a contract for new_contract")
+            }
+            fn visit_str<E: serde::de::Error>(self, id: &str) -> Result<ContractRef, E> {
+                Ok(ContractRef::Id(id.to_owned()))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> Result<ContractRef, A::Error> {
+                // Reading through the same map access keeps the field path.
+                Contract::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+                    .map(|c| ContractRef::New(Box::new(c)))
+            }
+        }
+        deserializer.deserialize_any(RefVisitor)
+    }
+}
+
+impl WireRequest {
+    /// The typed request, or an error naming the field that is missing or does not belong.
+    fn into_request(self, index: usize, source: &Source) -> Result<Request, Diagnostic> {
+        use RequestType as T;
+        let kind = self.kind;
+        let name = match kind {
+            T::NewContract => "new_contract",
+            T::ChangeAccounts => "change_accounts",
+            T::AddOption => "add_option",
+            T::Terminate => "terminate",
+            T::StopOption => "stop_option",
+            T::OutageCredit => "outage_credit",
+        };
+        let takes: &[&str] = match kind {
+            T::NewContract => &["date", "contract"],
+            T::ChangeAccounts => &["date", "contract", "accounts"],
+            T::AddOption => &["date", "contract", "option", "billing_start", "fees"],
+            T::Terminate => &[
+                "contract",
+                "notice_arrived",
+                "requested_end",
+                "general_terms_28",
+            ],
+            T::StopOption => &["contract", "option", "notice_arrived", "requested_end"],
+            T::OutageCredit => &[
+                "contract",
+                "attributable_to_provider",
+                "total",
+                "known_at",
+                "restored_at",
+                "claimed_on",
+            ],
+        };
+        let present = [
+            ("date", self.date.is_some()),
+            ("contract", self.contract.is_some()),
+            ("accounts", self.accounts.is_some()),
+            ("option", self.option.is_some()),
+            ("billing_start", self.billing_start.is_some()),
+            ("fees", self.fees.is_some()),
+            ("notice_arrived", self.notice_arrived.is_some()),
+            ("requested_end", self.requested_end.is_some()),
+            ("general_terms_28", self.general_terms_28.is_some()),
+            (
+                "attributable_to_provider",
+                self.attributable_to_provider.is_some(),
+            ),
+            ("total", self.total.is_some()),
+            ("known_at", self.known_at.is_some()),
+            ("restored_at", self.restored_at.is_some()),
+            ("claimed_on", self.claimed_on.is_some()),
+        ];
+        if let Some((field, _)) = present.iter().find(|(f, set)| *set && !takes.contains(f)) {
+            return Err(source.error(
+                format!("requests[{index}].{field}"),
+                format!(
+                    "unknown field `{field}`: a {name} request takes {}",
+                    takes.join(", ")
+                ),
+            ));
+        }
+        let path = format!("requests[{index}]");
+        let missing = |field: &str| {
+            source.error(
+                &path,
+                format!("missing field `{field}` of a {name} request"),
+            )
+        };
+        fn need<V>(value: Option<V>, missing: impl Fn() -> Diagnostic) -> Result<V, Diagnostic> {
+            value.ok_or_else(missing)
+        }
+        let id = |contract: Option<ContractRef>| match contract {
+            Some(ContractRef::Id(id)) => Ok(id),
+            Some(ContractRef::New(_)) => Err(source.error(
+                format!("{path}.contract"),
+                format!("a {name} request names its contract by id"),
+            )),
+            None => Err(missing("contract")),
+        };
+        Ok(match kind {
+            T::NewContract => Request::NewContract {
+                date: need(self.date, || missing("date"))?,
+                contract: match self.contract {
+                    Some(ContractRef::New(contract)) => *contract,
+                    Some(ContractRef::Id(_)) => {
+                        return Err(source.error(
+                            format!("{path}.contract"),
+                            "a new_contract request gives the whole contract, not an id",
+                        ));
+                    }
+                    None => return Err(missing("contract")),
+                },
+            },
+            T::ChangeAccounts => Request::ChangeAccounts {
+                date: need(self.date, || missing("date"))?,
+                contract: id(self.contract)?,
+                accounts: need(self.accounts, || missing("accounts"))?,
+            },
+            T::AddOption => Request::AddOption {
+                date: need(self.date, || missing("date"))?,
+                contract: id(self.contract)?,
+                option: need(self.option, || missing("option"))?,
+                billing_start: self.billing_start,
+                fees: self.fees,
+            },
+            T::Terminate => Request::Terminate {
+                contract: id(self.contract)?,
+                notice_arrived: need(self.notice_arrived, || missing("notice_arrived"))?,
+                requested_end: self.requested_end,
+                general_terms_28: self.general_terms_28.unwrap_or(false),
+            },
+            T::StopOption => Request::StopOption {
+                contract: id(self.contract)?,
+                option: need(self.option, || missing("option"))?,
+                notice_arrived: need(self.notice_arrived, || missing("notice_arrived"))?,
+                requested_end: self.requested_end,
+            },
+            T::OutageCredit => Request::OutageCredit {
+                contract: id(self.contract)?,
+                attributable_to_provider: need(self.attributable_to_provider, || {
+                    missing("attributable_to_provider")
+                })?,
+                total: need(self.total, || missing("total"))?,
+                known_at: need(self.known_at, || missing("known_at"))?,
+                restored_at: need(self.restored_at, || missing("restored_at"))?,
+                claimed_on: need(self.claimed_on, || missing("claimed_on"))?,
+            },
+        })
+    }
+}
+
+impl Case {
+    /// Reads a case from YAML or JSON text; `file` names it in errors.
+    pub fn from_str(text: &str, file: Option<&str>) -> Result<Case, Diagnostic> {
+        let syntax = Syntax::detect(file, text);
+        let read: CaseFile = yaml::from_str(text, syntax, file)?;
+        let source = Source {
+            file: file.map(str::to_owned),
+            locator: Locator::new(text),
+        };
+        let requests = read
+            .requests
+            .into_iter()
+            .enumerate()
+            .map(|(i, wire)| wire.into_request(i, &source))
+            .collect::<Result<_, _>>()?;
+        let case = Case {
+            as_of: read.as_of,
+            customer: read.customer,
+            contracts: read.contracts,
+            requests,
+            expect: read.expect,
+            source,
+        };
+        case.validate()?;
+        Ok(case)
+    }
+
+    /// Checks what serde cannot: formation dates and the ids requests refer to.
+    fn validate(&self) -> Result<(), Diagnostic> {
+        let mut ids = HashSet::new();
+        for (i, contract) in self.contracts.iter().enumerate() {
+            if contract.formed.is_none() {
+                return Err(self.source.error(
+                    format!("contracts[{i}].formed"),
+                    "missing field `formed` (the day the contract was formed)",
+                ));
+            }
+            if !ids.insert(contract.id.as_str()) {
+                return Err(self.source.error(
+                    format!("contracts[{i}].id"),
+                    format!("contract id `{}` is listed twice", contract.id),
+                ));
+            }
+        }
+        for (i, request) in self.requests.iter().enumerate() {
+            match request {
+                Request::NewContract { contract, .. } => {
+                    for (field, set) in [("formed", contract.formed), ("ended", contract.ended)] {
+                        if set.is_some() {
+                            return Err(self.source.error(
+                                format!("requests[{i}].contract.{field}"),
+                                format!("a new contract has no `{field}` yet: it is formed on the request's date"),
+                            ));
+                        }
+                    }
+                    if !ids.insert(contract.id.as_str()) {
+                        return Err(self.source.error(
+                            format!("requests[{i}].contract.id"),
+                            format!("contract id `{}` already exists", contract.id),
+                        ));
+                    }
+                }
+                other => {
+                    let id = other.contract_id();
+                    if !ids.contains(id) {
+                        return Err(self.source.error(
+                            format!("requests[{i}].contract"),
+                            format!("the case has no contract `{id}`"),
+                        ));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINIMAL: &str = "\
+as_of: 2026-05-01
+contracts:
+  - id: WG-1
+    kind: web_gateway
+    accounts: 120
+    formed: 2026-03-01
+    billing_start: 2026-03-10
+    fees: { basic_monthly: \"20000\", per_account_monthly: 300 }
+requests:
+  - { type: change_accounts, date: 2026-05-02, contract: WG-1, accounts: 40 }
+  - { type: terminate, contract: WG-1, notice_arrived: 2026-05-10, requested_end: null }
+";
+
+    fn error_of(text: &str) -> Diagnostic {
+        Case::from_str(text, Some("case.yaml")).unwrap_err()
+    }
+
+    #[test]
+    fn reads_a_case_with_money_as_decimal() {
+        let case = Case::from_str(MINIMAL, None).unwrap();
+        assert_eq!(case.contracts[0].fees.basic_monthly, Decimal::from(20000));
+        assert_eq!(
+            case.contracts[0].fees.per_account_monthly,
+            Decimal::from(300)
+        );
+        assert_eq!(
+            case.requests[1].date(),
+            calendar::parse_date("2026-05-10").unwrap()
+        );
+    }
+
+    #[test]
+    fn unknown_fields_are_errors_with_their_place() {
+        let text = MINIMAL.replace("requested_end: null", "requested_end: null, reason: x");
+        let error = error_of(&text);
+        assert_eq!(error.path, "requests[1].reason");
+        assert!(error.message.contains("unknown field `reason`"), "{error}");
+        assert_eq!(error.position.map(|at| at.line), Some(11));
+    }
+
+    #[test]
+    fn invalid_dates_name_the_field() {
+        let error =
+            error_of(&MINIMAL.replace("notice_arrived: 2026-05-10", "notice_arrived: 2026-02-30"));
+        assert_eq!(error.path, "requests[1].notice_arrived");
+        assert!(error.message.contains("2026-02-30"), "{error}");
+        assert!(error.to_string().starts_with("case.yaml:11:"), "{error}");
+    }
+
+    #[test]
+    fn money_must_be_numeric_and_never_a_float() {
+        let error = error_of(&MINIMAL.replace("\"20000\"", "\"twenty\""));
+        assert_eq!(error.path, "contracts[0].fees.basic_monthly");
+        assert_eq!(error.position.map(|at| at.line), Some(8));
+        let error = error_of(&MINIMAL.replace("\"20000\"", "20000.5"));
+        assert!(error.message.contains("as a string"), "{error}");
+        let case = Case::from_str(&MINIMAL.replace("\"20000\"", "\"20000.5\""), None).unwrap();
+        assert_eq!(
+            case.contracts[0].fees.basic_monthly,
+            Decimal::new(200005, 1)
+        );
+    }
+
+    #[test]
+    fn references_must_exist() {
+        let error =
+            error_of(&MINIMAL.replace("contract: WG-1, accounts", "contract: WG-9, accounts"));
+        assert_eq!(error.path, "requests[0].contract");
+        assert!(error.message.contains("WG-9"));
+        let error = error_of(&MINIMAL.replace("    formed: 2026-03-01\n", ""));
+        assert_eq!(error.path, "contracts[0].formed");
+    }
+
+    #[test]
+    fn json_cases_read_the_same() {
+        let json = r#"{"as_of": "2026-05-01", "contracts": [], "requests": [
+            {"type": "terminate", "contract": "X", "notice_arrived": "2026-05-01"}]}"#;
+        let error = Case::from_str(json, Some("c.json")).unwrap_err();
+        assert_eq!(error.path, "requests[0].contract");
+        let error = Case::from_str(r#"{"as_of": "2026-13-01"}"#, Some("c.json")).unwrap_err();
+        assert_eq!(error.path, "as_of");
+        assert_eq!(error.position.map(|at| at.line), Some(1));
+    }
+}

@@ -1,0 +1,592 @@
+//! Evaluation: a case's requests, in order, against the rule versions in force on each
+//! request's date, then every contract on `as_of`.
+//!
+//! The machine is generic. What a request *does* when accepted is fixed by SPEC §1 (a
+//! new contract is formed, accounts change, an option is added, a contract or option ends
+//! on the `effective_date` its rules computed); everything the terms decide — whether it is
+//! accepted, which dates and amounts follow — comes from the rules.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use rhai::{Array, Dynamic, Map, Scope};
+use rust_decimal::Decimal;
+
+use crate::case::{Case, Contract, ContractOption, Customer, Fees, Request};
+use crate::engine::{self, Date};
+use crate::error::EvalError;
+use crate::ruleset::{Rule, RuleSet, Subject, ValueType};
+use crate::ruling::{
+    ContractRuling, Decision, Finding, Message, Outcome, RequestRuling, RuleSetStamp, Ruling,
+};
+
+/// The value an accepted `terminate` or `stop_option` takes effect on.
+const EFFECTIVE_DATE: &str = "effective_date";
+
+/// Evaluates a case against a rule set.
+pub fn evaluate(rules: &RuleSet, case: &Case) -> Result<Ruling, EvalError> {
+    engine::with_deadline(rules.limits.time_budget, || {
+        Evaluation::new(rules, case)?.run()
+    })
+}
+
+struct Evaluation<'a> {
+    rules: &'a RuleSet,
+    case: &'a Case,
+    contracts: Vec<Contract>,
+    customer: Dynamic,
+}
+
+/// What one subject's rules produced.
+#[derive(Default)]
+struct Judgement {
+    values: Map,
+    /// The rule that computed each value, to name it when the value is malformed.
+    computed_by: BTreeMap<String, String>,
+    findings: Vec<Finding>,
+}
+
+impl<'a> Evaluation<'a> {
+    fn new(rules: &'a RuleSet, case: &'a Case) -> Result<Self, EvalError> {
+        if rules.revision_on(case.as_of).is_none() {
+            let first = rules
+                .revisions
+                .first()
+                .map_or(String::new(), |r| r.date.to_string());
+            return Err(EvalError::Case(case.source.error(
+                "as_of",
+                format!(
+                    "{} precedes the rule set's first revision ({first})",
+                    case.as_of
+                ),
+            )));
+        }
+        Ok(Evaluation {
+            rules,
+            case,
+            contracts: case.contracts.clone(),
+            customer: customer_map(&case.customer),
+        })
+    }
+
+    fn run(mut self) -> Result<Ruling, EvalError> {
+        let mut requests = Vec::with_capacity(self.case.requests.len());
+        for (index, request) in self.case.requests.iter().enumerate() {
+            requests.push(self.request(index, request)?);
+        }
+        let as_of = self.case.as_of;
+        let mut contracts = Vec::with_capacity(self.contracts.len());
+        let all = self.contracts_array();
+        for contract in &self.contracts {
+            let mut scope = self.scope(
+                as_of,
+                all.clone(),
+                Dynamic::UNIT,
+                contract_map(contract),
+                Dynamic::UNIT,
+            );
+            let judgement = self.judge(Subject::Contract, as_of, &mut scope)?;
+            contracts.push(ContractRuling {
+                id: contract.id.clone(),
+                values: self.output_values(&judgement)?,
+                findings: judgement.findings,
+            });
+        }
+        let revision = self.rules.revision_on(as_of).expect("checked in new");
+        Ok(Ruling {
+            ruleset: RuleSetStamp {
+                name: self.rules.name.clone(),
+                in_force: revision.date.to_string(),
+                digest: self.rules.digest.clone(),
+            },
+            as_of: as_of.to_string(),
+            contracts,
+            requests,
+        })
+    }
+
+    fn request(&mut self, index: usize, request: &Request) -> Result<RequestRuling, EvalError> {
+        let kind = request.kind();
+        let subject = Subject::of_request(kind).expect("every request type is a subject");
+        let day = request.date();
+        let (contract, option) = self.subject_of(index, request)?;
+        let mut scope = self.scope(
+            day,
+            self.contracts_array(),
+            request_map(request, day),
+            contract_map(&contract),
+            option
+                .as_ref()
+                .map_or(Dynamic::UNIT, |o| option_map(o, &contract)),
+        );
+        let judgement = self.judge(subject, day, &mut scope)?;
+        let rejected = judgement
+            .findings
+            .iter()
+            .any(|f| f.outcome == Outcome::Reject);
+        let values = self.output_values(&judgement)?;
+        if !rejected {
+            self.apply(request, contract, &judgement)?;
+        }
+        Ok(RequestRuling {
+            index,
+            kind: kind.to_owned(),
+            decision: if rejected {
+                Decision::Rejected
+            } else {
+                Decision::Accepted
+            },
+            values,
+            findings: judgement.findings,
+        })
+    }
+
+    /// The contract a request is about (as proposed, for a new one) and the option it names.
+    fn subject_of(
+        &self,
+        index: usize,
+        request: &Request,
+    ) -> Result<(Contract, Option<ContractOption>), EvalError> {
+        if let Request::NewContract { date, contract } = request {
+            let mut proposed = contract.clone();
+            proposed.formed = Some(*date);
+            return Ok((proposed, None));
+        }
+        let id = request.contract_id();
+        let Some(contract) = self.contracts.iter().find(|c| c.id == id) else {
+            return Err(EvalError::Case(self.case.source.error(
+                format!("requests[{index}].contract"),
+                format!("contract `{id}` was never formed: its new_contract request was rejected"),
+            )));
+        };
+        let option = match request {
+            Request::AddOption {
+                date,
+                option,
+                billing_start,
+                fees,
+                ..
+            } => Some(ContractOption {
+                kind: option.clone(),
+                // A new option starts billing on the request date unless it says otherwise.
+                billing_start: Some(billing_start.unwrap_or(*date)),
+                ended: None,
+                fees: fees.clone(),
+            }),
+            Request::StopOption { option, .. } => {
+                let listed = contract.options.iter().rev().find(|o| &o.kind == option);
+                match listed {
+                    Some(listed) => Some(listed.clone()),
+                    None => {
+                        return Err(EvalError::Case(self.case.source.error(
+                            format!("requests[{index}].option"),
+                            format!("contract `{id}` has no `{option}` option"),
+                        )));
+                    }
+                }
+            }
+            _ => None,
+        };
+        Ok((contract.clone(), option))
+    }
+
+    /// Changes the state as an accepted request does (SPEC §1).
+    fn apply(
+        &mut self,
+        request: &Request,
+        proposed: Contract,
+        judgement: &Judgement,
+    ) -> Result<(), EvalError> {
+        if let Request::NewContract { .. } = request {
+            self.contracts.push(proposed);
+            return Ok(());
+        }
+        let effective = || -> Result<NaiveDate, EvalError> {
+            judgement
+                .values
+                .get(EFFECTIVE_DATE)
+                .and_then(|v| v.clone().try_cast::<Date>())
+                .ok_or_else(|| EvalError::Rule {
+                    rule: "(none)".to_owned(),
+                    file: String::new(),
+                    message: format!("no rule computed the date `{EFFECTIVE_DATE}` that a {} request takes effect on", request.kind()),
+                })
+        };
+        let id = request.contract_id().to_owned();
+        let contract = self
+            .contracts
+            .iter_mut()
+            .find(|c| c.id == id)
+            .expect("subject_of found it");
+        match request {
+            Request::ChangeAccounts { accounts, .. } => contract.accounts = *accounts,
+            Request::AddOption {
+                date,
+                option,
+                billing_start,
+                fees,
+                ..
+            } => contract.options.push(ContractOption {
+                kind: option.clone(),
+                billing_start: Some(billing_start.unwrap_or(*date)),
+                ended: None,
+                fees: fees.clone(),
+            }),
+            Request::Terminate { .. } => contract.ended = Some(effective()?),
+            Request::StopOption { option, .. } => {
+                let end = effective()?;
+                if let Some(listed) = contract
+                    .options
+                    .iter_mut()
+                    .rev()
+                    .find(|o| &o.kind == option)
+                {
+                    listed.ended = Some(end);
+                }
+            }
+            Request::OutageCredit { .. } | Request::NewContract { .. } => {}
+        }
+        Ok(())
+    }
+
+    fn contracts_array(&self) -> Dynamic {
+        Dynamic::from(self.contracts.iter().map(contract_map).collect::<Array>())
+    }
+
+    fn scope(
+        &self,
+        day: NaiveDate,
+        contracts: Dynamic,
+        request: Dynamic,
+        contract: Dynamic,
+        option: Dynamic,
+    ) -> Scope<'static> {
+        let mut scope = Scope::new();
+        scope.push_constant("date", day);
+        scope.push_constant("as_of", self.case.as_of);
+        scope.push_constant_dynamic("params", self.rules.params.clone());
+        scope.push_constant_dynamic("customer", self.customer.clone());
+        scope.push_constant_dynamic("contracts", contracts);
+        scope.push_constant_dynamic("request", request);
+        scope.push_constant_dynamic("contract", contract);
+        scope.push_constant_dynamic("option", option);
+        scope.push_constant("values", Map::new());
+        scope
+    }
+
+    /// Runs the rules judging `subject` on `day`, in order.
+    fn judge(
+        &self,
+        subject: Subject,
+        day: NaiveDate,
+        scope: &mut Scope,
+    ) -> Result<Judgement, EvalError> {
+        let mut judgement = Judgement::default();
+        let values_slot = scope.len() - 1;
+        for rule in self.rules.rules_for(subject, day) {
+            let fail = |message: String| EvalError::Rule {
+                rule: rule.id.clone(),
+                file: self.rules.part_of(rule).file.clone(),
+                message,
+            };
+            let test = |field: &str, scope: &mut Scope, e: &crate::ruleset::Expression| {
+                let value = engine::run(&self.rules.engine, scope, &e.ast)
+                    .map_err(|m| fail(format!("{field}: {m}")))?;
+                value
+                    .as_bool()
+                    .map_err(|t| fail(format!("{field} must be true or false, not {t}")))
+            };
+            if let Some(when) = &rule.when
+                && !test("when", scope, when)?
+            {
+                continue;
+            }
+            for (name, expression) in &rule.values {
+                let value = engine::run(&self.rules.engine, scope, &expression.ast)
+                    .map_err(|m| fail(format!("values.{name}: {m}")))?;
+                judgement.values.insert(name.into(), value);
+                judgement.computed_by.insert(name.clone(), rule.id.clone());
+                scope.rewind(values_slot);
+                scope.push_constant("values", judgement.values.clone());
+            }
+            let holds = match &rule.require {
+                Some(require) => test("require", scope, require)?,
+                None => false,
+            };
+            if let (Some(outcome), Some(message), false) = (rule.outcome, &rule.message, holds) {
+                judgement
+                    .findings
+                    .push(self.finding(rule, outcome, message, &judgement.values));
+            }
+        }
+        Ok(judgement)
+    }
+
+    fn finding(&self, rule: &Rule, outcome: Outcome, message: &Message, values: &Map) -> Finding {
+        let fill = |text: &str| {
+            let mut text = text.to_owned();
+            for (name, value) in values {
+                let kind = self
+                    .rules
+                    .value_types
+                    .get(name.as_str())
+                    .copied()
+                    .unwrap_or(ValueType::Text);
+                let shown = match write_value(kind, value) {
+                    Ok(serde_json::Value::String(plain)) => plain,
+                    Ok(other) => other.to_string(),
+                    Err(_) => value.to_string(),
+                };
+                text = text.replace(&format!("{{{name}}}"), &shown);
+            }
+            text
+        };
+        Finding {
+            rule: rule.id.clone(),
+            reference: rule.reference.clone(),
+            cite: rule.cite.clone(),
+            outcome,
+            message: Message {
+                ja: fill(&message.ja),
+                en: fill(&message.en),
+            },
+            reconstructed: rule.reconstructed,
+        }
+    }
+
+    /// The computed values as the ruling writes them, checked against their declared types.
+    fn output_values(
+        &self,
+        judgement: &Judgement,
+    ) -> Result<BTreeMap<String, serde_json::Value>, EvalError> {
+        let mut out = BTreeMap::new();
+        for (name, value) in &judgement.values {
+            let name = name.to_string();
+            let kind = self
+                .rules
+                .value_types
+                .get(&name)
+                .copied()
+                .unwrap_or(ValueType::Text);
+            let written = write_value(kind, value).map_err(|message| {
+                let rule = judgement
+                    .computed_by
+                    .get(&name)
+                    .cloned()
+                    .unwrap_or_default();
+                let file = self
+                    .rules
+                    .rules
+                    .iter()
+                    .find(|r| r.id == rule)
+                    .map(|r| self.rules.part_of(r).file.clone())
+                    .unwrap_or_default();
+                EvalError::Rule {
+                    rule,
+                    file,
+                    message: format!("values.{name}: {message}"),
+                }
+            })?;
+            out.insert(name, written);
+        }
+        Ok(out)
+    }
+}
+
+/// Writes a computed value in its declared type's form (SPEC §2).
+fn write_value(kind: ValueType, value: &Dynamic) -> Result<serde_json::Value, String> {
+    let wrong = || format!("expected {kind:?}, got {} `{value}`", value.type_name());
+    let decimal = || {
+        value
+            .as_decimal()
+            .ok()
+            .or_else(|| value.as_int().ok().map(Decimal::from))
+    };
+    Ok(match kind {
+        ValueType::Date => serde_json::Value::String(
+            value
+                .clone()
+                .try_cast::<Date>()
+                .ok_or_else(wrong)?
+                .to_string(),
+        ),
+        ValueType::Yen => {
+            let amount = decimal().ok_or_else(wrong)?;
+            if !amount.fract().is_zero() {
+                return Err(format!(
+                    "{amount} is not whole yen: round it in the rule (floor_yen)"
+                ));
+            }
+            serde_json::Value::String(amount.trunc().normalize().to_string())
+        }
+        ValueType::Integer => serde_json::Value::from(value.as_int().map_err(|_| wrong())?),
+        ValueType::Decimal => {
+            serde_json::Value::String(decimal().ok_or_else(wrong)?.normalize().to_string())
+        }
+        ValueType::Bool => serde_json::Value::Bool(value.as_bool().map_err(|_| wrong())?),
+        ValueType::Text => {
+            if value.is_unit() {
+                serde_json::Value::Null
+            } else {
+                serde_json::Value::String(value.to_string())
+            }
+        }
+    })
+}
+
+fn unit_or<T: Clone + Send + Sync + 'static>(value: Option<T>) -> Dynamic {
+    value.map_or(Dynamic::UNIT, Dynamic::from)
+}
+
+fn fees_map(fees: &Fees) -> Dynamic {
+    let mut map = Map::new();
+    map.insert(
+        "basic_monthly".into(),
+        Dynamic::from_decimal(fees.basic_monthly),
+    );
+    map.insert(
+        "per_account_monthly".into(),
+        Dynamic::from_decimal(fees.per_account_monthly),
+    );
+    Dynamic::from(map)
+}
+
+fn option_map(option: &ContractOption, contract: &Contract) -> Dynamic {
+    let mut map = Map::new();
+    map.insert("kind".into(), option.kind.clone().into());
+    map.insert(
+        "billing_start".into(),
+        Dynamic::from(option.billing_start.unwrap_or(contract.billing_start)),
+    );
+    map.insert("ended".into(), unit_or(option.ended));
+    // Absent fees stay `()`: rules can tell "none shown" from "shown as zero".
+    map.insert(
+        "fees".into(),
+        option.fees.as_ref().map_or(Dynamic::UNIT, fees_map),
+    );
+    Dynamic::from(map)
+}
+
+fn contract_map(contract: &Contract) -> Dynamic {
+    let mut map = Map::new();
+    map.insert("id".into(), contract.id.clone().into());
+    map.insert("kind".into(), contract.kind.clone().into());
+    map.insert("item".into(), unit_or(contract.item.clone()));
+    map.insert("accounts".into(), Dynamic::from_decimal(contract.accounts));
+    map.insert("formed".into(), unit_or(contract.formed));
+    map.insert(
+        "billing_start".into(),
+        Dynamic::from(contract.billing_start),
+    );
+    map.insert("ended".into(), unit_or(contract.ended));
+    map.insert("fees".into(), fees_map(&contract.fees));
+    map.insert(
+        "sandbox_continuation_declared".into(),
+        unit_or(contract.sandbox_continuation_declared),
+    );
+    let options: Array = contract
+        .options
+        .iter()
+        .map(|o| option_map(o, contract))
+        .collect();
+    map.insert("options".into(), Dynamic::from(options));
+    Dynamic::from(map)
+}
+
+fn customer_map(customer: &Customer) -> Dynamic {
+    let mut environment = Map::new();
+    let (policy_decided, network, settings_disclosed) = match &customer.environment {
+        Some(env) => (
+            env.policy_decided,
+            env.network.as_str(),
+            env.settings_disclosed,
+        ),
+        // SPEC §1: an absent environment means the art. 7 conditions are met.
+        None => (true, crate::case::Network::Iij.as_str(), false),
+    };
+    environment.insert("policy_decided".into(), policy_decided.into());
+    environment.insert("network".into(), network.into());
+    environment.insert("settings_disclosed".into(), settings_disclosed.into());
+    let mut map = Map::new();
+    map.insert("id".into(), unit_or(customer.id.clone()));
+    map.insert("environment".into(), Dynamic::from(environment));
+    Dynamic::from(map)
+}
+
+fn request_map(request: &Request, day: NaiveDate) -> Dynamic {
+    let mut map = Map::new();
+    map.insert("type".into(), request.kind().into());
+    map.insert("date".into(), Dynamic::from(day));
+    let mut put = |key: &str, value: Dynamic| {
+        map.insert(key.into(), value);
+    };
+    match request {
+        Request::NewContract { contract, date } => {
+            let mut proposed = contract.clone();
+            proposed.formed = Some(*date);
+            put("contract", contract_map(&proposed));
+        }
+        Request::ChangeAccounts {
+            contract, accounts, ..
+        } => {
+            put("contract", contract.clone().into());
+            put("accounts", Dynamic::from_decimal(*accounts));
+        }
+        Request::AddOption {
+            contract,
+            option,
+            billing_start,
+            fees,
+            date,
+        } => {
+            put("contract", contract.clone().into());
+            put("option", option.clone().into());
+            put(
+                "billing_start",
+                Dynamic::from(billing_start.unwrap_or(*date)),
+            );
+            put("fees", fees.as_ref().map_or(Dynamic::UNIT, fees_map));
+        }
+        Request::Terminate {
+            contract,
+            notice_arrived,
+            requested_end,
+            general_terms_28,
+        } => {
+            put("contract", contract.clone().into());
+            put("notice_arrived", Dynamic::from(*notice_arrived));
+            put("requested_end", unit_or(*requested_end));
+            put("general_terms_28", (*general_terms_28).into());
+        }
+        Request::StopOption {
+            contract,
+            option,
+            notice_arrived,
+            requested_end,
+        } => {
+            put("contract", contract.clone().into());
+            put("option", option.clone().into());
+            put("notice_arrived", Dynamic::from(*notice_arrived));
+            put("requested_end", unit_or(*requested_end));
+        }
+        Request::OutageCredit {
+            contract,
+            attributable_to_provider,
+            total,
+            known_at,
+            restored_at,
+            claimed_on,
+        } => {
+            put("contract", contract.clone().into());
+            put(
+                "attributable_to_provider",
+                (*attributable_to_provider).into(),
+            );
+            put("total", (*total).into());
+            put("known_at", Dynamic::from(*known_at));
+            put("restored_at", Dynamic::from(*restored_at));
+            put("claimed_on", Dynamic::from(*claimed_on));
+        }
+    }
+    Dynamic::from(map)
+}

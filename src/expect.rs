@@ -1,0 +1,252 @@
+//! Expected results the legal team writes into a case (`expect:`), and the comparison of
+//! a ruling against them for `yakkan test`.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::Deserialize;
+
+use crate::ruling::{Decision, Finding, Ruling};
+
+/// What a case expects of its ruling. Every field is optional; only what is written is
+/// checked.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Expectations {
+    /// The revision expected in force on `as_of` (`ruleset.in_force`).
+    #[serde(default)]
+    pub in_force: Option<String>,
+    /// Per request, in order; `{}` checks nothing for that request.
+    #[serde(default)]
+    pub requests: Vec<RequestExpectation>,
+    /// Per contract id.
+    #[serde(default)]
+    pub contracts: BTreeMap<String, ContractExpectation>,
+}
+
+/// What one request's ruling should hold.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequestExpectation {
+    /// The decision.
+    #[serde(default)]
+    pub decision: Option<Decision>,
+    /// Citations that must appear among the findings.
+    #[serde(default)]
+    pub refs: Vec<String>,
+    /// Citations that must not appear.
+    #[serde(default)]
+    pub not_refs: Vec<String>,
+    /// Values and what they must be (compared as text: `"1234"` and `1234` agree).
+    #[serde(default)]
+    pub values: BTreeMap<String, serde_json::Value>,
+}
+
+/// What one contract's ruling should hold.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContractExpectation {
+    /// The last day of the minimum period.
+    #[serde(default)]
+    pub minimum_period_end: Option<String>,
+    /// Whether the Web sandbox option is in force on `as_of`.
+    #[serde(default)]
+    pub web_sandbox: Option<bool>,
+    /// Citations that must appear among the contract's findings.
+    #[serde(default)]
+    pub refs: Vec<String>,
+    /// Citations that must not appear.
+    #[serde(default)]
+    pub not_refs: Vec<String>,
+}
+
+/// One difference between what a case expects and what the ruling says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mismatch {
+    /// `requests[2]`, `contracts[WG-1]` or `ruleset`.
+    pub subject: String,
+    /// The field that differs.
+    pub field: String,
+    /// What the case expects.
+    pub expected: String,
+    /// What the ruling says.
+    pub actual: String,
+    /// The rules whose findings decided the subject (rejecting ones first).
+    pub decided_by: Vec<String>,
+}
+
+impl fmt::Display for Mismatch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} {}: expected {}, got {}",
+            self.subject, self.field, self.expected, self.actual
+        )?;
+        if !self.decided_by.is_empty() {
+            write!(f, " (rules: {})", self.decided_by.join(", "))?;
+        }
+        Ok(())
+    }
+}
+
+/// Compares a ruling with what its case expects.
+pub fn compare(expect: &Expectations, ruling: &Ruling) -> Vec<Mismatch> {
+    let mut found = Vec::new();
+    if let Some(in_force) = &expect.in_force {
+        differ(
+            &mut found,
+            "ruleset",
+            "in_force",
+            in_force,
+            &ruling.ruleset.in_force,
+            &[],
+        );
+    }
+    for (index, wanted) in expect.requests.iter().enumerate() {
+        let subject = format!("requests[{index}]");
+        let Some(actual) = ruling.requests.get(index) else {
+            differ(&mut found, &subject, "request", "a request", "none", &[]);
+            continue;
+        };
+        let findings = &actual.findings;
+        if let Some(decision) = wanted.decision {
+            let show = |d: Decision| format!("{d:?}").to_lowercase();
+            differ(
+                &mut found,
+                &subject,
+                "decision",
+                &show(decision),
+                &show(actual.decision),
+                findings,
+            );
+        }
+        check_refs(
+            &mut found,
+            &subject,
+            &wanted.refs,
+            &wanted.not_refs,
+            findings,
+        );
+        for (name, value) in &wanted.values {
+            let got = actual.values.get(name).map_or("(none)".to_owned(), as_text);
+            differ(
+                &mut found,
+                &subject,
+                &format!("values.{name}"),
+                &as_text(value),
+                &got,
+                findings,
+            );
+        }
+    }
+    for (id, wanted) in &expect.contracts {
+        let subject = format!("contracts[{id}]");
+        let Some(actual) = ruling.contracts.iter().find(|c| &c.id == id) else {
+            differ(&mut found, &subject, "contract", "a contract", "none", &[]);
+            continue;
+        };
+        let findings = &actual.findings;
+        let value = |name: &str| actual.values.get(name).map_or("(none)".to_owned(), as_text);
+        if let Some(end) = &wanted.minimum_period_end {
+            differ(
+                &mut found,
+                &subject,
+                "minimum_period_end",
+                end,
+                &value("minimum_period_end"),
+                findings,
+            );
+        }
+        if let Some(sandbox) = wanted.web_sandbox {
+            differ(
+                &mut found,
+                &subject,
+                "web_sandbox",
+                &sandbox.to_string(),
+                &value("web_sandbox"),
+                findings,
+            );
+        }
+        check_refs(
+            &mut found,
+            &subject,
+            &wanted.refs,
+            &wanted.not_refs,
+            findings,
+        );
+    }
+    found
+}
+
+fn check_refs(
+    found: &mut Vec<Mismatch>,
+    subject: &str,
+    wanted: &[String],
+    unwanted: &[String],
+    findings: &[Finding],
+) {
+    let cited = |r: &String| findings.iter().any(|f| &f.reference == r);
+    let all = findings
+        .iter()
+        .map(|f| f.reference.as_str())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let all = if all.is_empty() {
+        "no findings".to_owned()
+    } else {
+        all
+    };
+    for r in wanted.iter().filter(|r| !cited(r)) {
+        differ(
+            found,
+            subject,
+            "refs",
+            &format!("a finding citing {r}"),
+            &all,
+            findings,
+        );
+    }
+    for r in unwanted.iter().filter(|r| cited(r)) {
+        differ(
+            found,
+            subject,
+            "not_refs",
+            &format!("no finding citing {r}"),
+            &all,
+            findings,
+        );
+    }
+}
+
+fn differ(
+    found: &mut Vec<Mismatch>,
+    subject: &str,
+    field: &str,
+    expected: &str,
+    actual: &str,
+    findings: &[Finding],
+) {
+    if expected == actual {
+        return;
+    }
+    let mut deciders: Vec<&Finding> = findings.iter().collect();
+    deciders.sort_by_key(|f| f.outcome != crate::ruling::Outcome::Reject);
+    found.push(Mismatch {
+        subject: subject.to_owned(),
+        field: field.to_owned(),
+        expected: expected.to_owned(),
+        actual: actual.to_owned(),
+        decided_by: deciders
+            .iter()
+            .map(|f| format!("{} ({})", f.rule, f.reference))
+            .collect(),
+    });
+}
+
+fn as_text(value: &serde_json::Value) -> String {
+    match value {
+        serde_json::Value::String(text) => text.clone(),
+        serde_json::Value::Null => "null".to_owned(),
+        other => other.to_string(),
+    }
+}

@@ -1,0 +1,223 @@
+//! The `yakkan` command: a thin layer over the library (see `yakkan --help`).
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use yakkan::{Case, EvalError, LoadError, RuleSet, Ruling, corpus, report, yaml};
+
+/// Exit codes (SPEC §4).
+const OK: u8 = 0;
+const FAILED: u8 = 1;
+const BAD_INPUT: u8 = 2;
+/// A rule failed while evaluating (a sandbox limit, a type error in a rule).
+const RULE_FAILED: u8 = 3;
+
+/// yakkan (約款): evaluates service terms encoded as rule files.
+#[derive(Parser)]
+#[command(version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Validate every rule file; print file:line:col diagnostics.
+    Check {
+        /// The rule set folder (default: the project's rules/).
+        #[arg(long)]
+        rules: Option<PathBuf>,
+    },
+    /// Evaluate a case and print the ruling.
+    Eval {
+        /// The rule set folder (default: the project's rules/).
+        #[arg(long)]
+        rules: Option<PathBuf>,
+        /// Judge the state on this date instead of the case's `as_of`.
+        #[arg(long, value_name = "DATE")]
+        as_of: Option<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Json)]
+        format: Format,
+        /// The case file (YAML or JSON), or - for standard input.
+        case: String,
+    },
+    /// Run example cases against their `expect:` blocks.
+    Test {
+        /// The rule set folder (default: the project's rules/).
+        #[arg(long)]
+        rules: Option<PathBuf>,
+        /// Case files or folders (default: tests/cases/).
+        paths: Vec<PathBuf>,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    Json,
+    Yaml,
+    Text,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let code = match cli.command {
+        Command::Check { rules } => check(&rules_dir(rules)),
+        Command::Eval {
+            rules,
+            as_of,
+            format,
+            case,
+        } => eval(&rules_dir(rules), as_of.as_deref(), format, &case),
+        Command::Test { rules, paths } => test(&rules_dir(rules), paths),
+    };
+    ExitCode::from(code)
+}
+
+/// `--rules`, else `rules/` here, else the `rules/` the binary was built with.
+fn rules_dir(given: Option<PathBuf>) -> PathBuf {
+    given.unwrap_or_else(|| {
+        let here = PathBuf::from("rules");
+        if here.is_dir() {
+            here
+        } else {
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("rules")
+        }
+    })
+}
+
+fn load(dir: &Path) -> Result<RuleSet, LoadError> {
+    RuleSet::load(dir)
+}
+
+fn check(dir: &Path) -> u8 {
+    match load(dir) {
+        Ok(rules) => {
+            println!(
+                "{}: {} rules in {} files, revisions {}; {}",
+                rules.name,
+                rules.rules.len(),
+                rules.parts.len() + 1,
+                rules
+                    .revisions
+                    .iter()
+                    .map(|r| r.date.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                rules.digest
+            );
+            OK
+        }
+        Err(error) => {
+            eprintln!("{error}");
+            FAILED
+        }
+    }
+}
+
+fn eval(dir: &Path, as_of: Option<&str>, format: Format, case_path: &str) -> u8 {
+    let rules = match load(dir) {
+        Ok(rules) => rules,
+        Err(error) => {
+            eprintln!("{error}");
+            return BAD_INPUT;
+        }
+    };
+    let (text, name) = match read_case(case_path) {
+        Ok(read) => read,
+        Err(message) => {
+            eprintln!("{message}");
+            return BAD_INPUT;
+        }
+    };
+    let mut case = match Case::from_str(&text, name.as_deref()) {
+        Ok(case) => case,
+        Err(diagnostic) => {
+            eprintln!("{diagnostic}");
+            return BAD_INPUT;
+        }
+    };
+    if let Some(day) = as_of {
+        match yakkan::calendar::parse_date(day) {
+            Some(day) => case.as_of = day,
+            None => {
+                eprintln!("--as-of: `{day}` is not a YYYY-MM-DD date");
+                return BAD_INPUT;
+            }
+        }
+    }
+    match yakkan::evaluate(&rules, &case) {
+        Ok(ruling) => {
+            print!("{}", render(&ruling, &rules, format));
+            OK
+        }
+        Err(EvalError::Case(diagnostic)) => {
+            eprintln!("{diagnostic}");
+            BAD_INPUT
+        }
+        Err(error @ EvalError::Rule { .. }) => {
+            eprintln!("{error}");
+            RULE_FAILED
+        }
+    }
+}
+
+fn render(ruling: &Ruling, rules: &RuleSet, format: Format) -> String {
+    match format {
+        Format::Json => format!("{}\n", ruling.to_json()),
+        Format::Yaml => yaml::to_string(ruling),
+        Format::Text => report::text(ruling, rules),
+    }
+}
+
+fn read_case(path: &str) -> Result<(String, Option<String>), String> {
+    if path == "-" {
+        let mut text = String::new();
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .map_err(|e| format!("<stdin>: {e}"))?;
+        return Ok((text, Some("<stdin>".to_owned())));
+    }
+    std::fs::read_to_string(path)
+        .map(|text| (text, Some(path.to_owned())))
+        .map_err(|e| format!("{path}: {e}"))
+}
+
+fn test(dir: &Path, paths: Vec<PathBuf>) -> u8 {
+    let rules = match load(dir) {
+        Ok(rules) => rules,
+        Err(error) => {
+            eprintln!("{error}");
+            return BAD_INPUT;
+        }
+    };
+    let paths = if paths.is_empty() {
+        vec![PathBuf::from("tests/cases")]
+    } else {
+        paths
+    };
+    let files = match corpus::case_files(&paths) {
+        Ok(files) => files,
+        Err(message) => {
+            eprintln!("{message}");
+            return BAD_INPUT;
+        }
+    };
+    let mut passed = 0;
+    let mut failed = 0;
+    for file in &files {
+        let outcome = corpus::run_case(&rules, file);
+        if outcome.problems.is_empty() {
+            passed += 1;
+        } else {
+            failed += 1;
+            for problem in &outcome.problems {
+                println!("FAIL {}: {problem}", file.display());
+            }
+        }
+    }
+    println!("{passed} passed, {failed} failed");
+    if failed == 0 { OK } else { FAILED }
+}

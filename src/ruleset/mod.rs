@@ -1,0 +1,235 @@
+//! A rule set: the terms' articles as data, compiled and checked, with the engine that
+//! runs their expressions.
+//!
+//! A rule set is a folder holding `ruleset.yaml` and one YAML file per article, appendix
+//! and supplementary provision (see `rules/README.md`). Loading compiles every Rhai
+//! expression once and checks them statically, so a broken rule is a load error at its
+//! file and line, never a surprise during evaluation.
+
+mod check;
+pub mod format;
+mod load;
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use indexmap::IndexMap;
+use rhai::{AST, Dynamic, Engine};
+
+use crate::calendar;
+use crate::engine::Limits;
+use crate::ruling::{Message, Outcome};
+pub use format::{Subject, ValueType};
+pub use load::resolve_dir;
+
+/// A loaded, compiled rule set.
+pub struct RuleSet {
+    /// The rule set's name.
+    pub name: String,
+    /// The terms' title.
+    pub title: Message,
+    /// `sha256:` over every rule file's name and text.
+    pub digest: String,
+    /// Revisions, oldest first.
+    pub revisions: Vec<Revision>,
+    /// Articles, appendices and supplementary provisions, in evaluation order.
+    pub parts: Vec<Part>,
+    /// Every rule version, in evaluation order.
+    pub rules: Vec<Rule>,
+    /// The values rules may compute, with their types.
+    pub value_types: IndexMap<String, ValueType>,
+    /// The sandbox limits the engine runs with.
+    pub limits: Limits,
+    pub(crate) engine: Engine,
+    pub(crate) params: Dynamic,
+    by_subject: HashMap<Subject, Vec<usize>>,
+}
+
+/// One revision of the terms.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Revision {
+    /// The day it took effect.
+    pub date: NaiveDate,
+    /// Its name.
+    pub title: Message,
+    /// Its text is reconstructed rather than published.
+    pub reconstructed: bool,
+}
+
+/// Which part of the terms a file encodes. Orders as the terms do: articles, then
+/// appendices, then supplementary provisions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum PartLabel {
+    /// 第N条.
+    Article(u32),
+    /// 別紙N.
+    Appendix(u32),
+    /// 附則 of the revision of that day.
+    Supplementary(NaiveDate),
+}
+
+/// An article, appendix or supplementary provision.
+#[derive(Debug, Clone)]
+pub struct Part {
+    /// The file that defines it.
+    pub file: String,
+    /// Which part it is.
+    pub label: PartLabel,
+    /// Its title.
+    pub title: Message,
+    /// Its text, one entry per paragraph.
+    pub paragraphs: Vec<String>,
+}
+
+/// One version of a rule.
+#[derive(Debug, Clone)]
+pub struct Rule {
+    /// The id its versions share.
+    pub id: String,
+    /// Machine citation, e.g. `"4.3"`.
+    pub reference: String,
+    /// Japanese citation, e.g. `第4条第3項`.
+    pub cite: String,
+    /// Index of its part in [`RuleSet::parts`].
+    pub part: usize,
+    /// First day in force.
+    pub from: NaiveDate,
+    /// Last day in force, if ended.
+    pub until: Option<NaiveDate>,
+    /// Reconstructed rather than read from a published text.
+    pub reconstructed: bool,
+    /// What it judges.
+    pub applies_to: Vec<Subject>,
+    /// When it applies.
+    pub when: Option<Expression>,
+    /// What it computes, in order.
+    pub values: Vec<(String, Expression)>,
+    /// What must hold.
+    pub require: Option<Expression>,
+    /// The outcome of its finding.
+    pub outcome: Option<Outcome>,
+    /// The message of its finding.
+    pub message: Option<Message>,
+}
+
+/// A compiled Rhai expression with its source text.
+#[derive(Debug, Clone)]
+pub struct Expression {
+    /// The text as written in the rule file.
+    pub source: String,
+    pub(crate) ast: AST,
+    /// The computed values it reads (`values.NAME`).
+    pub(crate) reads: Vec<String>,
+}
+
+impl Rule {
+    /// Whether this version is in force on `day`.
+    pub fn in_force_on(&self, day: NaiveDate) -> bool {
+        self.from <= day && self.until.is_none_or(|until| day <= until)
+    }
+}
+
+impl RuleSet {
+    /// The latest revision in force on `day`.
+    pub fn revision_on(&self, day: NaiveDate) -> Option<&Revision> {
+        self.revisions.iter().rev().find(|r| r.date <= day)
+    }
+
+    /// The rule versions that judge `subject` on `day`, in evaluation order.
+    pub fn rules_for(&self, subject: Subject, day: NaiveDate) -> impl Iterator<Item = &Rule> {
+        self.by_subject
+            .get(&subject)
+            .into_iter()
+            .flatten()
+            .map(|&i| &self.rules[i])
+            .filter(move |rule| rule.in_force_on(day))
+    }
+
+    /// The part a rule belongs to.
+    pub fn part_of(&self, rule: &Rule) -> &Part {
+        &self.parts[rule.part]
+    }
+
+    /// The text of the paragraph a rule cites (the whole part for a one-paragraph cite).
+    pub fn cited_text(&self, rule: &Rule) -> &str {
+        let part = self.part_of(rule);
+        let paragraph = paragraph_of(&rule.reference).unwrap_or(1);
+        part.paragraphs
+            .get(paragraph - 1)
+            .map_or("", String::as_str)
+    }
+}
+
+/// The paragraph number a citation names (`"9.2.2"` → 2, `"5"` → none).
+fn paragraph_of(reference: &str) -> Option<usize> {
+    let rest = match reference.strip_prefix("suppl.") {
+        Some(rest) => rest.split_once('.').map(|(_, paragraph)| paragraph)?,
+        None => reference.split_once('.').map(|(_, rest)| rest)?,
+    };
+    rest.split('.').next()?.parse().ok()
+}
+
+/// Parses a citation into its part and the Japanese citation, if it is well formed.
+fn parse_reference(reference: &str) -> Option<(PartLabel, String)> {
+    if let Some(number) = reference.strip_prefix("appx") {
+        let number: u32 = number.parse().ok()?;
+        return Some((PartLabel::Appendix(number), format!("別紙{number}")));
+    }
+    if let Some(rest) = reference.strip_prefix("suppl.") {
+        let (day, paragraph) = match rest.split_once('.') {
+            Some((day, paragraph)) => (day, Some(paragraph.parse::<u32>().ok()?)),
+            None => (rest, None),
+        };
+        let day = calendar::parse_date(day)?;
+        let (era, year) = calendar::japanese_era(day);
+        use chrono::Datelike;
+        let mut cite = format!("附則({era}{year}年{}月{}日)", day.month(), day.day());
+        if let Some(paragraph) = paragraph {
+            cite.push_str(&format!("第{paragraph}項"));
+        }
+        return Some((PartLabel::Supplementary(day), cite));
+    }
+    let mut numbers = reference.split('.').map(|n| n.parse::<u32>().ok());
+    let article = numbers.next()??;
+    let paragraph = numbers.next().map(|n| n.ok_or(())).transpose().ok()?;
+    let item = numbers.next().map(|n| n.ok_or(())).transpose().ok()?;
+    if numbers.next().is_some() {
+        return None;
+    }
+    let mut cite = format!("第{article}条");
+    if let Some(paragraph) = paragraph {
+        cite.push_str(&format!("第{paragraph}項"));
+    }
+    if let Some(item) = item {
+        cite.push_str(&format!("第{item}号"));
+    }
+    Some((PartLabel::Article(article), cite))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn citations_read_as_the_terms_cite() {
+        let cite = |r: &str| parse_reference(r).map(|(_, cite)| cite);
+        assert_eq!(cite("4.3").as_deref(), Some("第4条第3項"));
+        assert_eq!(cite("9.2.2").as_deref(), Some("第9条第2項第2号"));
+        assert_eq!(cite("5").as_deref(), Some("第5条"));
+        assert_eq!(cite("appx2").as_deref(), Some("別紙2"));
+        assert_eq!(
+            cite("suppl.2026-04-01.2").as_deref(),
+            Some("附則(令和8年4月1日)第2項")
+        );
+        assert_eq!(cite("4.x"), None);
+        assert_eq!(cite("suppl.2026-02-30.2"), None);
+    }
+
+    #[test]
+    fn paragraphs_of_citations() {
+        assert_eq!(paragraph_of("9.2.2"), Some(2));
+        assert_eq!(paragraph_of("5"), None);
+        assert_eq!(paragraph_of("suppl.2026-04-01.2"), Some(2));
+        assert_eq!(paragraph_of("appx2"), None);
+    }
+}

@@ -1,0 +1,118 @@
+//! The ruling: what the evaluator decides for a case (SPEC §2).
+//!
+//! Field names are fixed by SPEC §2; serialization is deterministic, so the same case and
+//! rule set always give byte-identical output.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// The ruling for one case.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Ruling {
+    /// Which rule set, and which revision of it, decided.
+    pub ruleset: RuleSetStamp,
+    /// The date the state was judged on.
+    pub as_of: String,
+    /// Every contract of the case and those formed by accepted requests, in that order.
+    pub contracts: Vec<ContractRuling>,
+    /// One entry per request, in order.
+    pub requests: Vec<RequestRuling>,
+}
+
+/// Names the rule set a ruling was made with.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RuleSetStamp {
+    /// The rule set's name.
+    pub name: String,
+    /// The latest revision in force on `as_of`.
+    pub in_force: String,
+    /// `sha256:` of the exact rule text.
+    pub digest: String,
+}
+
+/// The state of one contract on `as_of`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ContractRuling {
+    /// The contract's id.
+    pub id: String,
+    /// What the contract rules computed (`minimum_period_end`, `web_sandbox`, …).
+    #[serde(flatten)]
+    pub values: BTreeMap<String, serde_json::Value>,
+    /// Findings about the contract.
+    pub findings: Vec<Finding>,
+}
+
+/// The decision on one request.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RequestRuling {
+    /// The request's position in the case.
+    pub index: usize,
+    /// The request's `type`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Accepted unless a finding rejects it.
+    pub decision: Decision,
+    /// What the request computes (SPEC §2 `values`).
+    pub values: BTreeMap<String, serde_json::Value>,
+    /// Every rule that applied and spoke.
+    pub findings: Vec<Finding>,
+}
+
+/// A request's decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Decision {
+    /// No finding rejects the request.
+    Accepted,
+    /// At least one finding rejects it.
+    Rejected,
+}
+
+/// What a rule says about a request or contract.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// The request is refused.
+    Reject,
+    /// Accepted, with a caution.
+    Warn,
+    /// For information.
+    Info,
+}
+
+/// One finding, citing the article it comes from.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Finding {
+    /// The rule's id.
+    pub rule: String,
+    /// Machine citation: `"4.3"`, `"9.2.2"`, `"appx2"`, `"suppl.2026-04-01.2"`.
+    #[serde(rename = "ref")]
+    pub reference: String,
+    /// Citation in Japanese: `第4条第3項`.
+    pub cite: String,
+    /// What the finding means for the request.
+    pub outcome: Outcome,
+    /// The rule's message.
+    pub message: Message,
+    /// Set when the rule version is reconstructed rather than read from a published text.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub reconstructed: bool,
+}
+
+/// A message in Japanese and English.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Message {
+    /// Japanese.
+    pub ja: String,
+    /// English.
+    pub en: String,
+}
+
+impl Ruling {
+    /// The ruling as pretty JSON, the default output.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("rulings serialize to JSON")
+    }
+}
