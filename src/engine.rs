@@ -71,8 +71,10 @@ pub fn with_deadline<T>(budget: Duration, work: impl FnOnce() -> T) -> T {
 /// Builds the sandboxed engine with the domain functions registered.
 pub fn new_engine(limits: &Limits) -> Engine {
     let mut engine = Engine::new();
-    // `Engine::new` resolves `import` from the file system; rules may import nothing.
+    // `Engine::new` resolves `import` from the file system; rules may import nothing,
+    // so the keyword is refused at compile time and nothing could be resolved anyway.
     engine.set_module_resolver(DummyModuleResolver::new());
+    engine.disable_symbol("import");
     engine.disable_symbol("eval");
     engine.on_print(|_| {});
     engine.on_debug(|_, _, _| {});
@@ -283,9 +285,10 @@ pub fn run(engine: &Engine, scope: &mut Scope, ast: &AST) -> Result<Dynamic, Str
 
 /// An evaluation error in words; a stop by `on_progress` says why it stopped.
 pub fn describe(error: &EvalAltResult) -> String {
-    match error {
-        EvalAltResult::ErrorTerminated(reason, position) => format!("{reason} ({position})"),
-        other => other.to_string(),
+    // A stop inside a function or closure comes wrapped in the calls it happened in.
+    match error.unwrap_inner() {
+        EvalAltResult::ErrorTerminated(reason, _) => format!("stopped: {reason} ({error})"),
+        _ => error.to_string(),
     }
 }
 
@@ -323,7 +326,8 @@ mod tests {
 
     #[test]
     fn the_sandbox_refuses_io_eval_and_runaway_loops() {
-        assert!(eval(r#"import "/etc/passwd" as p; 1"#).is_err());
+        let import = eval(r#"import "/etc/passwd" as p; 1"#).unwrap_err();
+        assert!(import.contains("import"), "{import}");
         assert!(eval(r#"eval("1")"#).is_err());
         let looped = eval("let i = 0; loop { i += 1; }").unwrap_err();
         assert!(looped.contains("Too many operations"), "{looped}");
