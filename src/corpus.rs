@@ -4,8 +4,10 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use std::fmt::Write;
+
 use crate::case::Case;
-use crate::eval::evaluate;
+use crate::eval::{Settings, Trace, evaluate_with};
 use crate::expect::compare;
 use crate::ruleset::RuleSet;
 use crate::ruling::Ruling;
@@ -15,8 +17,78 @@ use crate::ruling::Ruling;
 pub struct CaseRun {
     /// The ruling, when the case could be evaluated.
     pub ruling: Option<Ruling>,
+    /// Which rules were considered and fired.
+    pub trace: Trace,
     /// Every way the ruling differs from what the case expects, or why it could not run.
     pub problems: Vec<String>,
+}
+
+/// For each rule version, in how many cases it fired and in how many it was considered
+/// but did not fire.
+#[derive(Debug, Clone)]
+pub struct Coverage {
+    counts: Vec<(usize, usize)>,
+}
+
+impl Coverage {
+    /// No cases yet, for the rules of `rules`.
+    pub fn new(rules: &RuleSet) -> Self {
+        Coverage {
+            counts: vec![(0, 0); rules.rules.len()],
+        }
+    }
+
+    /// Counts one case.
+    pub fn add(&mut self, trace: &Trace) {
+        let mut fired = vec![false; self.counts.len()];
+        let mut considered = vec![false; self.counts.len()];
+        for evaluation in &trace.evaluations {
+            considered[evaluation.rule] = true;
+            fired[evaluation.rule] |= evaluation.fired;
+        }
+        for (i, count) in self.counts.iter_mut().enumerate() {
+            if fired[i] {
+                count.0 += 1;
+            } else if considered[i] {
+                count.1 += 1;
+            }
+        }
+    }
+
+    /// The cases in which rule `index` fired, and those in which it did not.
+    pub fn of(&self, index: usize) -> (usize, usize) {
+        self.counts[index]
+    }
+
+    /// The rule versions no case makes fire.
+    pub fn never_fired(&self) -> Vec<usize> {
+        (0..self.counts.len())
+            .filter(|&i| self.counts[i].0 == 0)
+            .collect()
+    }
+
+    /// A table: rule, citation, first day in force, cases fired, cases not fired.
+    pub fn report(&self, rules: &RuleSet) -> String {
+        let width = rules.rules.iter().map(|r| r.id.len()).max().unwrap_or(4);
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "{:width$}  {:<20} {:<10}  fired  not fired",
+            "rule", "ref", "from"
+        );
+        for (i, rule) in rules.rules.iter().enumerate() {
+            let (fired, quiet) = self.counts[i];
+            let mark = if fired == 0 { "  <- never fires" } else { "" };
+            let _ = writeln!(
+                out,
+                "{:width$}  {:<20} {:<10}  {fired:>5}  {quiet:>9}{mark}",
+                rule.id,
+                rule.reference,
+                rule.from.to_string()
+            );
+        }
+        out
+    }
 }
 
 /// The case files (`.yaml`, `.yml`, `.json`) under the given files and folders, sorted.
@@ -55,6 +127,7 @@ pub fn run_case(rules: &RuleSet, file: &Path) -> CaseRun {
     let name = file.display().to_string();
     let failed = |problem: String| CaseRun {
         ruling: None,
+        trace: Trace::default(),
         problems: vec![problem],
     };
     let text = match fs::read_to_string(file) {
@@ -65,8 +138,8 @@ pub fn run_case(rules: &RuleSet, file: &Path) -> CaseRun {
         Ok(case) => case,
         Err(diagnostic) => return failed(diagnostic.to_string()),
     };
-    let ruling = match evaluate(rules, &case) {
-        Ok(ruling) => ruling,
+    let (ruling, trace) = match evaluate_with(rules, &case, Settings::default()) {
+        Ok(done) => done,
         Err(error) => return failed(error.to_string()),
     };
     let problems = match &case.expect {
@@ -78,6 +151,7 @@ pub fn run_case(rules: &RuleSet, file: &Path) -> CaseRun {
     };
     CaseRun {
         ruling: Some(ruling),
+        trace,
         problems,
     }
 }

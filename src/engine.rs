@@ -275,6 +275,39 @@ fn contract_in_force(contract: &Map, day: Date) -> Fallible<bool> {
     dated_in_force(contract, "formed", day)
 }
 
+/// A Rhai value as JSON, for explanations: dates and decimals as text, exactly.
+pub fn to_json(value: &Dynamic) -> serde_json::Value {
+    if let Some(day) = value.clone().try_cast::<Date>() {
+        return serde_json::Value::String(day.to_string());
+    }
+    if let Some(stamp) = value.clone().try_cast::<Timestamp>() {
+        return serde_json::Value::String(stamp.to_rfc3339());
+    }
+    if let Ok(amount) = value.as_decimal() {
+        return serde_json::Value::String(amount.normalize().to_string());
+    }
+    if let Ok(n) = value.as_int() {
+        return serde_json::Value::from(n);
+    }
+    if let Ok(b) = value.as_bool() {
+        return serde_json::Value::Bool(b);
+    }
+    if value.is_unit() {
+        return serde_json::Value::Null;
+    }
+    if let Some(items) = value.read_lock::<Array>() {
+        return serde_json::Value::Array(items.iter().map(to_json).collect());
+    }
+    if let Some(map) = value.read_lock::<Map>() {
+        return serde_json::Value::Object(
+            map.iter()
+                .map(|(k, v)| (k.to_string(), to_json(v)))
+                .collect(),
+        );
+    }
+    serde_json::Value::String(value.to_string())
+}
+
 /// Evaluates a compiled expression to a `Dynamic`, restoring the scope afterwards.
 pub fn run(engine: &Engine, scope: &mut Scope, ast: &AST) -> Result<Dynamic, String> {
     let depth = scope.len();

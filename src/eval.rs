@@ -6,18 +6,19 @@
 //! on the `effective_date` its rules computed); everything the terms decide — whether it is
 //! accepted, which dates and amounts follow — comes from the rules.
 
-use std::collections::BTreeMap;
-
 use chrono::NaiveDate;
 use rhai::{Array, Dynamic, Map, Scope};
 use rust_decimal::Decimal;
+use std::cell::RefCell;
+use std::collections::BTreeMap;
 
 use crate::case::{Case, Contract, ContractOption, Customer, Fees, Request};
 use crate::engine::{self, Date};
 use crate::error::EvalError;
 use crate::ruleset::{Rule, RuleSet, Subject, ValueType};
 use crate::ruling::{
-    ContractRuling, Decision, Finding, Message, Outcome, RequestRuling, RuleSetStamp, Ruling,
+    ContractRuling, Decision, Explanation, Finding, Message, Outcome, RequestRuling, RuleSetStamp,
+    Ruling,
 };
 
 /// The value an accepted `terminate` or `stop_option` takes effect on.
@@ -25,16 +26,52 @@ const EFFECTIVE_DATE: &str = "effective_date";
 
 /// Evaluates a case against a rule set.
 pub fn evaluate(rules: &RuleSet, case: &Case) -> Result<Ruling, EvalError> {
+    evaluate_with(rules, case, Settings::default()).map(|(ruling, _)| ruling)
+}
+
+/// Evaluates a case, also returning which rules fired.
+pub fn evaluate_with(
+    rules: &RuleSet,
+    case: &Case,
+    settings: Settings,
+) -> Result<(Ruling, Trace), EvalError> {
     engine::with_deadline(rules.limits.time_budget, || {
-        Evaluation::new(rules, case)?.run()
+        let mut evaluation = Evaluation::new(rules, case, settings)?;
+        let ruling = evaluation.run_all()?;
+        Ok((ruling, evaluation.trace.into_inner()))
     })
+}
+
+/// How to evaluate.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Settings {
+    /// Attach an [`Explanation`] to every finding.
+    pub explain: bool,
+}
+
+/// Which rules were considered, and whether each fired.
+#[derive(Debug, Clone, Default)]
+pub struct Trace {
+    /// One entry per rule considered for a request or contract, in order.
+    pub evaluations: Vec<RuleEvaluation>,
+}
+
+/// One rule considered for one request or contract.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RuleEvaluation {
+    /// Index in [`RuleSet::rules`].
+    pub rule: usize,
+    /// It made a finding, or (a rule that only computes) its `when` held.
+    pub fired: bool,
 }
 
 struct Evaluation<'a> {
     rules: &'a RuleSet,
     case: &'a Case,
+    settings: Settings,
     contracts: Vec<Contract>,
     customer: Dynamic,
+    trace: RefCell<Trace>,
 }
 
 /// What one subject's rules produced.
@@ -47,7 +84,7 @@ struct Judgement {
 }
 
 impl<'a> Evaluation<'a> {
-    fn new(rules: &'a RuleSet, case: &'a Case) -> Result<Self, EvalError> {
+    fn new(rules: &'a RuleSet, case: &'a Case, settings: Settings) -> Result<Self, EvalError> {
         if rules.revision_on(case.as_of).is_none() {
             let first = rules
                 .revisions
@@ -64,12 +101,14 @@ impl<'a> Evaluation<'a> {
         Ok(Evaluation {
             rules,
             case,
+            settings,
             contracts: case.contracts.clone(),
             customer: customer_map(&case.customer),
+            trace: RefCell::default(),
         })
     }
 
-    fn run(mut self) -> Result<Ruling, EvalError> {
+    fn run_all(&mut self) -> Result<Ruling, EvalError> {
         let mut requests = Vec::with_capacity(self.case.requests.len());
         for (index, request) in self.case.requests.iter().enumerate() {
             requests.push(self.request(index, request)?);
@@ -283,7 +322,7 @@ impl<'a> Evaluation<'a> {
     ) -> Result<Judgement, EvalError> {
         let mut judgement = Judgement::default();
         let values_slot = scope.len() - 1;
-        for rule in self.rules.rules_for(subject, day) {
+        for (index, rule) in self.rules.rules_for(subject, day) {
             let fail = |message: String| EvalError::Rule {
                 rule: rule.id.clone(),
                 file: self.rules.part_of(rule).file.clone(),
@@ -296,9 +335,14 @@ impl<'a> Evaluation<'a> {
                     .as_bool()
                     .map_err(|t| fail(format!("{field} must be true or false, not {t}")))
             };
+            let record = |fired: bool| {
+                let evaluation = RuleEvaluation { rule: index, fired };
+                self.trace.borrow_mut().evaluations.push(evaluation);
+            };
             if let Some(when) = &rule.when
                 && !test("when", scope, when)?
             {
+                record(false);
                 continue;
             }
             for (name, expression) in &rule.values {
@@ -313,10 +357,18 @@ impl<'a> Evaluation<'a> {
                 Some(require) => test("require", scope, require)?,
                 None => false,
             };
-            if let (Some(outcome), Some(message), false) = (rule.outcome, &rule.message, holds) {
-                judgement
-                    .findings
-                    .push(self.finding(rule, outcome, message, &judgement.values));
+            match (rule.outcome, &rule.message, holds) {
+                (Some(outcome), Some(message), false) => {
+                    let mut finding = self.finding(rule, outcome, message, &judgement.values);
+                    if self.settings.explain {
+                        finding.explain = Some(self.explain(rule, scope));
+                    }
+                    judgement.findings.push(finding);
+                    record(true);
+                }
+                (Some(_), _, _) => record(false),
+                // A rule that only computes has fired once its `when` held.
+                (None, _, _) => record(true),
             }
         }
         Ok(judgement)
@@ -351,6 +403,43 @@ impl<'a> Evaluation<'a> {
                 en: fill(&message.en),
             },
             reconstructed: rule.reconstructed,
+            explain: None,
+        }
+    }
+
+    /// The rule's expressions and the values they read, re-read in `scope`.
+    fn explain(&self, rule: &Rule, scope: &mut Scope) -> Explanation {
+        let expressions = rule
+            .when
+            .iter()
+            .chain(rule.values.iter().map(|(_, e)| e))
+            .chain(&rule.require);
+        let mut read = BTreeMap::new();
+        for path in expressions.flat_map(|e| &e.paths_read) {
+            let value = self
+                .rules
+                .engine
+                .compile_expression_with_scope(scope, path)
+                .map_err(|e| e.to_string())
+                .and_then(|ast| engine::run(&self.rules.engine, scope, &ast));
+            let shown = match value {
+                Ok(value) => engine::to_json(&value),
+                Err(message) => serde_json::Value::String(format!("(unreadable: {message})")),
+            };
+            read.insert(path.clone(), shown);
+        }
+        let source = |e: &crate::ruleset::Expression| e.source.trim().to_owned();
+        Explanation {
+            file: self.rules.part_of(rule).file.clone(),
+            when: rule.when.as_ref().map(source),
+            values: rule
+                .values
+                .iter()
+                .map(|(name, e)| (name.clone(), source(e)))
+                .collect(),
+            require: rule.require.as_ref().map(source),
+            require_result: rule.require.as_ref().map(|_| false),
+            read,
         }
     }
 

@@ -5,6 +5,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use yakkan::corpus::Coverage;
+use yakkan::eval::Settings;
 use yakkan::{Case, EvalError, LoadError, RuleSet, Ruling, corpus, report, yaml};
 
 /// Exit codes (SPEC §4).
@@ -41,6 +43,9 @@ enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Json)]
         format: Format,
+        /// Add to each finding the rule's expressions, the values they read, and the result.
+        #[arg(long)]
+        explain: bool,
         /// The case file (YAML or JSON), or - for standard input.
         case: String,
     },
@@ -51,6 +56,10 @@ enum Command {
         rules: Option<PathBuf>,
         /// Case files or folders (default: tests/cases/).
         paths: Vec<PathBuf>,
+        /// List every rule with the cases in which it fired and did not; fail if a rule
+        /// never fires.
+        #[arg(long)]
+        coverage: bool,
     },
 }
 
@@ -69,9 +78,14 @@ fn main() -> ExitCode {
             rules,
             as_of,
             format,
+            explain,
             case,
-        } => eval(&rules_dir(rules), as_of.as_deref(), format, &case),
-        Command::Test { rules, paths } => test(&rules_dir(rules), paths),
+        } => eval(&rules_dir(rules), as_of.as_deref(), format, explain, &case),
+        Command::Test {
+            rules,
+            paths,
+            coverage,
+        } => test(&rules_dir(rules), paths, coverage),
     };
     ExitCode::from(code)
 }
@@ -117,7 +131,7 @@ fn check(dir: &Path) -> u8 {
     }
 }
 
-fn eval(dir: &Path, as_of: Option<&str>, format: Format, case_path: &str) -> u8 {
+fn eval(dir: &Path, as_of: Option<&str>, format: Format, explain: bool, case_path: &str) -> u8 {
     let rules = match load(dir) {
         Ok(rules) => rules,
         Err(error) => {
@@ -148,8 +162,8 @@ fn eval(dir: &Path, as_of: Option<&str>, format: Format, case_path: &str) -> u8 
             }
         }
     }
-    match yakkan::evaluate(&rules, &case) {
-        Ok(ruling) => {
+    match yakkan::eval::evaluate_with(&rules, &case, Settings { explain }) {
+        Ok((ruling, _)) => {
             print!("{}", render(&ruling, &rules, format));
             OK
         }
@@ -185,7 +199,7 @@ fn read_case(path: &str) -> Result<(String, Option<String>), String> {
         .map_err(|e| format!("{path}: {e}"))
 }
 
-fn test(dir: &Path, paths: Vec<PathBuf>) -> u8 {
+fn test(dir: &Path, paths: Vec<PathBuf>, coverage: bool) -> u8 {
     let rules = match load(dir) {
         Ok(rules) => rules,
         Err(error) => {
@@ -207,8 +221,10 @@ fn test(dir: &Path, paths: Vec<PathBuf>) -> u8 {
     };
     let mut passed = 0;
     let mut failed = 0;
+    let mut covered = Coverage::new(&rules);
     for file in &files {
         let outcome = corpus::run_case(&rules, file);
+        covered.add(&outcome.trace);
         if outcome.problems.is_empty() {
             passed += 1;
         } else {
@@ -218,6 +234,25 @@ fn test(dir: &Path, paths: Vec<PathBuf>) -> u8 {
             }
         }
     }
+    let mut silent = Vec::new();
+    if coverage {
+        print!("\n{}", covered.report(&rules));
+        silent = covered.never_fired();
+        for &i in &silent {
+            let rule = &rules.rules[i];
+            println!(
+                "FAIL {}: rule {} ({}) fires in no case",
+                rules.part_of(rule).file,
+                rule.id,
+                rule.reference
+            );
+        }
+        println!();
+    }
     println!("{passed} passed, {failed} failed");
-    if failed == 0 { OK } else { FAILED }
+    if failed == 0 && silent.is_empty() {
+        OK
+    } else {
+        FAILED
+    }
 }

@@ -98,6 +98,31 @@ pub struct Finding {
     /// Set when the rule version is reconstructed rather than read from a published text.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub reconstructed: bool,
+    /// Why the rule spoke (`yakkan eval --explain` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub explain: Option<Explanation>,
+}
+
+/// How a finding came about: the rule's expressions as written, what they read, and the
+/// result of its requirement.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Explanation {
+    /// The file that defines the rule.
+    pub file: String,
+    /// The `when` condition, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub when: Option<String>,
+    /// The computed values' expressions.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub values: BTreeMap<String, String>,
+    /// The `require` condition, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub require: Option<String>,
+    /// What `require` gave (false: the finding is made because it failed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub require_result: Option<bool>,
+    /// Every case and rule-set value the expressions read, with its value.
+    pub read: BTreeMap<String, serde_json::Value>,
 }
 
 /// A message in Japanese and English.

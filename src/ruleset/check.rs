@@ -180,6 +180,8 @@ pub(crate) struct Findings {
     pub problems: Vec<Problem>,
     /// `values.NAME` read, by name.
     pub values_read: BTreeSet<String>,
+    /// The context paths read (`request.contract.kind`, `date`), for explanations.
+    pub paths_read: BTreeSet<String>,
 }
 
 /// Checks one compiled (unoptimized) expression or definitions script.
@@ -188,11 +190,25 @@ pub(crate) fn check(ast: &AST, schema: &Schema, local_functions: &HashSet<String
     let mut typed: HashSet<Position> = HashSet::new();
     // Typed chains first, so their more precise message wins for a position.
     ast.walk(&mut |path: &[ASTNode]| {
-        if let Some(ASTNode::Expr(Expr::Dot(binary, ..))) = path.last()
-            && let Expr::Variable(variable, ..) = &binary.lhs
-            && let Some(shape) = schema.roots.get(variable.1.as_str())
-        {
-            check_chain(&variable.1, shape, &binary.rhs, &mut findings, &mut typed);
+        match path.last() {
+            Some(ASTNode::Expr(Expr::Dot(binary, ..))) => {
+                if let Expr::Variable(variable, ..) = &binary.lhs
+                    && let Some(shape) = schema.roots.get(variable.1.as_str())
+                {
+                    check_chain(&variable.1, shape, &binary.rhs, &mut findings, &mut typed);
+                }
+            }
+            Some(ASTNode::Expr(Expr::Variable(variable, ..))) => {
+                // A bare context variable; one heading a chain is read as that chain.
+                let heads_chain = matches!(
+                    path.len().checked_sub(2).map(|i| &path[i]),
+                    Some(ASTNode::Expr(Expr::Dot(binary, ..))) if matches!(&binary.lhs, Expr::Variable(v, ..) if v.1 == variable.1)
+                );
+                if !heads_chain && schema.roots.contains_key(variable.1.as_str()) {
+                    findings.paths_read.insert(variable.1.to_string());
+                }
+            }
+            _ => {}
         }
         true
     });
@@ -246,11 +262,14 @@ fn check_chain(
             other => (other, None),
         };
         let Expr::Property(property, position) = head else {
-            return; // a method call or index: its result's shape is not tracked
+            // A method call or index: its result's shape is not tracked.
+            findings.paths_read.insert(path);
+            return;
         };
         let name = property.2.as_str();
         typed.insert(*position);
         let Shape::Object(fields) = shape else {
+            findings.paths_read.insert(path);
             return;
         };
         if root == "values" && path == "values" {
@@ -259,6 +278,7 @@ fn check_chain(
         match fields.get(name) {
             Some(child) => shape = child,
             None => {
+                findings.paths_read.insert(path.clone());
                 let mut known: Vec<&str> = fields.keys().map(String::as_str).collect();
                 known.sort_unstable();
                 findings.problems.push(problem(
@@ -274,6 +294,7 @@ fn check_chain(
         path = format!("{path}.{name}");
         next = rest;
     }
+    findings.paths_read.insert(path);
 }
 
 fn problem(position: Position, message: String) -> Problem {

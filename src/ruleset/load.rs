@@ -493,14 +493,18 @@ impl Loader {
                 }
             };
             if let Some(when) = &rule.when {
-                check_reads(&when.reads, format!("rules[{i}].when"), &own);
+                check_reads(&when.values_read, format!("rules[{i}].when"), &own);
             }
             for (name, expression) in &rule.values {
-                check_reads(&expression.reads, format!("rules[{i}].values.{name}"), &own);
+                check_reads(
+                    &expression.values_read,
+                    format!("rules[{i}].values.{name}"),
+                    &own,
+                );
                 own.insert(name);
             }
             if let Some(require) = &rule.require {
-                check_reads(&require.reads, format!("rules[{i}].require"), &own);
+                check_reads(&require.values_read, format!("rules[{i}].require"), &own);
             }
             for subject in &rule.applies_to {
                 computed
@@ -566,7 +570,8 @@ impl RuleCompiler<'_> {
                 Some(Expression {
                     source: text.to_owned(),
                     ast,
-                    reads: checked.values_read.into_iter().collect(),
+                    values_read: checked.values_read.into_iter().collect(),
+                    paths_read: checked.paths_read.into_iter().collect(),
                 })
             }
             Err(error) => {

@@ -119,7 +119,9 @@ pub struct Expression {
     pub source: String,
     pub(crate) ast: AST,
     /// The computed values it reads (`values.NAME`).
-    pub(crate) reads: Vec<String>,
+    pub(crate) values_read: Vec<String>,
+    /// The context paths it reads (`request.contract.kind`), for explanations.
+    pub paths_read: Vec<String>,
 }
 
 impl Rule {
@@ -135,14 +137,19 @@ impl RuleSet {
         self.revisions.iter().rev().find(|r| r.date <= day)
     }
 
-    /// The rule versions that judge `subject` on `day`, in evaluation order.
-    pub fn rules_for(&self, subject: Subject, day: NaiveDate) -> impl Iterator<Item = &Rule> {
+    /// The rule versions that judge `subject` on `day`, in evaluation order, with their
+    /// index in [`RuleSet::rules`].
+    pub fn rules_for(
+        &self,
+        subject: Subject,
+        day: NaiveDate,
+    ) -> impl Iterator<Item = (usize, &Rule)> {
         self.by_subject
             .get(&subject)
             .into_iter()
             .flatten()
-            .map(|&i| &self.rules[i])
-            .filter(move |rule| rule.in_force_on(day))
+            .map(|&i| (i, &self.rules[i]))
+            .filter(move |(_, rule)| rule.in_force_on(day))
     }
 
     /// The part a rule belongs to.
