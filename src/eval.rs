@@ -165,7 +165,7 @@ impl<'a> Evaluation<'a> {
             .any(|f| f.outcome == Outcome::Reject);
         let values = self.output_values(&judgement)?;
         if !rejected {
-            self.apply(request, contract, &judgement)?;
+            self.apply(request, contract, option, &judgement)?;
         }
         Ok(RequestRuling {
             index,
@@ -216,12 +216,15 @@ impl<'a> Evaluation<'a> {
                 let listed = contract.options.iter().rev().find(|o| &o.kind == option);
                 match listed {
                     Some(listed) => Some(listed.clone()),
-                    None => {
-                        return Err(EvalError::Case(self.case.source.error(
-                            format!("requests[{index}].option"),
-                            format!("contract `{id}` has no `{option}` option"),
-                        )));
-                    }
+                    None => match self.held_option(contract, option, request.date())? {
+                        Some(held) => Some(held),
+                        None => {
+                            return Err(EvalError::Case(self.case.source.error(
+                                format!("requests[{index}].option"),
+                                format!("contract `{id}` has no `{option}` option"),
+                            )));
+                        }
+                    },
                 }
             }
             _ => None,
@@ -229,11 +232,56 @@ impl<'a> Evaluation<'a> {
         Ok((contract.clone(), option))
     }
 
+    /// An option the rules say the contract holds on `day` though the case does not list
+    /// it ([`crate::ruleset::HELD_OPTIONS`]).
+    fn held_option(
+        &self,
+        contract: &Contract,
+        kind: &str,
+        day: NaiveDate,
+    ) -> Result<Option<ContractOption>, EvalError> {
+        let Some(ast) = &self.rules.held_options else {
+            return Ok(None);
+        };
+        let fail = |message: String| EvalError::Rule {
+            rule: crate::ruleset::HELD_OPTIONS.to_owned(),
+            file: "definitions".to_owned(),
+            message,
+        };
+        let mut scope = self.scope(
+            day,
+            self.contracts_array(),
+            Dynamic::UNIT,
+            contract_map(contract),
+            Dynamic::UNIT,
+        );
+        let held = engine::run(&self.rules.engine, &mut scope, ast).map_err(fail)?;
+        let held = held
+            .try_cast::<Array>()
+            .ok_or_else(|| fail("must give an array of options".to_owned()))?;
+        for option in held {
+            let Some(map) = option.try_cast::<Map>() else {
+                return Err(fail("must give options as maps".to_owned()));
+            };
+            if map.get("kind").is_some_and(|k| k.to_string() == kind) {
+                let date = |field: &str| map.get(field).and_then(|d| d.clone().try_cast::<Date>());
+                return Ok(Some(ContractOption {
+                    kind: kind.to_owned(),
+                    billing_start: date("billing_start"),
+                    ended: date("ended"),
+                    fees: None,
+                }));
+            }
+        }
+        Ok(None)
+    }
+
     /// Changes the state as an accepted request does (SPEC §1).
     fn apply(
         &mut self,
         request: &Request,
         proposed: Contract,
+        named: Option<ContractOption>,
         judgement: &Judgement,
     ) -> Result<(), EvalError> {
         if let Request::NewContract { .. } = request {
@@ -274,13 +322,19 @@ impl<'a> Evaluation<'a> {
             Request::Terminate { .. } => contract.ended = Some(effective()?),
             Request::StopOption { option, .. } => {
                 let end = effective()?;
-                if let Some(listed) = contract
+                let listed = contract
                     .options
                     .iter_mut()
                     .rev()
-                    .find(|o| &o.kind == option)
-                {
-                    listed.ended = Some(end);
+                    .find(|o| &o.kind == option);
+                match (listed, named) {
+                    (Some(listed), _) => listed.ended = Some(end),
+                    // A held but unlisted option is listed from now on, with its end.
+                    (None, Some(mut held)) => {
+                        held.ended = Some(end);
+                        contract.options.push(held);
+                    }
+                    (None, None) => {}
                 }
             }
             Request::OutageCredit { .. } | Request::NewContract { .. } => {}

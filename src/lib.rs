@@ -1,9 +1,11 @@
 //! yakkan (約款): a policy-as-data rule evaluator for service terms.
 
+pub mod batch;
 pub mod calendar;
 pub mod case;
 pub mod corpus;
 mod de;
+pub mod diff;
 pub mod engine;
 pub mod error;
 pub mod eval;

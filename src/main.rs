@@ -5,7 +5,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use yakkan::batch;
 use yakkan::corpus::Coverage;
+use yakkan::diff::Report;
 use yakkan::eval::Settings;
 use yakkan::{Case, EvalError, LoadError, RuleSet, Ruling, corpus, report, yaml};
 
@@ -46,8 +48,38 @@ enum Command {
         /// Add to each finding the rule's expressions, the values they read, and the result.
         #[arg(long)]
         explain: bool,
+        /// CASE holds one JSON case per line; print one ruling per line, in order, using
+        /// every core (implied by a `.jsonl` file name).
+        #[arg(long)]
+        jsonl: bool,
         /// The case file (YAML or JSON), or - for standard input.
         case: String,
+    },
+    /// List the rules in force on a date, with citation and title.
+    Rules {
+        /// The rule set folder (default: the project's rules/).
+        #[arg(long)]
+        rules: Option<PathBuf>,
+        /// The date (default: today, in Japan time).
+        #[arg(long, value_name = "DATE")]
+        as_of: Option<String>,
+        /// Also show the file that defines each rule.
+        #[arg(long)]
+        at_file: bool,
+    },
+    /// Evaluate cases under two rule sets and report every ruling that changed.
+    Diff {
+        /// The rule set before the change.
+        #[arg(long)]
+        old: PathBuf,
+        /// The rule set after the change.
+        #[arg(long)]
+        new: PathBuf,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+        format: ReportFormat,
+        /// Case files or folders (default: tests/cases/).
+        cases: Vec<PathBuf>,
     },
     /// Run example cases against their `expect:` blocks.
     Test {
@@ -61,6 +93,12 @@ enum Command {
         #[arg(long)]
         coverage: bool,
     },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ReportFormat {
+    Text,
+    Json,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -79,8 +117,26 @@ fn main() -> ExitCode {
             as_of,
             format,
             explain,
+            jsonl,
             case,
-        } => eval(&rules_dir(rules), as_of.as_deref(), format, explain, &case),
+        } => {
+            if jsonl || case.ends_with(".jsonl") {
+                eval_lines(&rules_dir(rules), &case)
+            } else {
+                eval(&rules_dir(rules), as_of.as_deref(), format, explain, &case)
+            }
+        }
+        Command::Rules {
+            rules,
+            as_of,
+            at_file,
+        } => list_rules(&rules_dir(rules), as_of.as_deref(), at_file),
+        Command::Diff {
+            old,
+            new,
+            format,
+            cases,
+        } => diff(&old, &new, format, cases),
         Command::Test {
             rules,
             paths,
@@ -175,6 +231,112 @@ fn eval(dir: &Path, as_of: Option<&str>, format: Format, explain: bool, case_pat
             eprintln!("{error}");
             RULE_FAILED
         }
+    }
+}
+
+fn eval_lines(dir: &Path, path: &str) -> u8 {
+    let rules = match load(dir) {
+        Ok(rules) => rules,
+        Err(error) => {
+            eprintln!("{error}");
+            return BAD_INPUT;
+        }
+    };
+    let text = match read_case(path) {
+        Ok((text, _)) => text,
+        Err(message) => {
+            eprintln!("{message}");
+            return BAD_INPUT;
+        }
+    };
+    let mut code = OK;
+    let mut out = String::new();
+    for result in batch::evaluate_lines(&rules, &text, None) {
+        if let batch::LineResult::Error { input, message, .. } = &result {
+            eprintln!("{path}: {message}");
+            code = code.max(if *input { BAD_INPUT } else { RULE_FAILED });
+        }
+        out.push_str(&result.to_json_line());
+        out.push('\n');
+    }
+    print!("{out}");
+    code
+}
+
+fn parse_day(flag: &str, text: &str) -> Result<chrono::NaiveDate, u8> {
+    yakkan::calendar::parse_date(text).ok_or_else(|| {
+        eprintln!("{flag}: `{text}` is not a YYYY-MM-DD date");
+        BAD_INPUT
+    })
+}
+
+fn list_rules(dir: &Path, as_of: Option<&str>, at_file: bool) -> u8 {
+    let rules = match load(dir) {
+        Ok(rules) => rules,
+        Err(error) => {
+            eprintln!("{error}");
+            return BAD_INPUT;
+        }
+    };
+    let day = match as_of {
+        Some(text) => match parse_day("--as-of", text) {
+            Ok(day) => day,
+            Err(code) => return code,
+        },
+        None => chrono::Utc::now()
+            .with_timezone(&yakkan::calendar::jst())
+            .date_naive(),
+    };
+    let revision = rules
+        .revision_on(day)
+        .map_or("none".to_owned(), |r| format!("{} {}", r.date, r.title.ja));
+    println!("{} on {day} (revision in force: {revision})", rules.name);
+    for rule in rules.rules.iter().filter(|r| r.in_force_on(day)) {
+        let part = rules.part_of(rule);
+        let mut line = format!(
+            "{:<46} {:<20} {} {}",
+            rule.id, rule.reference, rule.cite, part.title.ja
+        );
+        if rule.reconstructed {
+            line.push_str(" (reconstructed)");
+        }
+        if at_file {
+            line.push_str(&format!("  [{}]", part.file));
+        }
+        println!("{line}");
+    }
+    OK
+}
+
+fn diff(old: &Path, new: &Path, format: ReportFormat, cases: Vec<PathBuf>) -> u8 {
+    let (old_rules, new_rules) = match (load(old), load(new)) {
+        (Ok(old), Ok(new)) => (old, new),
+        (Err(error), _) | (_, Err(error)) => {
+            eprintln!("{error}");
+            return BAD_INPUT;
+        }
+    };
+    let cases = if cases.is_empty() {
+        vec![PathBuf::from("tests/cases")]
+    } else {
+        cases
+    };
+    let files = match corpus::case_files(&cases) {
+        Ok(files) => files,
+        Err(message) => {
+            eprintln!("{message}");
+            return BAD_INPUT;
+        }
+    };
+    let report = Report::build(&old_rules, &new_rules, &files);
+    match format {
+        ReportFormat::Text => print!("{}", report.to_text()),
+        ReportFormat::Json => println!("{}", report.to_json()),
+    }
+    if report.errors.is_empty() {
+        OK
+    } else {
+        BAD_INPUT
     }
 }
 

@@ -164,9 +164,24 @@ fn to_dynamic(value: &serde_json::Value) -> Result<Dynamic, String> {
     })
 }
 
+/// The scope expressions compile in: the context variables, with params as constants.
+fn compile_scope(params: &Dynamic) -> Scope<'static> {
+    let mut scope = Scope::new();
+    for name in VARIABLES {
+        if name == "params" {
+            scope.push_constant_dynamic(name, params.clone());
+        } else {
+            scope.push_dynamic(name, Dynamic::UNIT);
+        }
+    }
+    scope
+}
+
 #[derive(Default)]
 struct Loader {
     diagnostics: Vec<Diagnostic>,
+    /// `name/arity` of every function the definitions define.
+    defined_functions: HashSet<String>,
 }
 
 impl Loader {
@@ -239,18 +254,18 @@ impl Loader {
             &params_shape,
             &value_names,
         );
+        let held_options = engine
+            .compile_expression_with_scope(
+                &compile_scope(&params),
+                format!("{}(contract, date)", super::HELD_OPTIONS),
+            )
+            .ok()
+            .filter(|_| {
+                self.defined_functions
+                    .contains(&format!("{}/2", super::HELD_OPTIONS))
+            });
         let schema = Schema::new(params_shape, &value_names, &engine);
-        let compile_scope = {
-            let mut scope = Scope::new();
-            for name in VARIABLES {
-                if name == "params" {
-                    scope.push_constant_dynamic(name, params.clone());
-                } else {
-                    scope.push_dynamic(name, Dynamic::UNIT);
-                }
-            }
-            scope
-        };
+        let compile_scope = compile_scope(&params);
 
         let mut rules = Vec::new();
         for (part_index, (source, file)) in files.iter().enumerate() {
@@ -296,13 +311,7 @@ impl Loader {
                 rule
             })
             .collect();
-        let mut by_subject: HashMap<Subject, Vec<usize>> = HashMap::new();
-        for (i, rule) in rules.iter().enumerate() {
-            for subject in &rule.applies_to {
-                by_subject.entry(*subject).or_default().push(i);
-            }
-        }
-        Ok(RuleSet {
+        let mut set = RuleSet {
             name: set.name,
             title: set.title,
             digest: digest(sources),
@@ -313,8 +322,11 @@ impl Loader {
             limits,
             engine,
             params,
-            by_subject,
-        })
+            held_options,
+            by_subject: HashMap::new(),
+        };
+        set.retain_rules(|_| true);
+        Ok(set)
     }
 
     fn revisions(&mut self, head: &Source, set: &RuleSetFile) -> Vec<Revision> {
@@ -390,6 +402,7 @@ impl Loader {
                 Ok(ast) => {
                     for function in ast.iter_functions() {
                         let key = format!("{}/{}", function.name, function.params.len());
+                        self.defined_functions.insert(key.clone());
                         if let Some(other) = defined.insert(key, source.display.clone()) {
                             self.diagnostics.push(source.error(
                                 "definitions",

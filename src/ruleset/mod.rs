@@ -22,6 +22,12 @@ use crate::ruling::{Message, Outcome};
 pub use format::{Subject, ValueType};
 pub use load::resolve_dir;
 
+/// The definitions function, `fn options_held(contract, day)`, by which a rule set says
+/// which options a contract holds on a day when that differs from the case's list (the
+/// 附則 transition carries a Web sandbox over unlisted). A request naming an option that
+/// is neither listed nor held is an input error.
+pub const HELD_OPTIONS: &str = "options_held";
+
 /// A loaded, compiled rule set.
 pub struct RuleSet {
     /// The rule set's name.
@@ -42,6 +48,9 @@ pub struct RuleSet {
     pub limits: Limits,
     pub(crate) engine: Engine,
     pub(crate) params: Dynamic,
+    /// `options_held(contract, date)`, when the definitions provide it: the options a
+    /// contract holds beyond those the case lists (see [`HELD_OPTIONS`]).
+    pub(crate) held_options: Option<AST>,
     by_subject: HashMap<Subject, Vec<usize>>,
 }
 
@@ -150,6 +159,18 @@ impl RuleSet {
             .flatten()
             .map(|&i| (i, &self.rules[i]))
             .filter(move |(_, rule)| rule.in_force_on(day))
+    }
+
+    /// Keeps only the rules `keep` accepts: a what-if rule set, e.g. to see which rulings
+    /// depend on one rule.
+    pub fn retain_rules(&mut self, keep: impl Fn(&Rule) -> bool) {
+        self.rules.retain(|rule| keep(rule));
+        self.by_subject.clear();
+        for (i, rule) in self.rules.iter().enumerate() {
+            for subject in &rule.applies_to {
+                self.by_subject.entry(*subject).or_default().push(i);
+            }
+        }
     }
 
     /// The part a rule belongs to.
