@@ -1,0 +1,317 @@
+//! Revisions as data: rule versions chosen by date, the pre-revision rule set kept in
+//! `docs/r8-impact/`, the impact diff between the two, and batch evaluation.
+
+use std::fs;
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+use yakkan::batch::{LineResult, evaluate_lines};
+use yakkan::corpus::case_files;
+use yakkan::diff::Report;
+use yakkan::{Case, RuleSet};
+
+fn project() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn current() -> RuleSet {
+    RuleSet::load(&project().join("rules")).unwrap()
+}
+
+fn before_r8() -> RuleSet {
+    RuleSet::load(&project().join("docs/r8-impact/rules-before-r8")).unwrap()
+}
+
+fn yakkan(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_yakkan"))
+        .args(args)
+        .current_dir(project())
+        .output()
+        .unwrap()
+}
+
+fn listed(day: &str) -> String {
+    let output = yakkan(&["rules", "--as-of", day, "--at-file"]);
+    assert_eq!(output.status.code(), Some(0));
+    String::from_utf8(output.stdout).unwrap()
+}
+
+#[test]
+fn rules_in_force_change_on_the_revision_day() {
+    let before = listed("2026-03-31");
+    assert!(before.contains("revision in force: 2022-09-01"), "{before}");
+    assert!(!before.contains("art6-2-sandbox-needs-gateway"), "{before}");
+    assert!(!before.contains("suppl-2026-04-01-2"), "{before}");
+    let line = before
+        .lines()
+        .find(|l| l.starts_with("art9-2-known-option "))
+        .unwrap();
+    assert!(
+        line.contains("(reconstructed)") && line.contains("art-09-options.yaml"),
+        "{line}"
+    );
+
+    let after = listed("2026-04-01");
+    assert!(after.contains("revision in force: 2026-04-01"), "{after}");
+    assert!(after.contains("art6-2-sandbox-needs-gateway"), "{after}");
+    assert!(
+        after.contains("suppl-2026-04-01-2-continues-without-sandbox"),
+        "{after}"
+    );
+    let line = after
+        .lines()
+        .find(|l| l.starts_with("art9-2-known-option "))
+        .unwrap();
+    assert!(!line.contains("(reconstructed)"), "{line}");
+}
+
+#[test]
+fn versions_are_selected_by_the_request_date() {
+    let rules = current();
+    let case = |day: &str| {
+        format!(
+            "as_of: 2026-05-01\ncontracts:\n  - {{ id: WG-1, kind: web_gateway, accounts: 60, formed: 2026-01-05, billing_start: 2026-01-10 }}\nrequests:\n  - {{ type: add_option, date: {day}, contract: WG-1, option: web_sandbox }}\n"
+        )
+    };
+    let decide = |day: &str| {
+        let ruling = yakkan::evaluate(&rules, &Case::from_str(&case(day), None).unwrap()).unwrap();
+        let request = ruling.requests[0].clone();
+        (
+            request.decision,
+            request
+                .findings
+                .iter()
+                .map(|f| f.rule.clone())
+                .collect::<Vec<_>>(),
+        )
+    };
+    let (decision, rules_before) = decide("2026-03-31");
+    assert_eq!(decision, yakkan::ruling::Decision::Rejected);
+    assert!(
+        rules_before.contains(&"art9-2-known-option".to_owned()),
+        "{rules_before:?}"
+    );
+    let (decision, rules_after) = decide("2026-04-01");
+    assert_eq!(
+        decision,
+        yakkan::ruling::Decision::Accepted,
+        "{rules_after:?}"
+    );
+}
+
+#[test]
+fn overlapping_versions_are_a_check_error() {
+    let dir = tempfile::tempdir().unwrap();
+    for entry in fs::read_dir(project().join("rules/iij-secure-access")).unwrap() {
+        let entry = entry.unwrap();
+        fs::copy(entry.path(), dir.path().join(entry.file_name())).unwrap();
+    }
+    let file = dir.path().join("art-09-options.yaml");
+    let text = fs::read_to_string(&file).unwrap();
+    // The reconstructed version no longer ends the day before the revision.
+    let open_ended = text.replacen(
+        "in_force: { from: 2022-09-01, until: 2026-03-31 }",
+        "in_force: { from: 2022-09-01 }",
+        1,
+    );
+    assert_ne!(text, open_ended);
+    fs::write(&file, open_ended).unwrap();
+    let output = yakkan(&["check", "--rules", &dir.path().display().to_string()]);
+    let message = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{message}");
+    assert!(
+        message.contains("rule `art9-2-known-option` is already in force on some of these days"),
+        "{message}"
+    );
+    assert!(message.contains("art-09-options.yaml:"), "{message}");
+}
+
+/// Every case, judged on the eve of the revision with only its requests dated before it,
+/// gets the same ruling with or without the revision in the rule set.
+#[test]
+fn removing_the_revision_changes_nothing_before_it() {
+    let (old, new) = (before_r8(), current());
+    let eve = yakkan::calendar::parse_date("2026-03-31").unwrap();
+    let files = case_files(&[project().join("tests/cases"), project().join("examples")]).unwrap();
+    let mut requests = 0;
+    for file in &files {
+        let mut case = Case::from_str(&fs::read_to_string(file).unwrap(), None).unwrap();
+        case.as_of = case.as_of.min(eve);
+        case.requests.retain(|r| r.date() <= eve);
+        requests += case.requests.len();
+        let judge = |rules: &RuleSet| {
+            yakkan::evaluate(rules, &case)
+                .map_err(|e| e.to_string())
+                .map(|mut ruling| {
+                    ruling.ruleset.digest.clear();
+                    ruling
+                })
+        };
+        assert_eq!(
+            judge(&old),
+            judge(&new),
+            "{} differs before the revision",
+            file.display()
+        );
+    }
+    // Most requests of the corpus fall after the revision; every case's contracts count.
+    assert!(
+        files.len() >= 60 && requests >= 3,
+        "{} cases, {requests} requests compared",
+        files.len()
+    );
+}
+
+#[test]
+fn the_diff_reports_changed_rulings_by_rule() {
+    let files = case_files(&[project().join("examples")]).unwrap();
+    let report = Report::build(&before_r8(), &current(), &files);
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    assert_eq!(report.cases, 5);
+    let fee = report
+        .changes
+        .iter()
+        .find(|c| c.case.ends_with("02-early-termination-fee.yaml") && c.subject == "requests[0]")
+        .expect("the 13.2 part is new with the revision");
+    assert!(
+        fee.differences
+            .contains(&"early_termination_fee \"3333\" -> \"3999\"".to_owned()),
+        "{fee:?}"
+    );
+    assert_eq!(fee.rules, ["art13-2-options-end-with-contract (13.2)"]);
+    let groups = report.by_rule();
+    assert!(
+        groups.contains_key("suppl-2026-04-01-2-sandbox-carried-over (suppl.2026-04-01.2)"),
+        "{:?}",
+        groups.keys()
+    );
+    // The fourth-contract example is untouched by the revision.
+    assert!(
+        !report
+            .changes
+            .iter()
+            .any(|c| c.case.ends_with("05-fourth-contract.yaml"))
+    );
+}
+
+#[test]
+fn the_diff_command_writes_json_for_machines() {
+    let output = yakkan(&[
+        "diff",
+        "--old",
+        "docs/r8-impact/rules-before-r8",
+        "--new",
+        "rules",
+        "--format",
+        "json",
+        "examples",
+    ]);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["summary"]["cases"], 5);
+    assert!(
+        report["summary"]["subjects_changed"].as_u64().unwrap() >= 4,
+        "{}",
+        report["summary"]
+    );
+    assert!(report["by_rule"]["art13-2-options-end-with-contract (13.2)"].is_array());
+}
+
+#[test]
+fn the_committed_impact_review_is_current() {
+    let review = fs::read_to_string(project().join("docs/r8-impact/README.md")).unwrap();
+    let output = yakkan(&[
+        "diff",
+        "--old",
+        "docs/r8-impact/rules-before-r8",
+        "--new",
+        "rules",
+        "tests/cases",
+        "examples",
+    ]);
+    let report = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        review.contains(&report),
+        "docs/r8-impact/README.md is out of date: regenerate its report with\n  cargo run -- diff --old docs/r8-impact/rules-before-r8 --new rules tests/cases examples"
+    );
+}
+
+#[test]
+fn batches_keep_order_and_report_bad_lines() {
+    let rules = current();
+    let good = |day: &str| {
+        format!(
+            r#"{{"as_of": "{day}", "requests": [{{"type": "new_contract", "date": "2026-05-01", "contract": {{"id": "X", "kind": "remote_connect", "item": "type_a", "accounts": 60, "billing_start": "2026-05-10"}}}}]}}"#
+        )
+    };
+    let text = format!(
+        "{}\n\n{}\n{{\"as_of\": \"2026-02-30\"}}\n{}\n",
+        good("2026-07-01"),
+        good("2026-05-01"),
+        good("2026-06-01")
+    );
+    let results = evaluate_lines(&rules, &text, std::num::NonZeroUsize::new(2));
+    assert_eq!(results.len(), 4, "the blank line is skipped");
+    let days: Vec<&str> = results
+        .iter()
+        .filter_map(|r| match r {
+            LineResult::Ruling(ruling) => Some(ruling.as_of.as_str()),
+            LineResult::Error { .. } => None,
+        })
+        .collect();
+    assert_eq!(days, ["2026-07-01", "2026-05-01", "2026-06-01"]);
+    match &results[2] {
+        LineResult::Error {
+            line,
+            input,
+            message,
+        } => {
+            assert_eq!(*line, 4);
+            assert!(*input);
+            assert!(
+                message.contains("as_of") && message.contains("2026-02-30"),
+                "{message}"
+            );
+        }
+        other => panic!("line 4 is bad: {other:?}"),
+    }
+    assert!(
+        results[2]
+            .to_json_line()
+            .starts_with("{\"line\":4,\"error\":")
+    );
+}
+
+#[test]
+fn eval_reads_json_lines_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("cases.jsonl");
+    let lines: Vec<String> = ["2026-05-01", "2026-03-01", "2026-06-01"]
+        .iter()
+        .map(|day| format!(r#"{{"as_of": "{day}"}}"#))
+        .collect();
+    fs::write(&path, lines.join("\n")).unwrap();
+    let output = yakkan(&["eval", &path.display().to_string()]);
+    assert_eq!(output.status.code(), Some(0));
+    let days: Vec<String> = String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .map(|line| {
+            serde_json::from_str::<serde_json::Value>(line).unwrap()["as_of"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(days, ["2026-05-01", "2026-03-01", "2026-06-01"]);
+    fs::write(&path, "{\"as_of\": \"nope\"}\n").unwrap();
+    assert_eq!(
+        yakkan(&["eval", &path.display().to_string()]).status.code(),
+        Some(2)
+    );
+}
