@@ -51,7 +51,7 @@ pub fn period_end(start: NaiveDate, months: i64) -> Option<NaiveDate> {
 
 /// The last day of a period of `days` days counted from an event on `date` whose own day
 /// is not counted (初日不算入, 民法 第140条): notice on 2026-04-01 + 30 days → 2026-05-01.
-pub fn days_elapsed(date: NaiveDate, days: i64) -> Option<NaiveDate> {
+pub fn days_after(date: NaiveDate, days: i64) -> Option<NaiveDate> {
     add_days(date, days)
 }
 
@@ -147,11 +147,11 @@ mod tests {
     }
 
     #[test]
-    fn days_elapsed_does_not_count_the_first_day() {
-        assert_eq!(days_elapsed(d("2026-04-01"), 30), Some(d("2026-05-01")));
-        assert_eq!(days_elapsed(d("2026-01-31"), 30), Some(d("2026-03-02")));
-        assert_eq!(days_elapsed(d("2028-02-01"), 30), Some(d("2028-03-02")));
-        assert_eq!(days_elapsed(d("2026-12-15"), 30), Some(d("2027-01-14")));
+    fn days_after_does_not_count_the_first_day() {
+        assert_eq!(days_after(d("2026-04-01"), 30), Some(d("2026-05-01")));
+        assert_eq!(days_after(d("2026-01-31"), 30), Some(d("2026-03-02")));
+        assert_eq!(days_after(d("2028-02-01"), 30), Some(d("2028-03-02")));
+        assert_eq!(days_after(d("2026-12-15"), 30), Some(d("2027-01-14")));
     }
 
     #[test]

@@ -40,7 +40,7 @@ pub fn timestamp<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Timestamp
     let text = String::deserialize(deserializer)?;
     calendar::parse_timestamp(&text).ok_or_else(|| {
         de::Error::custom(format!(
-            "invalid timestamp `{text}`: expected RFC 3339, e.g. 2026-06-01T10:00:00+09:00"
+            "invalid timestamp `{text}`: expected RFC 3339, e.g. YYYY-MM-DDThh:mm:ss+09:00"
         ))
     })
 }

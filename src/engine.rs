@@ -141,8 +141,8 @@ fn register_dates(engine: &mut Engine) {
         .register_fn("period_end", |start: Date, months: INT| -> Fallible<Date> {
             calendar::period_end(start, months).ok_or_else(|| out_of_range("period_end"))
         })
-        .register_fn("days_elapsed", |d: Date, n: INT| -> Fallible<Date> {
-            calendar::days_elapsed(d, n).ok_or_else(|| out_of_range("days_elapsed"))
+        .register_fn("days_after", |d: Date, n: INT| -> Fallible<Date> {
+            calendar::days_after(d, n).ok_or_else(|| out_of_range("days_after"))
         })
         .register_fn("days_inclusive", |from: Date, to: Date| {
             calendar::days_inclusive(from, to)
@@ -338,7 +338,7 @@ mod tests {
     fn dates_compare_and_count_like_the_civil_code() {
         let r = eval(r#"period_end(date("2026-01-31"), 1) == date("2026-02-28")"#).unwrap();
         assert!(r.as_bool().unwrap());
-        let r = eval(r#"days_elapsed(date("2026-04-01"), 30).to_string()"#).unwrap();
+        let r = eval(r#"days_after(date("2026-04-01"), 30).to_string()"#).unwrap();
         assert_eq!(r.to_string(), "2026-05-01");
         let r = eval(r#"later(date("2026-05-01"), date("2026-06-30")).month"#).unwrap();
         assert_eq!(r.as_int().unwrap(), 6);

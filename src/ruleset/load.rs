@@ -638,7 +638,7 @@ impl RuleCompiler<'_> {
             None => {
                 found.push(self.error(
                     "ref",
-                    format!("`{}` is not a citation like \"6.1\", \"9.2.2\", \"appx2\" or \"suppl.2026-04-01.2\"", rule.reference),
+                    format!("`{}` is not a citation like \"6.1\", \"9.2.2\", \"appx2\" or \"suppl.YYYY-MM-DD.2\"", rule.reference),
                 ));
                 String::new()
             }
