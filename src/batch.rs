@@ -1,5 +1,5 @@
-//! Many cases at once: JSON Lines in, one ruling per line out, in input order, on every
-//! core. One bad case yields an error line for that case and does not stop the rest.
+//! Many cases at once, on every core, in input order: JSON Lines for the command line and
+//! arrays for the HTTP service. One bad case yields an error for that case alone.
 
 use std::num::NonZeroUsize;
 use std::thread;
@@ -7,16 +7,57 @@ use std::thread;
 use serde::Serialize;
 
 use crate::case::Case;
+use crate::error::EvalError;
 use crate::eval::evaluate;
 use crate::ruleset::RuleSet;
 use crate::ruling::Ruling;
 
-/// The outcome for one input line.
+/// Evaluates each document (a case as JSON or YAML) with `threads` workers (all cores
+/// when `None`); `name` names document `i` in error messages. Results keep the order.
+pub fn evaluate_all(
+    rules: &RuleSet,
+    documents: &[&str],
+    name: impl Fn(usize) -> String + Sync,
+    threads: Option<NonZeroUsize>,
+) -> Vec<Result<Ruling, EvalError>> {
+    let workers = threads
+        .or_else(|| thread::available_parallelism().ok())
+        .map_or(1, NonZeroUsize::get)
+        .min(documents.len().max(1));
+    let chunk = documents.len().div_ceil(workers).max(1);
+    let name = &name;
+    thread::scope(|scope| {
+        let handles: Vec<_> = documents
+            .chunks(chunk)
+            .enumerate()
+            .map(|(part, texts)| {
+                scope.spawn(move || {
+                    texts
+                        .iter()
+                        .enumerate()
+                        .map(|(i, text)| evaluate_text(rules, text, &name(part * chunk + i)))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|handle| handle.join().expect("a worker does not panic"))
+            .collect()
+    })
+}
+
+fn evaluate_text(rules: &RuleSet, text: &str, name: &str) -> Result<Ruling, EvalError> {
+    let case = Case::from_str(text, Some(name)).map_err(EvalError::Case)?;
+    evaluate(rules, &case)
+}
+
+/// The outcome for one line of JSON Lines input.
 #[derive(Debug, Clone, PartialEq)]
 pub enum LineResult {
     /// The ruling.
     Ruling(Box<Ruling>),
-    /// Why the line gave none: unreadable case (`input: true`) or a failing rule.
+    /// Why the line gave none.
     Error {
         /// 1-based line number in the input.
         line: usize,
@@ -47,60 +88,29 @@ impl LineResult {
     }
 }
 
-/// Evaluates one case per non-empty line of `text` (JSON Lines), using `threads` workers
-/// (all cores when `None`). Results keep the input order; blank lines are skipped.
+/// Evaluates one case per non-empty line of `text` (JSON Lines). Blank lines are skipped.
 pub fn evaluate_lines(
     rules: &RuleSet,
     text: &str,
     threads: Option<NonZeroUsize>,
 ) -> Vec<LineResult> {
-    let lines: Vec<(usize, &str)> = text
+    let (numbers, lines): (Vec<usize>, Vec<&str>) = text
         .lines()
         .enumerate()
         .filter(|(_, line)| !line.trim().is_empty())
         .map(|(i, line)| (i + 1, line))
-        .collect();
-    let workers = threads
-        .or_else(|| thread::available_parallelism().ok())
-        .map_or(1, NonZeroUsize::get)
-        .min(lines.len().max(1));
-    let chunk = lines.len().div_ceil(workers).max(1);
-    thread::scope(|scope| {
-        let handles: Vec<_> = lines
-            .chunks(chunk)
-            .map(|part| {
-                scope.spawn(move || {
-                    part.iter()
-                        .map(|&(n, line)| evaluate_line(rules, n, line))
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|handle| handle.join().expect("a worker does not panic"))
-            .collect()
-    })
-}
-
-fn evaluate_line(rules: &RuleSet, line: usize, text: &str) -> LineResult {
-    let name = format!("line {line}");
-    let case = match Case::from_str(text, Some(&name)) {
-        Ok(case) => case,
-        Err(diagnostic) => {
-            return LineResult::Error {
+        .unzip();
+    let results = evaluate_all(rules, &lines, |i| format!("line {}", numbers[i]), threads);
+    results
+        .into_iter()
+        .zip(numbers)
+        .map(|(result, line)| match result {
+            Ok(ruling) => LineResult::Ruling(Box::new(ruling)),
+            Err(error) => LineResult::Error {
                 line,
-                input: true,
-                message: diagnostic.to_string(),
-            };
-        }
-    };
-    match evaluate(rules, &case) {
-        Ok(ruling) => LineResult::Ruling(Box::new(ruling)),
-        Err(error) => LineResult::Error {
-            line,
-            input: matches!(error, crate::EvalError::Case(_)),
-            message: error.to_string(),
-        },
-    }
+                input: matches!(error, EvalError::Case(_)),
+                message: error.to_string(),
+            },
+        })
+        .collect()
 }

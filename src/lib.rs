@@ -13,6 +13,7 @@ pub mod expect;
 pub mod report;
 pub mod ruleset;
 pub mod ruling;
+pub mod server;
 pub mod yaml;
 
 pub use case::Case;

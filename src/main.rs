@@ -5,11 +5,12 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use yakkan::batch;
 use yakkan::corpus::Coverage;
 use yakkan::diff::Report;
+use yakkan::engine::Limits;
 use yakkan::eval::Settings;
 use yakkan::{Case, EvalError, LoadError, RuleSet, Ruling, corpus, report, yaml};
+use yakkan::{batch, server};
 
 /// Exit codes (SPEC §4).
 const OK: u8 = 0;
@@ -81,6 +82,24 @@ enum Command {
         /// Case files or folders (default: tests/cases/).
         cases: Vec<PathBuf>,
     },
+    /// Serve the evaluator over HTTP, reloading the rules when they change.
+    Serve {
+        /// The rule set folder (default: the project's rules/).
+        #[arg(long)]
+        rules: Option<PathBuf>,
+        /// Where to listen.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: std::net::SocketAddr,
+        /// Rhai operations one expression may take.
+        #[arg(long, default_value_t = Limits::default().max_operations)]
+        max_operations: u64,
+        /// Largest request body in bytes; larger gets 413.
+        #[arg(long, default_value_t = 1 << 20)]
+        body_limit: usize,
+        /// How often to check the rules folder for changes, in milliseconds.
+        #[arg(long, default_value_t = 1000)]
+        watch_ms: u64,
+    },
     /// Run example cases against their `expect:` blocks.
     Test {
         /// The rule set folder (default: the project's rules/).
@@ -131,6 +150,22 @@ fn main() -> ExitCode {
             as_of,
             at_file,
         } => list_rules(&rules_dir(rules), as_of.as_deref(), at_file),
+        Command::Serve {
+            rules,
+            addr,
+            max_operations,
+            body_limit,
+            watch_ms,
+        } => serve(server::Config {
+            addr,
+            rules: rules_dir(rules),
+            limits: Limits {
+                max_operations,
+                ..Limits::default()
+            },
+            body_limit,
+            watch_interval: std::time::Duration::from_millis(watch_ms),
+        }),
         Command::Diff {
             old,
             new,
@@ -337,6 +372,36 @@ fn diff(old: &Path, new: &Path, format: ReportFormat, cases: Vec<PathBuf>) -> u8
         OK
     } else {
         BAD_INPUT
+    }
+}
+
+fn serve(config: server::Config) -> u8 {
+    use std::io::IsTerminal;
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .init();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("cannot start the runtime: {error}");
+            return FAILED;
+        }
+    };
+    match runtime.block_on(server::serve(config)) {
+        Ok(()) => OK,
+        Err(error @ server::ServeError::Rules(_)) => {
+            eprintln!("{error}");
+            BAD_INPUT
+        }
+        Err(error) => {
+            eprintln!("{error}");
+            FAILED
+        }
     }
 }
 

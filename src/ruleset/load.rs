@@ -89,7 +89,8 @@ impl RuleSet {
     }
 }
 
-fn read_sources(dir: &Path) -> Result<Vec<Source>, LoadError> {
+/// The rule files' names and texts, in name order.
+fn read_texts(dir: &Path) -> Result<Vec<(String, PathBuf, String)>, LoadError> {
     let io = |path: &Path| {
         let path = path.display().to_string();
         move |source| LoadError::Io { path, source }
@@ -106,24 +107,42 @@ fn read_sources(dir: &Path) -> Result<Vec<Source>, LoadError> {
         .map(|name| {
             let path = dir.join(&name);
             let text = fs::read_to_string(&path).map_err(io(&path))?;
-            Ok(Source {
-                locator: Locator::new(&text),
-                display: path.display().to_string(),
-                name,
-                text,
-            })
+            Ok((name, path, text))
         })
         .collect()
 }
 
+fn read_sources(dir: &Path) -> Result<Vec<Source>, LoadError> {
+    Ok(read_texts(dir)?
+        .into_iter()
+        .map(|(name, path, text)| Source {
+            locator: Locator::new(&text),
+            display: path.display().to_string(),
+            name,
+            text,
+        })
+        .collect())
+}
+
+/// The digest a rule set loaded from `dir` would carry, without compiling it: cheap
+/// enough to tell every second whether the folder changed.
+pub fn source_digest(dir: &Path) -> Result<String, LoadError> {
+    let texts = read_texts(&resolve_dir(dir)?)?;
+    Ok(digest(
+        texts
+            .iter()
+            .map(|(name, _, text)| (name.as_str(), text.as_str())),
+    ))
+}
+
 /// `sha256:` over each file's name and text, in name order, so a ruling names exactly
 /// the text that made it wherever the folder lies.
-fn digest(sources: &[Source]) -> String {
+fn digest<'a>(files: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
     let mut hasher = Sha256::new();
-    for source in sources {
-        hasher.update(source.name.as_bytes());
+    for (name, text) in files {
+        hasher.update(name.as_bytes());
         hasher.update([0]);
-        hasher.update(source.text.as_bytes());
+        hasher.update(text.as_bytes());
         hasher.update([0]);
     }
     let hex: String = hasher
@@ -314,7 +333,7 @@ impl Loader {
         let mut set = RuleSet {
             name: set.name,
             title: set.title,
-            digest: digest(sources),
+            digest: digest(sources.iter().map(|s| (s.name.as_str(), s.text.as_str()))),
             revisions,
             parts,
             rules,

@@ -20,7 +20,7 @@ use crate::calendar;
 use crate::engine::Limits;
 use crate::ruling::{Message, Outcome};
 pub use format::{Subject, ValueType};
-pub use load::resolve_dir;
+pub use load::{resolve_dir, source_digest};
 
 /// The definitions function, `fn options_held(contract, day)`, by which a rule set says
 /// which options a contract holds on a day when that differs from the case's list (the

@@ -1,0 +1,349 @@
+//! `yakkan serve` over a real socket on loopback: evaluate, bad input, body limit, batch,
+//! rules, metrics, hot reload (good and broken sets, under concurrent requests, and on
+//! SIGHUP), and a looping rule that is stopped while the server keeps serving.
+
+use std::fs;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::thread;
+use std::time::{Duration, Instant};
+
+fn project() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A running `yakkan serve`, stopped when dropped.
+struct Server {
+    child: Child,
+    base: String,
+    agent: ureq::Agent,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Server {
+    fn start(rules: &Path, extra: &[&str]) -> Server {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_yakkan"))
+            .args(["serve", "--addr", "127.0.0.1:0", "--rules"])
+            .arg(rules)
+            .args(extra)
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the server starts");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let addr = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line {line:?}"));
+        let agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(10)))
+            .build()
+            .into();
+        Server {
+            child,
+            base: format!("http://{addr}"),
+            agent,
+        }
+    }
+
+    fn post(&self, path: &str, body: &str) -> (u16, String) {
+        let mut response = self
+            .agent
+            .post(format!("{}{path}", self.base))
+            .header("content-type", "application/json")
+            .send(body)
+            .expect("the server answers");
+        (
+            response.status().as_u16(),
+            response.body_mut().read_to_string().unwrap(),
+        )
+    }
+
+    fn get(&self, path: &str) -> (u16, String) {
+        let mut response = self
+            .agent
+            .get(format!("{}{path}", self.base))
+            .call()
+            .expect("the server answers");
+        (
+            response.status().as_u16(),
+            response.body_mut().read_to_string().unwrap(),
+        )
+    }
+
+    fn json(&self, path: &str) -> serde_json::Value {
+        serde_json::from_str(&self.get(path).1).unwrap()
+    }
+
+    fn digest(&self) -> String {
+        self.json("/healthz")["digest"].as_str().unwrap().to_owned()
+    }
+
+    /// Waits until the digest in service is not `old`, or gives up.
+    fn wait_for_change(&self, old: &str, within: Duration) -> bool {
+        let deadline = Instant::now() + within;
+        while Instant::now() < deadline {
+            if self.digest() != old {
+                return true;
+            }
+            thread::sleep(Duration::from_millis(50));
+        }
+        false
+    }
+}
+
+/// A copy of the bundled rule set to change while the server runs.
+fn rules_copy() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for entry in fs::read_dir(project().join("rules/iij-secure-access")).unwrap() {
+        let entry = entry.unwrap();
+        fs::copy(entry.path(), dir.path().join(entry.file_name())).unwrap();
+    }
+    dir
+}
+
+fn edit(dir: &Path, file: &str, from: &str, to: &str) {
+    let path = dir.join(file);
+    let text = fs::read_to_string(&path).unwrap();
+    assert!(text.contains(from), "{file} has no `{from}`");
+    fs::write(&path, text.replacen(from, to, 1)).unwrap();
+}
+
+const CASE: &str = r#"{"as_of": "2026-05-20", "contracts": [{"id": "WG-1", "kind": "web_gateway", "accounts": 100,
+  "formed": "2026-04-10", "billing_start": "2026-04-15", "fees": {"basic_monthly": "20000", "per_account_monthly": "300"}}],
+  "requests": [{"type": "terminate", "contract": "WG-1", "notice_arrived": "2026-04-12"}]}"#;
+
+#[test]
+fn evaluates_and_reports_bad_input() {
+    let server = Server::start(&project().join("rules"), &["--body-limit", "4096"]);
+    let (status, body) = server.post("/v1/evaluate", CASE);
+    assert_eq!(status, 200, "{body}");
+    let ruling: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        ruling["requests"][0]["values"]["early_termination_fee"],
+        "3333"
+    );
+    assert_eq!(ruling["ruleset"]["digest"], server.digest().as_str());
+
+    let bad = CASE.replace(
+        "\"notice_arrived\": \"2026-04-12\"",
+        "\"notice_arrived\": \"2026-04-31\"",
+    );
+    let (status, body) = server.post("/v1/evaluate", &bad);
+    assert_eq!(status, 400, "{body}");
+    let error: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(error["error"]["kind"], "input");
+    assert_eq!(error["error"]["path"], "requests[0].notice_arrived");
+    assert_eq!(error["error"]["line"], 3);
+    assert!(
+        error["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("2026-04-31")
+    );
+
+    let (status, _) = server.post("/v1/evaluate", &" ".repeat(5000));
+    assert_eq!(status, 413);
+    let (status, _) = server.post("/v1/evaluate", "not a case");
+    assert_eq!(status, 400);
+}
+
+#[test]
+fn batches_rules_health_and_metrics() {
+    let server = Server::start(&project().join("rules"), &[]);
+    let batch = format!("[{CASE}, {{\"as_of\": \"nope\"}}, {CASE}]");
+    let (status, body) = server.post("/v1/evaluate/batch", &batch);
+    assert_eq!(status, 200, "{body}");
+    let results: Vec<serde_json::Value> = serde_json::from_str(&body).unwrap();
+    assert_eq!(results.len(), 3);
+    assert_eq!(results[0]["requests"][0]["decision"], "accepted");
+    assert_eq!(results[1]["error"]["path"], "as_of");
+    assert_eq!(results[2], results[0]);
+    assert_eq!(server.post("/v1/evaluate/batch", "{}").0, 400);
+
+    let before = server.json("/v1/rules?as_of=2026-03-31");
+    let after = server.json("/v1/rules?as_of=2026-04-01");
+    assert_eq!(before["ruleset"]["in_force"], "2022-09-01");
+    assert_eq!(after["ruleset"]["in_force"], "2026-04-01");
+    let ids = |v: &serde_json::Value| -> Vec<String> {
+        v["rules"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert!(!ids(&before).contains(&"art6-2-sandbox-needs-gateway".to_owned()));
+    assert!(ids(&after).contains(&"art6-2-sandbox-needs-gateway".to_owned()));
+    assert_eq!(server.get("/v1/rules?as_of=2026-02-30").0, 400);
+
+    let (status, metrics) = server.get("/metrics");
+    assert_eq!(status, 200);
+    assert!(
+        metrics.contains("yakkan_requests_total{route=\"/v1/evaluate/batch\",status=\"200\"} 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("yakkan_errors_total{kind=\"input\"}"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("yakkan_request_duration_seconds_bucket{route=\"/v1/rules\""),
+        "{metrics}"
+    );
+    let digest = server.digest();
+    assert!(
+        metrics.contains(&format!(
+            "yakkan_ruleset_info{{digest=\"{digest}\",name=\"iij-secure-access\"}} 1"
+        )),
+        "{metrics}"
+    );
+}
+
+#[test]
+fn reloads_under_load_and_refuses_a_broken_set() {
+    let dir = rules_copy();
+    let server = Arc::new(Server::start(dir.path(), &["--watch-ms", "100"]));
+    let first = server.digest();
+
+    // Clients keep evaluating throughout both reloads; none may fail.
+    let stop = Arc::new(AtomicBool::new(false));
+    let failures = Arc::new(AtomicUsize::new(0));
+    let served = Arc::new(AtomicUsize::new(0));
+    let clients: Vec<_> = (0..4)
+        .map(|_| {
+            let (server, stop, failures, served) = (
+                server.clone(),
+                stop.clone(),
+                failures.clone(),
+                served.clone(),
+            );
+            thread::spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    let (status, _) = server.post("/v1/evaluate", CASE);
+                    if status == 200 {
+                        served.fetch_add(1, Ordering::Relaxed);
+                    } else {
+                        failures.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            })
+        })
+        .collect();
+
+    // A good change: the fee message changes wording, so the digest changes.
+    edit(
+        dir.path(),
+        "art-13-early-termination.yaml",
+        "の金額 {early_termination_fee} 円を",
+        "の金額 {early_termination_fee} 円を、",
+    );
+    assert!(
+        server.wait_for_change(&first, Duration::from_secs(10)),
+        "the good set was not reloaded"
+    );
+    let second = server.digest();
+    let (_, body) = server.post("/v1/evaluate", CASE);
+    assert!(
+        body.contains(&second),
+        "rulings name the digest they were made with"
+    );
+
+    // A broken change: refused, the second set keeps serving.
+    edit(
+        dir.path(),
+        "art-05-accounts.yaml",
+        "is_whole(accounts)",
+        "is_whole(accounts",
+    );
+    thread::sleep(Duration::from_millis(800));
+    assert_eq!(
+        server.digest(),
+        second,
+        "a broken set must not replace a good one"
+    );
+    let metrics = server.get("/metrics").1;
+    assert!(
+        metrics.contains("yakkan_reloads_total{result=\"refused\"}"),
+        "{metrics}"
+    );
+
+    stop.store(true, Ordering::Relaxed);
+    for client in clients {
+        client.join().unwrap();
+    }
+    assert_eq!(failures.load(Ordering::Relaxed), 0);
+    assert!(
+        served.load(Ordering::Relaxed) > 20,
+        "only {} served",
+        served.load(Ordering::Relaxed)
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn reloads_on_sighup() {
+    let dir = rules_copy();
+    // The folder watch is slowed right down: only the signal can cause this reload.
+    let server = Server::start(dir.path(), &["--watch-ms", "600000"]);
+    let first = server.digest();
+    edit(dir.path(), "art-05-accounts.yaml", "1 単位", "1単位");
+    thread::sleep(Duration::from_millis(300));
+    assert_eq!(server.digest(), first);
+    let killed = Command::new("kill")
+        .args(["-HUP", &server.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    assert!(
+        server.wait_for_change(&first, Duration::from_secs(10)),
+        "SIGHUP did not reload"
+    );
+}
+
+#[test]
+fn a_looping_rule_is_stopped_and_the_server_keeps_serving() {
+    let dir = rules_copy();
+    // Article 12 speaks on every new contract: make it loop forever.
+    edit(
+        dir.path(),
+        "art-12-charges.yaml",
+        "    applies_to: [new_contract, add_option]\n",
+        "    applies_to: [new_contract, add_option]\n    when: '{ let i = 0; loop { i += 1; } }'\n",
+    );
+    let server = Server::start(dir.path(), &["--max-operations", "50000"]);
+    let case = r#"{"as_of": "2026-05-01", "requests": [{"type": "new_contract", "date": "2026-05-01",
+        "contract": {"id": "WG-1", "kind": "web_gateway", "accounts": 60, "billing_start": "2026-05-10"}}]}"#;
+    let started = Instant::now();
+    let (status, body) = server.post("/v1/evaluate", case);
+    assert_eq!(status, 500, "{body}");
+    assert!(started.elapsed() < Duration::from_secs(5));
+    let error: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(error["error"]["kind"], "rule");
+    assert_eq!(error["error"]["rule"], "art12-payment-duties");
+    assert!(
+        error["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("Too many operations"),
+        "{body}"
+    );
+    // Other requests still work.
+    let (status, _) = server.post("/v1/evaluate", CASE);
+    assert_eq!(status, 200);
+    assert_eq!(server.json("/healthz")["status"], "ok");
+}
