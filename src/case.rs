@@ -56,15 +56,21 @@ struct CaseFile {
 pub struct Source {
     /// The file name, when read from a file.
     pub file: Option<String>,
-    /// Field positions.
-    pub locator: Locator,
+    /// The document's text.
+    text: std::sync::Arc<str>,
+    /// Field positions, indexed on the first error: a case that reads cleanly never pays
+    /// for the index.
+    locator: std::sync::OnceLock<Locator>,
 }
 
 impl Source {
     /// A diagnostic about the field at `path` of this document.
     pub fn error(&self, path: impl Into<String>, message: impl Into<String>) -> Diagnostic {
         let path = path.into();
-        let position = self.locator.find(&path);
+        let position = self
+            .locator
+            .get_or_init(|| Locator::new(&self.text))
+            .find(&path);
         Diagnostic::new(self.file.as_deref(), path, message).at(position)
     }
 }
@@ -520,7 +526,8 @@ impl Case {
         let read: CaseFile = yaml::from_str(text, syntax, file)?;
         let source = Source {
             file: file.map(str::to_owned),
-            locator: Locator::new(text),
+            text: text.into(),
+            locator: std::sync::OnceLock::new(),
         };
         let requests = read
             .requests

@@ -192,24 +192,28 @@ fn register_money(engine: &mut Engine) {
 }
 
 /// The case model's notion of being in force (SPEC §1): generic, read from the maps the
-/// evaluator builds, so rules can ask without rebuilding it in Rhai.
+/// evaluator builds, so rules can ask without rebuilding it in Rhai. Arguments are taken
+/// as `Dynamic` and read in place: the evaluator hands Rhai shared values, and a typed
+/// `Map` argument would copy the whole map at every call.
 fn register_state(engine: &mut Engine) {
     engine
         .register_fn(
             "contract_in_force",
-            |contract: Map, day: Date| -> Fallible<bool> { contract_in_force(&contract, day) },
+            |contract: Dynamic, day: Date| -> Fallible<bool> {
+                contract_in_force(&*as_map(&contract)?, day)
+            },
         )
         .register_fn(
             "option_in_force",
-            |option: Map, day: Date| -> Fallible<bool> {
-                dated_in_force(&option, "billing_start", day)
+            |option: Dynamic, day: Date| -> Fallible<bool> {
+                dated_in_force(&*as_map(&option)?, "billing_start", day)
             },
         )
         .register_fn(
             "count_in_force",
-            |contracts: Array, kind: &str, day: Date| -> Fallible<INT> {
+            |contracts: Dynamic, kind: &str, day: Date| -> Fallible<INT> {
                 let mut count = 0;
-                for contract in &contracts {
+                for contract in as_array(&contracts)?.iter() {
                     let contract = as_map(contract)?;
                     if text_field(&contract, "kind")? == kind && contract_in_force(&contract, day)?
                     {
@@ -221,8 +225,8 @@ fn register_state(engine: &mut Engine) {
         )
         .register_fn(
             "holds_any",
-            |contracts: Array, kinds: Array, day: Date| -> Fallible<bool> {
-                for contract in &contracts {
+            |contracts: Dynamic, kinds: Array, day: Date| -> Fallible<bool> {
+                for contract in as_array(&contracts)?.iter() {
                     let contract = as_map(contract)?;
                     let kind = text_field(&contract, "kind")?;
                     let listed = kinds
@@ -235,6 +239,13 @@ fn register_state(engine: &mut Engine) {
                 Ok(false)
             },
         );
+}
+
+fn as_array(value: &Dynamic) -> Fallible<rhai::DynamicReadLock<'_, Array>> {
+    value.read_lock::<Array>().map_or_else(
+        || failure(format!("expected an array, got {}", value.type_name())),
+        Ok,
+    )
 }
 
 fn as_map(value: &Dynamic) -> Fallible<rhai::DynamicReadLock<'_, Map>> {

@@ -35,10 +35,26 @@ pub fn evaluate_with(
     case: &Case,
     settings: Settings,
 ) -> Result<(Ruling, Trace), EvalError> {
-    engine::with_deadline(rules.limits.time_budget, || {
-        let mut evaluation = Evaluation::new(rules, case, settings)?;
-        let ruling = evaluation.run_all()?;
-        Ok((ruling, evaluation.trace.into_inner()))
+    // Rhai is a third-party interpreter: should it panic on some rule, the case gets an
+    // error naming the engine, and the process (a server, a batch) carries on.
+    let run = || {
+        engine::with_deadline(rules.limits.time_budget, || {
+            let mut evaluation = Evaluation::new(rules, case, settings)?;
+            let ruling = evaluation.run_all()?;
+            Ok((ruling, evaluation.trace.into_inner()))
+        })
+    };
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)).unwrap_or_else(|panic| {
+        let reason = panic
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| panic.downcast_ref::<&str>().copied())
+            .unwrap_or("unknown");
+        Err(EvalError::Rule {
+            rule: "(engine)".to_owned(),
+            file: String::new(),
+            message: format!("the expression engine failed: {reason}"),
+        })
     })
 }
 
@@ -72,6 +88,8 @@ struct Evaluation<'a> {
     contracts: Vec<Contract>,
     customer: Dynamic,
     trace: RefCell<Trace>,
+    /// The `contracts` array rules read, built when first needed after each change.
+    all: RefCell<Option<Dynamic>>,
 }
 
 /// What one subject's rules produced.
@@ -105,6 +123,7 @@ impl<'a> Evaluation<'a> {
             contracts: case.contracts.clone(),
             customer: customer_map(&case.customer),
             trace: RefCell::default(),
+            all: RefCell::default(),
         })
     }
 
@@ -115,13 +134,13 @@ impl<'a> Evaluation<'a> {
         }
         let as_of = self.case.as_of;
         let mut contracts = Vec::with_capacity(self.contracts.len());
-        let all = self.contracts_array();
         for contract in &self.contracts {
+            let needs = |name: &str| self.rules.reads(Subject::Contract, name);
             let mut scope = self.scope(
                 as_of,
-                all.clone(),
+                &needs,
                 Dynamic::UNIT,
-                contract_map(contract),
+                || contract_map(contract),
                 Dynamic::UNIT,
             );
             let judgement = self.judge(Subject::Contract, as_of, &mut scope)?;
@@ -149,14 +168,22 @@ impl<'a> Evaluation<'a> {
         let subject = Subject::of_request(kind).expect("every request type is a subject");
         let day = request.date();
         let (contract, option) = self.subject_of(index, request)?;
+        let needs = |name: &str| self.rules.reads(subject, name);
+        let request_value = if needs("request") {
+            request_map(request, day)
+        } else {
+            Dynamic::UNIT
+        };
+        let option_value = match &option {
+            Some(o) if needs("option") => option_map(o, &contract),
+            _ => Dynamic::UNIT,
+        };
         let mut scope = self.scope(
             day,
-            self.contracts_array(),
-            request_map(request, day),
-            contract_map(&contract),
-            option
-                .as_ref()
-                .map_or(Dynamic::UNIT, |o| option_map(o, &contract)),
+            &needs,
+            request_value,
+            || contract_map(&contract),
+            option_value,
         );
         let judgement = self.judge(subject, day, &mut scope)?;
         let rejected = judgement
@@ -166,6 +193,7 @@ impl<'a> Evaluation<'a> {
         let values = self.output_values(&judgement)?;
         if !rejected {
             self.apply(request, contract, option, &judgement)?;
+            self.all.replace(None);
         }
         Ok(RequestRuling {
             index,
@@ -248,11 +276,13 @@ impl<'a> Evaluation<'a> {
             file: "definitions".to_owned(),
             message,
         };
+        // Only `contract` and `date` are read: `options_held(contract, date)`.
+        let needs = |name: &str| name == "contract";
         let mut scope = self.scope(
             day,
-            self.contracts_array(),
+            &needs,
             Dynamic::UNIT,
-            contract_map(contract),
+            || contract_map(contract),
             Dynamic::UNIT,
         );
         let held = engine::run(&self.rules.engine, &mut scope, ast).map_err(fail)?;
@@ -342,28 +372,46 @@ impl<'a> Evaluation<'a> {
         Ok(())
     }
 
+    /// The `contracts` array of the current state, shared so that each scope holds a
+    /// reference to it rather than a copy.
     fn contracts_array(&self) -> Dynamic {
-        Dynamic::from(self.contracts.iter().map(contract_map).collect::<Array>())
+        self.all
+            .borrow_mut()
+            .get_or_insert_with(|| {
+                let maps: Array = self.contracts.iter().map(contract_map).collect();
+                Dynamic::from(maps).into_shared()
+            })
+            .clone()
     }
 
+    /// The variables rules see. Only those some rule reads (`needs`) are built; the rest
+    /// are `()`. The contract map is shared: functions it is passed to take a reference.
     fn scope(
         &self,
         day: NaiveDate,
-        contracts: Dynamic,
+        needs: &dyn Fn(&str) -> bool,
         request: Dynamic,
-        contract: Dynamic,
+        contract: impl FnOnce() -> Dynamic,
         option: Dynamic,
     ) -> Scope<'static> {
+        let built = |name: &str, build: &dyn Fn() -> Dynamic| {
+            if needs(name) { build() } else { Dynamic::UNIT }
+        };
         let mut scope = Scope::new();
         scope.push_constant("date", day);
         scope.push_constant("as_of", self.case.as_of);
         scope.push_constant_dynamic("params", self.rules.params.clone());
-        scope.push_constant_dynamic("customer", self.customer.clone());
-        scope.push_constant_dynamic("contracts", contracts);
+        scope.push_constant_dynamic("customer", built("customer", &|| self.customer.clone()));
+        scope.push_constant_dynamic("contracts", built("contracts", &|| self.contracts_array()));
         scope.push_constant_dynamic("request", request);
+        let contract = if needs("contract") {
+            contract().into_shared()
+        } else {
+            Dynamic::UNIT
+        };
         scope.push_constant_dynamic("contract", contract);
         scope.push_constant_dynamic("option", option);
-        scope.push_constant("values", Map::new());
+        scope.push_constant_dynamic("values", Dynamic::UNIT);
         scope
     }
 
@@ -375,7 +423,11 @@ impl<'a> Evaluation<'a> {
         scope: &mut Scope,
     ) -> Result<Judgement, EvalError> {
         let mut judgement = Judgement::default();
+        // One shared map, filled in place as rules compute values.
+        let mut values = Dynamic::from(Map::new()).into_shared();
         let values_slot = scope.len() - 1;
+        scope.rewind(values_slot);
+        scope.push_constant_dynamic("values", values.clone());
         for (index, rule) in self.rules.rules_for(subject, day) {
             let fail = |message: String| EvalError::Rule {
                 rule: rule.id.clone(),
@@ -402,10 +454,11 @@ impl<'a> Evaluation<'a> {
             for (name, expression) in &rule.values {
                 let value = engine::run(&self.rules.engine, scope, &expression.ast)
                     .map_err(|m| fail(format!("values.{name}: {m}")))?;
+                if let Some(mut shared) = values.write_lock::<Map>() {
+                    shared.insert(name.into(), value.clone());
+                }
                 judgement.values.insert(name.into(), value);
                 judgement.computed_by.insert(name.clone(), rule.id.clone());
-                scope.rewind(values_slot);
-                scope.push_constant("values", judgement.values.clone());
             }
             let holds = match &rule.require {
                 Some(require) => test("require", scope, require)?,
@@ -633,6 +686,8 @@ fn contract_map(contract: &Contract) -> Dynamic {
         .map(|o| option_map(o, contract))
         .collect();
     map.insert("options".into(), Dynamic::from(options));
+    // Plain: it also goes inside `contracts`, and Rhai allows shared values only at the
+    // top of a scope (its size checks panic on nested ones).
     Dynamic::from(map)
 }
 
@@ -653,7 +708,7 @@ fn customer_map(customer: &Customer) -> Dynamic {
     let mut map = Map::new();
     map.insert("id".into(), unit_or(customer.id.clone()));
     map.insert("environment".into(), Dynamic::from(environment));
-    Dynamic::from(map)
+    Dynamic::from(map).into_shared()
 }
 
 fn request_map(request: &Request, day: NaiveDate) -> Dynamic {

@@ -340,9 +340,11 @@ impl Loader {
             value_types: set.values,
             limits,
             engine,
-            params,
+            // Shared: every evaluation's scope holds it, and a shared value clones cheaply.
+            params: params.into_shared(),
             held_options,
             by_subject: HashMap::new(),
+            reads: HashMap::new(),
         };
         set.retain_rules(|_| true);
         Ok(set)

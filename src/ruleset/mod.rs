@@ -52,6 +52,9 @@ pub struct RuleSet {
     /// contract holds beyond those the case lists (see [`HELD_OPTIONS`]).
     pub(crate) held_options: Option<AST>,
     by_subject: HashMap<Subject, Vec<usize>>,
+    /// The context variables any rule judging a subject reads: the evaluator builds only
+    /// these (a contract map costs microseconds; most rules read one or two variables).
+    reads: HashMap<Subject, Vec<&'static str>>,
 }
 
 /// One revision of the terms.
@@ -166,11 +169,37 @@ impl RuleSet {
     pub fn retain_rules(&mut self, keep: impl Fn(&Rule) -> bool) {
         self.rules.retain(|rule| keep(rule));
         self.by_subject.clear();
+        self.reads.clear();
         for (i, rule) in self.rules.iter().enumerate() {
+            let expressions = rule
+                .when
+                .iter()
+                .chain(rule.values.iter().map(|(_, e)| e))
+                .chain(&rule.require);
+            let roots: Vec<&'static str> = expressions
+                .flat_map(|e| &e.paths_read)
+                .filter_map(|path| {
+                    let root = path.split('.').next().unwrap_or_default();
+                    check::VARIABLES.iter().copied().find(|v| *v == root)
+                })
+                .collect();
             for subject in &rule.applies_to {
                 self.by_subject.entry(*subject).or_default().push(i);
+                let reads = self.reads.entry(*subject).or_default();
+                for root in &roots {
+                    if !reads.contains(root) {
+                        reads.push(root);
+                    }
+                }
             }
         }
+    }
+
+    /// Whether some rule judging `subject` reads the context variable `name`.
+    pub fn reads(&self, subject: Subject, name: &str) -> bool {
+        self.reads
+            .get(&subject)
+            .is_some_and(|reads| reads.contains(&name))
     }
 
     /// The part a rule belongs to.

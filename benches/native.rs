@@ -1,0 +1,441 @@
+//! The floor for benchmark (b): the decisions the bundled rules make for the request types
+//! of the typical case, hand-written in plain Rust over the same case and ruling types.
+//! Numbers are written in as constants here on purpose — this is the yardstick, not the
+//! product. Message texts are taken from the rule set so the output can be compared byte
+//! for byte with the interpreter's.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use yakkan::RuleSet;
+use yakkan::calendar::{add_days, add_months, days_after, days_inclusive, jst_date, period_end};
+use yakkan::case::{Case, Contract, ContractOption, Request};
+use yakkan::ruling::{
+    ContractRuling, Decision, Finding, Outcome, RequestRuling, RuleSetStamp, Ruling,
+};
+
+const KINDS: [&str; 5] = [
+    "web_gateway",
+    "firewall_type1",
+    "firewall_type2",
+    "private_connect",
+    "remote_connect",
+];
+const BASE_KINDS: [&str; 3] = ["web_gateway", "firewall_type1", "firewall_type2"];
+
+fn day(text: &str) -> NaiveDate {
+    yakkan::calendar::parse_date(text).expect("a valid date")
+}
+
+fn in_force(contract: &Contract, on: NaiveDate) -> bool {
+    contract.formed.is_some_and(|f| f <= on) && contract.ended.is_none_or(|e| on <= e)
+}
+
+/// The options held on `on`, with the 附則 transition (billing or not yet).
+fn options_held(contract: &Contract, on: NaiveDate) -> Vec<ContractOption> {
+    let r8 = on >= day("2026-04-01");
+    let transition =
+        contract.kind == "web_gateway" && contract.formed.is_some_and(|f| f <= day("2026-03-31"));
+    let declared = contract
+        .sandbox_continuation_declared
+        .is_some_and(|d| d <= day("2026-03-31"));
+    let mut held: Vec<ContractOption> = contract
+        .options
+        .iter()
+        .filter(|o| o.kind == "dedicated_ip" || (r8 && o.kind == "web_sandbox"))
+        .filter(|o| o.ended.is_none_or(|e| on <= e))
+        .filter(|o| {
+            let start = o.billing_start.unwrap_or(contract.billing_start);
+            !(o.kind == "web_sandbox" && transition && !declared && start <= day("2026-04-01"))
+        })
+        .cloned()
+        .collect();
+    let listed = contract.options.iter().any(|o| o.kind == "web_sandbox");
+    if r8 && transition && declared && !listed {
+        held.push(ContractOption {
+            kind: "web_sandbox".into(),
+            billing_start: Some(day("2026-04-01")),
+            ended: None,
+            fees: None,
+        });
+    }
+    held
+}
+
+fn options_in_force(contract: &Contract, on: NaiveDate) -> Vec<ContractOption> {
+    if !in_force(contract, on) {
+        return Vec::new();
+    }
+    let mut held = options_held(contract, on);
+    held.retain(|o| o.billing_start.unwrap_or(contract.billing_start) <= on);
+    held
+}
+
+fn basic_monthly(contract: &Contract) -> Decimal {
+    contract.fees.basic_monthly + contract.fees.per_account_monthly * contract.accounts
+}
+
+fn option_monthly(option: &ContractOption, contract: &Contract) -> Decimal {
+    match (&*option.kind, &option.fees) {
+        ("dedicated_ip", _) | (_, None) => Decimal::ZERO,
+        (_, Some(fees)) => fees.basic_monthly + fees.per_account_monthly * contract.accounts,
+    }
+}
+
+fn remaining_fee(
+    monthly: Decimal,
+    start: NaiveDate,
+    end: NaiveDate,
+    effective: NaiveDate,
+) -> Decimal {
+    if effective >= end {
+        return Decimal::ZERO;
+    }
+    let from = add_days(effective, 1).unwrap().max(start);
+    (monthly * Decimal::from(days_inclusive(from, end)) / Decimal::from(days_inclusive(start, end)))
+        .floor()
+}
+
+struct Native<'a> {
+    rules: &'a RuleSet,
+}
+
+impl Native<'_> {
+    fn finding(&self, id: &str, outcome: Outcome, values: &[(&str, String)]) -> Finding {
+        let rule = self
+            .rules
+            .rules
+            .iter()
+            .find(|r| r.id == id)
+            .expect("the rule exists");
+        let mut message = rule.message.clone().expect("a finding rule has a message");
+        for (name, value) in values {
+            message.ja = message.ja.replace(&format!("{{{name}}}"), value);
+            message.en = message.en.replace(&format!("{{{name}}}"), value);
+        }
+        Finding {
+            rule: id.to_owned(),
+            reference: rule.reference.clone(),
+            cite: rule.cite.clone(),
+            outcome,
+            message,
+            reconstructed: rule.reconstructed,
+            explain: None,
+        }
+    }
+}
+
+/// The ruling of `case` by hand-written decisions (request types of the typical case:
+/// new_contract, change_accounts, terminate, outage_credit; from 2026-04-01).
+pub fn ruling(rules: &RuleSet, case: &Case) -> Ruling {
+    let native = Native { rules };
+    let mut contracts = case.contracts.clone();
+    let mut requests = Vec::new();
+    for (index, request) in case.requests.iter().enumerate() {
+        let mut findings = Vec::new();
+        let mut values = BTreeMap::new();
+        match request {
+            Request::NewContract { date, contract } => {
+                let c = &contract;
+                if !KINDS.contains(&c.kind.as_str()) {
+                    findings.push(native.finding("art1-known-kind", Outcome::Reject, &[]));
+                } else {
+                    let item_ok = match c.kind.as_str() {
+                        "private_connect" => c.item.as_deref() == Some("1gbps"),
+                        "remote_connect" => c.item.as_deref() == Some("type_a"),
+                        _ => c.item.is_none(),
+                    };
+                    if !item_ok {
+                        findings.push(native.finding("art2-item-of-kind", Outcome::Reject, &[]));
+                    }
+                }
+                if contracts
+                    .iter()
+                    .filter(|x| x.kind == c.kind && in_force(x, *date))
+                    .count()
+                    >= 3
+                {
+                    findings.push(native.finding("art4-3-contract-cap", Outcome::Reject, &[]));
+                }
+                if !c.accounts.fract().is_zero() || c.accounts < Decimal::from(50) {
+                    findings.push(native.finding("art5-accounts", Outcome::Reject, &[]));
+                }
+                let connect = c.kind == "private_connect" || c.kind == "remote_connect";
+                if connect
+                    && !contracts
+                        .iter()
+                        .any(|x| BASE_KINDS.contains(&x.kind.as_str()) && in_force(x, *date))
+                {
+                    findings.push(native.finding(
+                        "art6-1-connect-needs-gateway-or-firewall",
+                        Outcome::Reject,
+                        &[],
+                    ));
+                }
+                let env = case.customer.environment.as_ref();
+                let met = env.is_none_or(|e| {
+                    e.policy_decided && (e.network.as_str() != "other" || e.settings_disclosed)
+                });
+                if !met {
+                    findings.push(native.finding("art7-3-conditions-not-met", Outcome::Warn, &[]));
+                }
+                if c.kind == "remote_connect" {
+                    findings.push(native.finding("art10-2-software-licence", Outcome::Info, &[]));
+                }
+                findings.push(native.finding("art12-payment-duties", Outcome::Info, &[]));
+                if c.kind == "remote_connect" {
+                    findings.push(native.finding("art15-2-2-remote-software", Outcome::Info, &[]));
+                }
+                if env.is_some_and(|e| e.network.as_str() == "other") {
+                    findings.push(native.finding(
+                        "art16-2-other-network-limits",
+                        Outcome::Info,
+                        &[],
+                    ));
+                }
+                if findings.iter().all(|f| f.outcome != Outcome::Reject) {
+                    let mut formed = (**c).clone();
+                    formed.formed = Some(*date);
+                    contracts.push(formed);
+                }
+            }
+            Request::ChangeAccounts {
+                date,
+                contract,
+                accounts,
+            } => {
+                if !accounts.fract().is_zero() || *accounts < Decimal::from(50) {
+                    findings.push(native.finding("art5-accounts", Outcome::Reject, &[]));
+                }
+                let target = contracts.iter_mut().find(|c| &c.id == contract).unwrap();
+                if !in_force(target, *date) {
+                    findings.push(native.finding(
+                        "art8-change-needs-contract-in-force",
+                        Outcome::Reject,
+                        &[],
+                    ));
+                }
+                if findings.is_empty() {
+                    target.accounts = *accounts;
+                }
+            }
+            Request::Terminate {
+                contract,
+                notice_arrived,
+                requested_end,
+                general_terms_28,
+            } => {
+                let target = contracts.iter_mut().find(|c| &c.id == contract).unwrap();
+                let elapsed = days_after(*notice_arrived, 30).unwrap();
+                let effective = requested_end.map_or(elapsed, |end| end.max(elapsed));
+                if !in_force(target, *notice_arrived) {
+                    findings.push(native.finding(
+                        "art11-contract-not-in-force",
+                        Outcome::Reject,
+                        &[],
+                    ));
+                }
+                let end = period_end(target.billing_start, 1).unwrap();
+                let basic =
+                    remaining_fee(basic_monthly(target), target.billing_start, end, effective);
+                let mut fee = if *general_terms_28 {
+                    Decimal::ZERO
+                } else {
+                    basic
+                };
+                let fee_text = fee.to_string();
+                if !fee.is_zero() {
+                    findings.push(native.finding(
+                        "art13-1-early-termination-fee",
+                        Outcome::Info,
+                        &[("early_termination_fee", fee_text)],
+                    ));
+                }
+                if *general_terms_28 && !basic.is_zero() {
+                    findings.push(native.finding("art13-1-general-terms-28", Outcome::Info, &[]));
+                }
+                let options: Decimal = options_held(target, effective)
+                    .iter()
+                    .filter(|o| o.kind == "web_sandbox")
+                    .map(|o| {
+                        let start = o.billing_start.unwrap_or(target.billing_start);
+                        remaining_fee(
+                            option_monthly(o, target),
+                            start,
+                            period_end(start, 1).unwrap(),
+                            effective,
+                        )
+                    })
+                    .sum();
+                fee += options;
+                if !options.is_zero() {
+                    findings.push(native.finding(
+                        "art13-2-options-end-with-contract",
+                        Outcome::Info,
+                        &[("early_termination_fee", fee.to_string())],
+                    ));
+                }
+                values.insert(
+                    "effective_date".to_owned(),
+                    serde_json::Value::String(effective.to_string()),
+                );
+                values.insert(
+                    "early_termination_fee".to_owned(),
+                    serde_json::Value::String(fee.to_string()),
+                );
+                if findings.iter().all(|f| f.outcome != Outcome::Reject) {
+                    target.ended = Some(effective);
+                }
+            }
+            Request::OutageCredit {
+                contract,
+                attributable_to_provider,
+                total,
+                known_at,
+                restored_at,
+                claimed_on,
+            } => {
+                let target = contracts.iter().find(|c| &c.id == contract).unwrap();
+                let hours =
+                    Decimal::from((*restored_at - *known_at).num_seconds()) / Decimal::from(3600);
+                if !(*attributable_to_provider && *total) {
+                    findings.push(native.finding(
+                        "art14-provider-fault-total-outage",
+                        Outcome::Reject,
+                        &[],
+                    ));
+                }
+                if hours < Decimal::from(24) {
+                    findings.push(native.finding("art14-outage-24-hours", Outcome::Reject, &[]));
+                }
+                let possible = jst_date(&(*known_at + chrono::Duration::hours(24)));
+                let deadline = add_months(possible, 3).unwrap();
+                if *claimed_on > deadline {
+                    findings.push(native.finding(
+                        "art14-claim-deadline",
+                        Outcome::Reject,
+                        &[("claim_deadline", deadline.to_string())],
+                    ));
+                }
+                findings.push(native.finding(
+                    "art15-1-no-availability-warranty",
+                    Outcome::Info,
+                    &[],
+                ));
+                let units = (hours / Decimal::from(24)).floor();
+                let began = jst_date(known_at);
+                let monthly = options_in_force(target, began)
+                    .iter()
+                    .fold(basic_monthly(target), |sum, o| {
+                        sum + option_monthly(o, target)
+                    });
+                let valid = findings.iter().all(|f| f.outcome != Outcome::Reject);
+                let credit = if valid {
+                    (units * monthly / Decimal::from(30)).floor()
+                } else {
+                    Decimal::ZERO
+                };
+                if !credit.is_zero() {
+                    findings.push(native.finding(
+                        "appx3-outage-credit",
+                        Outcome::Info,
+                        &[
+                            ("outage_units", units.to_string()),
+                            ("credit", credit.to_string()),
+                        ],
+                    ));
+                }
+                values.insert(
+                    "claim_deadline".to_owned(),
+                    serde_json::Value::String(deadline.to_string()),
+                );
+                values.insert(
+                    "outage_units".to_owned(),
+                    serde_json::Value::from(i64::try_from(units.mantissa()).unwrap()),
+                );
+                values.insert(
+                    "credit".to_owned(),
+                    serde_json::Value::String(credit.to_string()),
+                );
+            }
+            _ => unimplemented!("the floor covers the typical case's request types"),
+        }
+        let rejected = findings.iter().any(|f| f.outcome == Outcome::Reject);
+        requests.push(RequestRuling {
+            index,
+            kind: request.kind().to_owned(),
+            decision: if rejected {
+                Decision::Rejected
+            } else {
+                Decision::Accepted
+            },
+            values,
+            findings,
+        });
+    }
+    let as_of = case.as_of;
+    let contract_rulings = contracts
+        .iter()
+        .map(|c| {
+            let end = period_end(c.billing_start, 1).unwrap();
+            let mut findings = Vec::new();
+            if as_of <= end && in_force(c, as_of) {
+                findings.push(native.finding(
+                    "art3-minimum-period",
+                    Outcome::Info,
+                    &[("minimum_period_end", end.to_string())],
+                ));
+            }
+            let sandbox = options_in_force(c, as_of)
+                .iter()
+                .any(|o| o.kind == "web_sandbox");
+            if c.options
+                .iter()
+                .any(|o| o.kind == "dedicated_ip" && o.fees.is_some())
+            {
+                findings.push(native.finding("appx1-dedicated-ip-fee-fixed", Outcome::Warn, &[]));
+            }
+            let transition =
+                c.kind == "web_gateway" && c.formed.is_some_and(|f| f <= day("2026-03-31"));
+            let declared = c
+                .sandbox_continuation_declared
+                .is_some_and(|d| d <= day("2026-03-31"));
+            if transition && !declared {
+                findings.push(native.finding(
+                    "suppl-2026-04-01-2-continues-without-sandbox",
+                    Outcome::Info,
+                    &[],
+                ));
+            }
+            if transition && declared {
+                findings.push(native.finding(
+                    "suppl-2026-04-01-2-sandbox-carried-over",
+                    Outcome::Info,
+                    &[],
+                ));
+            }
+            let mut values = BTreeMap::new();
+            values.insert(
+                "minimum_period_end".to_owned(),
+                serde_json::Value::String(end.to_string()),
+            );
+            values.insert("web_sandbox".to_owned(), serde_json::Value::Bool(sandbox));
+            ContractRuling {
+                id: c.id.clone(),
+                values,
+                findings,
+            }
+        })
+        .collect();
+    Ruling {
+        ruleset: RuleSetStamp {
+            name: rules.name.clone(),
+            in_force: rules.revision_on(as_of).unwrap().date.to_string(),
+            digest: rules.digest.clone(),
+        },
+        as_of: as_of.to_string(),
+        contracts: contract_rulings,
+        requests,
+    }
+}
