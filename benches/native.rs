@@ -12,7 +12,7 @@ use yakkan::RuleSet;
 use yakkan::calendar::{add_days, add_months, days_after, days_inclusive, jst_date, period_end};
 use yakkan::case::{Case, Contract, ContractOption, Request};
 use yakkan::ruling::{
-    ContractRuling, Decision, Finding, Outcome, RequestRuling, RuleSetStamp, Ruling,
+    ContractRuling, Decision, Finding, Outcome, RequestRuling, RuleSetStamp, Ruling, Value,
 };
 
 const KINDS: [&str; 5] = [
@@ -278,11 +278,11 @@ pub fn ruling(rules: &RuleSet, case: &Case) -> Ruling {
                 }
                 values.insert(
                     "effective_date".to_owned(),
-                    serde_json::Value::String(effective.to_string()),
+                    Value::Text(effective.to_string()),
                 );
                 values.insert(
                     "early_termination_fee".to_owned(),
-                    serde_json::Value::String(fee.to_string()),
+                    Value::Text(fee.to_string()),
                 );
                 if findings.iter().all(|f| f.outcome != Outcome::Reject) {
                     target.ended = Some(effective);
@@ -348,16 +348,13 @@ pub fn ruling(rules: &RuleSet, case: &Case) -> Ruling {
                 }
                 values.insert(
                     "claim_deadline".to_owned(),
-                    serde_json::Value::String(deadline.to_string()),
+                    Value::Text(deadline.to_string()),
                 );
                 values.insert(
                     "outage_units".to_owned(),
-                    serde_json::Value::from(i64::try_from(units.mantissa()).unwrap()),
+                    Value::Integer(i64::try_from(units.mantissa()).unwrap()),
                 );
-                values.insert(
-                    "credit".to_owned(),
-                    serde_json::Value::String(credit.to_string()),
-                );
+                values.insert("credit".to_owned(), Value::Text(credit.to_string()));
             }
             _ => unimplemented!("the floor covers the typical case's request types"),
         }
@@ -418,9 +415,9 @@ pub fn ruling(rules: &RuleSet, case: &Case) -> Ruling {
             let mut values = BTreeMap::new();
             values.insert(
                 "minimum_period_end".to_owned(),
-                serde_json::Value::String(end.to_string()),
+                Value::Text(end.to_string()),
             );
-            values.insert("web_sandbox".to_owned(), serde_json::Value::Bool(sandbox));
+            values.insert("web_sandbox".to_owned(), Value::Bool(sandbox));
             ContractRuling {
                 id: c.id.clone(),
                 values,

@@ -89,7 +89,7 @@ fn main() {
             panic!("every generated case evaluates: {result:?}");
         };
         let contract = &ruling.contracts[0];
-        let keeps = contract.values["web_sandbox"] == serde_json::Value::Bool(true);
+        let keeps = contract.values["web_sandbox"] == yakkan::ruling::Value::Bool(true);
         let cited = |rule: &str| contract.findings.iter().any(|f| f.rule == rule);
         let why = match (
             cited("suppl-2026-04-01-2-sandbox-carried-over"),

@@ -2,7 +2,8 @@
 //!
 //! Reading is strict: unknown fields, impossible dates and non-numeric money are errors
 //! naming the field path, line and column. Money is read as `Decimal` and never passes
-//! through floating point; a fractional yen amount must be written as a string.
+//! through floating point: JSON numbers are read from their text; YAML hands fractions
+//! over as floats, so there a fractional yen amount must be written as a string.
 
 use std::collections::HashSet;
 
@@ -663,6 +664,25 @@ requests:
             case.contracts[0].fees.basic_monthly,
             Decimal::new(200005, 1)
         );
+    }
+
+    #[test]
+    fn json_money_is_exact_and_whole_floats_are_whole() {
+        let json = r#"{"as_of": "2026-05-01", "contracts": [{"id": "WG-1", "kind": "web_gateway",
+            "accounts": 50.5, "formed": "2026-04-01", "billing_start": "2026-04-10",
+            "fees": {"basic_monthly": 20000.15, "per_account_monthly": 1e2}}]}"#;
+        let case = Case::from_str(json, Some("c.json")).unwrap();
+        let contract = &case.contracts[0];
+        // Read from the text, not through a float: 20000.15 is not representable in binary.
+        assert_eq!(
+            contract.fees.basic_monthly,
+            "20000.15".parse::<Decimal>().unwrap()
+        );
+        assert_eq!(contract.fees.per_account_monthly, Decimal::from(100));
+        assert_eq!(contract.accounts, Decimal::new(505, 1));
+        let yaml = MINIMAL.replace("\"20000\"", "20000.0");
+        let case = Case::from_str(&yaml, None).unwrap();
+        assert_eq!(case.contracts[0].fees.basic_monthly, Decimal::from(20000));
     }
 
     #[test]

@@ -51,7 +51,10 @@ struct DecimalVisitor {
     exact_only: bool,
 }
 
-impl Visitor<'_> for DecimalVisitor {
+/// The key serde_json's `arbitrary_precision` wraps a number's text in.
+const JSON_NUMBER: &str = "$serde_json::private::Number";
+
+impl<'de> Visitor<'de> for DecimalVisitor {
     type Value = Decimal;
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
@@ -67,6 +70,10 @@ impl Visitor<'_> for DecimalVisitor {
     }
 
     fn visit_f64<E: de::Error>(self, n: f64) -> Result<Decimal, E> {
+        // A float with no fraction below 2^53 is an exact integer: `20000.0` is 20000.
+        if n.fract() == 0.0 && n.abs() < 9_007_199_254_740_992.0 {
+            return Ok(Decimal::from(n as i64));
+        }
         if self.exact_only {
             return Err(E::custom(format!(
                 "write the yen amount {n} as a string (\"{n}\"): fractional numbers are not read as money"
@@ -76,6 +83,18 @@ impl Visitor<'_> for DecimalVisitor {
         n.to_string()
             .parse()
             .map_err(|_| E::custom(format!("{n} is not a finite decimal")))
+    }
+
+    /// JSON numbers arrive as their exact text (serde_json's `arbitrary_precision`), so a
+    /// JSON `300.5` is read as the decimal 300.5 without passing through a float.
+    fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Decimal, A::Error> {
+        match map.next_key::<String>()? {
+            Some(key) if key == JSON_NUMBER => {
+                let text: String = map.next_value()?;
+                self.visit_str(&text)
+            }
+            _ => Err(de::Error::invalid_type(de::Unexpected::Map, &self)),
+        }
     }
 
     fn visit_str<E: de::Error>(self, text: &str) -> Result<Decimal, E> {
@@ -88,7 +107,8 @@ impl Visitor<'_> for DecimalVisitor {
     }
 }
 
-/// A yen amount: an integer, or a decimal string. Fractional numbers are refused.
+/// A yen amount: a decimal string, an integer, or a JSON number (read from its text). A
+/// fractional YAML number, which arrives as a float, is refused.
 pub fn yen<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Decimal, D::Error> {
     deserializer.deserialize_any(DecimalVisitor { exact_only: true })
 }

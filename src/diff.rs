@@ -11,7 +11,7 @@ use serde::Serialize;
 use crate::case::Case;
 use crate::eval::evaluate;
 use crate::ruleset::RuleSet;
-use crate::ruling::{Finding, Ruling};
+use crate::ruling::{Finding, Ruling, Value};
 
 /// One request or contract whose ruling differs.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -266,8 +266,8 @@ fn push(
 }
 
 fn compare_values(
-    old: &BTreeMap<String, serde_json::Value>,
-    new: &BTreeMap<String, serde_json::Value>,
+    old: &BTreeMap<String, Value>,
+    new: &BTreeMap<String, Value>,
     differences: &mut Vec<String>,
     names: &mut BTreeSet<String>,
 ) {
@@ -275,8 +275,7 @@ fn compare_values(
     for key in keys {
         let (a, b) = (old.get(key), new.get(key));
         if a != b {
-            let show =
-                |v: Option<&serde_json::Value>| v.map_or("(none)".to_owned(), |v| v.to_string());
+            let show = |v: Option<&Value>| v.map_or("(none)".to_owned(), |v| v.to_string());
             differences.push(format!("{key} {} -> {}", show(a), show(b)));
             names.insert(format!("values.{key}"));
         }

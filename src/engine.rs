@@ -15,6 +15,7 @@ use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 
 use crate::calendar;
+use crate::ruling::Value;
 
 /// A calendar date, as Rhai sees it.
 pub type Date = NaiveDate;
@@ -286,37 +287,37 @@ fn contract_in_force(contract: &Map, day: Date) -> Fallible<bool> {
     dated_in_force(contract, "formed", day)
 }
 
-/// A Rhai value as JSON, for explanations: dates and decimals as text, exactly.
-pub fn to_json(value: &Dynamic) -> serde_json::Value {
+/// A Rhai value as a ruling writes it, for explanations: dates and decimals as text.
+pub fn to_value(value: &Dynamic) -> Value {
     if let Some(day) = value.clone().try_cast::<Date>() {
-        return serde_json::Value::String(day.to_string());
+        return Value::Text(day.to_string());
     }
     if let Some(stamp) = value.clone().try_cast::<Timestamp>() {
-        return serde_json::Value::String(stamp.to_rfc3339());
+        return Value::Text(stamp.to_rfc3339());
     }
     if let Ok(amount) = value.as_decimal() {
-        return serde_json::Value::String(amount.normalize().to_string());
+        return Value::Text(amount.normalize().to_string());
     }
     if let Ok(n) = value.as_int() {
-        return serde_json::Value::from(n);
+        return Value::Integer(n);
     }
     if let Ok(b) = value.as_bool() {
-        return serde_json::Value::Bool(b);
+        return Value::Bool(b);
     }
     if value.is_unit() {
-        return serde_json::Value::Null;
+        return Value::Null;
     }
     if let Some(items) = value.read_lock::<Array>() {
-        return serde_json::Value::Array(items.iter().map(to_json).collect());
+        return Value::List(items.iter().map(to_value).collect());
     }
     if let Some(map) = value.read_lock::<Map>() {
-        return serde_json::Value::Object(
+        return Value::Map(
             map.iter()
-                .map(|(k, v)| (k.to_string(), to_json(v)))
+                .map(|(k, v)| (k.to_string(), to_value(v)))
                 .collect(),
         );
     }
-    serde_json::Value::String(value.to_string())
+    Value::Text(value.to_string())
 }
 
 /// Evaluates a compiled expression to a `Dynamic`, restoring the scope afterwards.

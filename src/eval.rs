@@ -18,7 +18,7 @@ use crate::error::EvalError;
 use crate::ruleset::{Rule, RuleSet, Subject, ValueType};
 use crate::ruling::{
     ContractRuling, Decision, Explanation, Finding, Message, Outcome, RequestRuling, RuleSetStamp,
-    Ruling,
+    Ruling, Value,
 };
 
 /// The value an accepted `terminate` or `stop_option` takes effect on.
@@ -492,7 +492,7 @@ impl<'a> Evaluation<'a> {
                     .copied()
                     .unwrap_or(ValueType::Text);
                 let shown = match write_value(kind, value) {
-                    Ok(serde_json::Value::String(plain)) => plain,
+                    Ok(Value::Text(plain)) => plain,
                     Ok(other) => other.to_string(),
                     Err(_) => value.to_string(),
                 };
@@ -530,8 +530,8 @@ impl<'a> Evaluation<'a> {
                 .map_err(|e| e.to_string())
                 .and_then(|ast| engine::run(&self.rules.engine, scope, &ast));
             let shown = match value {
-                Ok(value) => engine::to_json(&value),
-                Err(message) => serde_json::Value::String(format!("(unreadable: {message})")),
+                Ok(value) => engine::to_value(&value),
+                Err(message) => Value::Text(format!("(unreadable: {message})")),
             };
             read.insert(path.clone(), shown);
         }
@@ -551,10 +551,7 @@ impl<'a> Evaluation<'a> {
     }
 
     /// The computed values as the ruling writes them, checked against their declared types.
-    fn output_values(
-        &self,
-        judgement: &Judgement,
-    ) -> Result<BTreeMap<String, serde_json::Value>, EvalError> {
+    fn output_values(&self, judgement: &Judgement) -> Result<BTreeMap<String, Value>, EvalError> {
         let mut out = BTreeMap::new();
         for (name, value) in &judgement.values {
             let name = name.to_string();
@@ -590,7 +587,7 @@ impl<'a> Evaluation<'a> {
 }
 
 /// Writes a computed value in its declared type's form (SPEC §2).
-fn write_value(kind: ValueType, value: &Dynamic) -> Result<serde_json::Value, String> {
+fn write_value(kind: ValueType, value: &Dynamic) -> Result<Value, String> {
     let wrong = || format!("expected {kind:?}, got {} `{value}`", value.type_name());
     let decimal = || {
         value
@@ -599,7 +596,7 @@ fn write_value(kind: ValueType, value: &Dynamic) -> Result<serde_json::Value, St
             .or_else(|| value.as_int().ok().map(Decimal::from))
     };
     Ok(match kind {
-        ValueType::Date => serde_json::Value::String(
+        ValueType::Date => Value::Text(
             value
                 .clone()
                 .try_cast::<Date>()
@@ -613,18 +610,16 @@ fn write_value(kind: ValueType, value: &Dynamic) -> Result<serde_json::Value, St
                     "{amount} is not whole yen: round it in the rule (floor_yen)"
                 ));
             }
-            serde_json::Value::String(amount.trunc().normalize().to_string())
+            Value::Text(amount.trunc().normalize().to_string())
         }
-        ValueType::Integer => serde_json::Value::from(value.as_int().map_err(|_| wrong())?),
-        ValueType::Decimal => {
-            serde_json::Value::String(decimal().ok_or_else(wrong)?.normalize().to_string())
-        }
-        ValueType::Bool => serde_json::Value::Bool(value.as_bool().map_err(|_| wrong())?),
+        ValueType::Integer => Value::Integer(value.as_int().map_err(|_| wrong())?),
+        ValueType::Decimal => Value::Text(decimal().ok_or_else(wrong)?.normalize().to_string()),
+        ValueType::Bool => Value::Bool(value.as_bool().map_err(|_| wrong())?),
         ValueType::Text => {
             if value.is_unit() {
-                serde_json::Value::Null
+                Value::Null
             } else {
-                serde_json::Value::String(value.to_string())
+                Value::Text(value.to_string())
             }
         }
     })

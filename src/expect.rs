@@ -6,7 +6,7 @@ use std::fmt;
 
 use serde::Deserialize;
 
-use crate::ruling::{Decision, Finding, Ruling};
+use crate::ruling::{Decision, Finding, Ruling, Value};
 
 /// What a case expects of its ruling. Every field is optional; only what is written is
 /// checked.
@@ -128,7 +128,10 @@ pub fn compare(expect: &Expectations, ruling: &Ruling) -> Vec<Mismatch> {
             findings,
         );
         for (name, value) in &wanted.values {
-            let got = actual.values.get(name).map_or("(none)".to_owned(), as_text);
+            let got = actual
+                .values
+                .get(name)
+                .map_or("(none)".to_owned(), Value::as_text);
             differ(
                 &mut found,
                 &subject,
@@ -146,7 +149,12 @@ pub fn compare(expect: &Expectations, ruling: &Ruling) -> Vec<Mismatch> {
             continue;
         };
         let findings = &actual.findings;
-        let value = |name: &str| actual.values.get(name).map_or("(none)".to_owned(), as_text);
+        let value = |name: &str| {
+            actual
+                .values
+                .get(name)
+                .map_or("(none)".to_owned(), Value::as_text)
+        };
         if let Some(end) = &wanted.minimum_period_end {
             differ(
                 &mut found,
@@ -243,6 +251,7 @@ fn differ(
     });
 }
 
+/// An expected value as text, to compare with [`Value::as_text`].
 fn as_text(value: &serde_json::Value) -> String {
     match value {
         serde_json::Value::String(text) => text.clone(),

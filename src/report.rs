@@ -4,7 +4,7 @@
 use std::fmt::Write;
 
 use crate::ruleset::RuleSet;
-use crate::ruling::{Decision, Finding, Outcome, Ruling};
+use crate::ruling::{Decision, Finding, Outcome, Ruling, Value};
 
 /// Renders a ruling as readable text, quoting the cited paragraphs from `rules`.
 pub fn text(ruling: &Ruling, rules: &RuleSet) -> String {
@@ -65,11 +65,8 @@ fn findings(out: &mut String, findings: &[Finding], rules: &RuleSet) {
     }
 }
 
-fn plain(value: &serde_json::Value) -> String {
-    match value {
-        serde_json::Value::String(text) => text.clone(),
-        other => other.to_string(),
-    }
+fn plain(value: &Value) -> String {
+    value.as_text()
 }
 
 /// The first `limit` characters of a paragraph, on one line.

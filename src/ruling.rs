@@ -38,7 +38,7 @@ pub struct ContractRuling {
     pub id: String,
     /// What the contract rules computed (`minimum_period_end`, `web_sandbox`, …).
     #[serde(flatten)]
-    pub values: BTreeMap<String, serde_json::Value>,
+    pub values: BTreeMap<String, Value>,
     /// Findings about the contract.
     pub findings: Vec<Finding>,
 }
@@ -54,7 +54,7 @@ pub struct RequestRuling {
     /// Accepted unless a finding rejects it.
     pub decision: Decision,
     /// What the request computes (SPEC §2 `values`).
-    pub values: BTreeMap<String, serde_json::Value>,
+    pub values: BTreeMap<String, Value>,
     /// Every rule that applied and spoke.
     pub findings: Vec<Finding>,
 }
@@ -122,7 +122,7 @@ pub struct Explanation {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub require_result: Option<bool>,
     /// Every case and rule-set value the expressions read, with its value.
-    pub read: BTreeMap<String, serde_json::Value>,
+    pub read: BTreeMap<String, Value>,
 }
 
 /// A message in Japanese and English.
@@ -133,6 +133,43 @@ pub struct Message {
     pub ja: String,
     /// English.
     pub en: String,
+}
+
+/// A value as a ruling writes it: dates, yen and decimals as text, whole numbers as
+/// integers. Its own type rather than `serde_json::Value`, so that JSON, YAML and
+/// snapshots all write it the same way.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum Value {
+    /// Text: dates, yen amounts, decimals, names.
+    Text(String),
+    /// A whole number.
+    Integer(i64),
+    /// True or false.
+    Bool(bool),
+    /// A list (explanations only).
+    List(Vec<Value>),
+    /// A map (explanations only).
+    Map(BTreeMap<String, Value>),
+    /// No value.
+    Null,
+}
+
+impl Value {
+    /// The value as plain text: text as itself, anything else as JSON.
+    pub fn as_text(&self) -> String {
+        match self {
+            Value::Text(text) => text.clone(),
+            other => other.to_string(),
+        }
+    }
+}
+
+impl std::fmt::Display for Value {
+    /// As JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&serde_json::to_string(self).map_err(|_| std::fmt::Error)?)
+    }
 }
 
 impl Ruling {
