@@ -291,25 +291,16 @@ fn compare_findings(
     let old_keys: BTreeSet<_> = old.iter().map(key).collect();
     let new_keys: BTreeSet<_> = new.iter().map(key).collect();
     let mut rules = BTreeSet::new();
-    for finding in old.iter().filter(|f| !new_keys.contains(&key(f))) {
-        differences.push(
-            format!(
-                "- {:?} {} ({})",
-                finding.outcome, finding.rule, finding.cite
-            )
-            .to_lowercase(),
-        );
-        rules.insert(format!("{} ({})", finding.rule, finding.reference));
-    }
-    for finding in new.iter().filter(|f| !old_keys.contains(&key(f))) {
-        differences.push(
-            format!(
-                "+ {:?} {} ({})",
-                finding.outcome, finding.rule, finding.cite
-            )
-            .to_lowercase(),
-        );
-        rules.insert(format!("{} ({})", finding.rule, finding.reference));
+    // Findings only the old ruling has (-), then those only the new one has (+).
+    for (sign, findings, other) in [("-", old, &new_keys), ("+", new, &old_keys)] {
+        for finding in findings.iter().filter(|f| !other.contains(&key(f))) {
+            let outcome = format!("{:?}", finding.outcome).to_lowercase();
+            differences.push(format!(
+                "{sign} {outcome} {} ({})",
+                finding.rule, finding.cite
+            ));
+            rules.insert(format!("{} ({})", finding.rule, finding.reference));
+        }
     }
     rules
 }

@@ -113,7 +113,19 @@ fn out_of_range(what: &str) -> Box<EvalAltResult> {
     format!("{what} is out of the calendar's range").into()
 }
 
+/// `==`, `!=`, `<`, `<=`, `>`, `>=` between two values of a custom type.
+fn register_ordering<T: PartialOrd + Clone + Send + Sync + 'static>(engine: &mut Engine) {
+    engine
+        .register_fn("==", |a: T, b: T| a == b)
+        .register_fn("!=", |a: T, b: T| a != b)
+        .register_fn("<", |a: T, b: T| a < b)
+        .register_fn("<=", |a: T, b: T| a <= b)
+        .register_fn(">", |a: T, b: T| a > b)
+        .register_fn(">=", |a: T, b: T| a >= b);
+}
+
 fn register_dates(engine: &mut Engine) {
+    register_ordering::<Date>(engine);
     engine
         .register_type_with_name::<Date>("Date")
         .register_fn("date", |text: &str| -> Fallible<Date> {
@@ -125,12 +137,6 @@ fn register_dates(engine: &mut Engine) {
         .register_get("year", |d: &mut Date| INT::from(d.year()))
         .register_get("month", |d: &mut Date| INT::from(d.month()))
         .register_get("day", |d: &mut Date| INT::from(d.day()))
-        .register_fn("==", |a: Date, b: Date| a == b)
-        .register_fn("!=", |a: Date, b: Date| a != b)
-        .register_fn("<", |a: Date, b: Date| a < b)
-        .register_fn("<=", |a: Date, b: Date| a <= b)
-        .register_fn(">", |a: Date, b: Date| a > b)
-        .register_fn(">=", |a: Date, b: Date| a >= b)
         .register_fn("later", |a: Date, b: Date| a.max(b))
         .register_fn("earlier", |a: Date, b: Date| a.min(b))
         .register_fn("add_days", |d: Date, n: INT| -> Fallible<Date> {
@@ -151,16 +157,11 @@ fn register_dates(engine: &mut Engine) {
 }
 
 fn register_timestamps(engine: &mut Engine) {
+    register_ordering::<Timestamp>(engine);
     engine
         .register_type_with_name::<Timestamp>("Timestamp")
         .register_fn("to_string", |t: &mut Timestamp| t.to_rfc3339())
         .register_fn("to_debug", |t: &mut Timestamp| t.to_rfc3339())
-        .register_fn("==", |a: Timestamp, b: Timestamp| a == b)
-        .register_fn("!=", |a: Timestamp, b: Timestamp| a != b)
-        .register_fn("<", |a: Timestamp, b: Timestamp| a < b)
-        .register_fn("<=", |a: Timestamp, b: Timestamp| a <= b)
-        .register_fn(">", |a: Timestamp, b: Timestamp| a > b)
-        .register_fn(">=", |a: Timestamp, b: Timestamp| a >= b)
         .register_fn("jst_date", |t: Timestamp| calendar::jst_date(&t))
         .register_fn(
             "add_hours",

@@ -9,7 +9,7 @@ use yakkan::corpus::Coverage;
 use yakkan::diff::Report;
 use yakkan::engine::Limits;
 use yakkan::eval::Settings;
-use yakkan::{Case, EvalError, LoadError, RuleSet, Ruling, corpus, report, yaml};
+use yakkan::{Case, EvalError, RuleSet, Ruling, corpus, report, yaml};
 use yakkan::{batch, server};
 
 /// Exit codes (SPEC §4).
@@ -129,8 +129,8 @@ enum Format {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let code = match cli.command {
-        Command::Check { rules } => check(&rules_dir(rules)),
+    let result = match cli.command {
+        Command::Check { rules } => Ok(check(&rules_dir(rules))),
         Command::Eval {
             rules,
             as_of,
@@ -178,7 +178,8 @@ fn main() -> ExitCode {
             coverage,
         } => test(&rules_dir(rules), paths, coverage),
     };
-    ExitCode::from(code)
+    // A command's error is its exit code, the message already printed.
+    ExitCode::from(result.unwrap_or_else(|code| code))
 }
 
 /// `--rules`, else `rules/` here, else the `rules/` the binary was built with.
@@ -193,24 +194,28 @@ fn rules_dir(given: Option<PathBuf>) -> PathBuf {
     })
 }
 
-fn load(dir: &Path) -> Result<RuleSet, LoadError> {
-    RuleSet::load(dir)
+/// Prints an input problem and gives exit code 2.
+fn input_error(message: impl std::fmt::Display) -> u8 {
+    eprintln!("{message}");
+    BAD_INPUT
+}
+
+/// The rule set, or exit code 2 with its diagnostics printed.
+fn load(dir: &Path) -> Result<RuleSet, u8> {
+    RuleSet::load(dir).map_err(input_error)
 }
 
 fn check(dir: &Path) -> u8 {
-    match load(dir) {
+    match RuleSet::load(dir) {
         Ok(rules) => {
+            let revisions: Vec<String> =
+                rules.revisions.iter().map(|r| r.date.to_string()).collect();
             println!(
                 "{}: {} rules in {} files, revisions {}; {}",
                 rules.name,
                 rules.rules.len(),
                 rules.parts.len() + 1,
-                rules
-                    .revisions
-                    .iter()
-                    .map(|r| r.date.to_string())
-                    .collect::<Vec<_>>()
-                    .join(", "),
+                revisions.join(", "),
                 rules.digest
             );
             OK
@@ -222,68 +227,35 @@ fn check(dir: &Path) -> u8 {
     }
 }
 
-fn eval(dir: &Path, as_of: Option<&str>, format: Format, explain: bool, case_path: &str) -> u8 {
-    let rules = match load(dir) {
-        Ok(rules) => rules,
-        Err(error) => {
-            eprintln!("{error}");
-            return BAD_INPUT;
-        }
-    };
-    let (text, name) = match read_case(case_path) {
-        Ok(read) => read,
-        Err(message) => {
-            eprintln!("{message}");
-            return BAD_INPUT;
-        }
-    };
-    let mut case = match Case::from_str(&text, name.as_deref()) {
-        Ok(case) => case,
-        Err(diagnostic) => {
-            eprintln!("{diagnostic}");
-            return BAD_INPUT;
-        }
-    };
+fn eval(
+    dir: &Path,
+    as_of: Option<&str>,
+    format: Format,
+    explain: bool,
+    case_path: &str,
+) -> Result<u8, u8> {
+    let rules = load(dir)?;
+    let (text, name) = read_case(case_path).map_err(input_error)?;
+    let mut case = Case::from_str(&text, name.as_deref()).map_err(input_error)?;
     if let Some(day) = as_of {
-        match yakkan::calendar::parse_date(day) {
-            Some(day) => case.as_of = day,
-            None => {
-                eprintln!("--as-of: `{day}` is not a YYYY-MM-DD date");
-                return BAD_INPUT;
-            }
-        }
+        case.as_of = parse_day("--as-of", day)?;
     }
     match yakkan::eval::evaluate_with(&rules, &case, Settings { explain }) {
         Ok((ruling, _)) => {
             print!("{}", render(&ruling, &rules, format));
-            OK
+            Ok(OK)
         }
-        Err(EvalError::Case(diagnostic)) => {
-            eprintln!("{diagnostic}");
-            BAD_INPUT
-        }
+        Err(EvalError::Case(diagnostic)) => Err(input_error(diagnostic)),
         Err(error @ EvalError::Rule { .. }) => {
             eprintln!("{error}");
-            RULE_FAILED
+            Err(RULE_FAILED)
         }
     }
 }
 
-fn eval_lines(dir: &Path, path: &str) -> u8 {
-    let rules = match load(dir) {
-        Ok(rules) => rules,
-        Err(error) => {
-            eprintln!("{error}");
-            return BAD_INPUT;
-        }
-    };
-    let text = match read_case(path) {
-        Ok((text, _)) => text,
-        Err(message) => {
-            eprintln!("{message}");
-            return BAD_INPUT;
-        }
-    };
+fn eval_lines(dir: &Path, path: &str) -> Result<u8, u8> {
+    let rules = load(dir)?;
+    let (text, _) = read_case(path).map_err(input_error)?;
     let mut code = OK;
     let mut out = String::new();
     for result in batch::evaluate_lines(&rules, &text, None) {
@@ -295,29 +267,18 @@ fn eval_lines(dir: &Path, path: &str) -> u8 {
         out.push('\n');
     }
     print!("{out}");
-    code
+    Ok(code)
 }
 
 fn parse_day(flag: &str, text: &str) -> Result<chrono::NaiveDate, u8> {
-    yakkan::calendar::parse_date(text).ok_or_else(|| {
-        eprintln!("{flag}: `{text}` is not a YYYY-MM-DD date");
-        BAD_INPUT
-    })
+    yakkan::calendar::parse_date(text)
+        .ok_or_else(|| input_error(format!("{flag}: `{text}` is not a YYYY-MM-DD date")))
 }
 
-fn list_rules(dir: &Path, as_of: Option<&str>, at_file: bool) -> u8 {
-    let rules = match load(dir) {
-        Ok(rules) => rules,
-        Err(error) => {
-            eprintln!("{error}");
-            return BAD_INPUT;
-        }
-    };
+fn list_rules(dir: &Path, as_of: Option<&str>, at_file: bool) -> Result<u8, u8> {
+    let rules = load(dir)?;
     let day = match as_of {
-        Some(text) => match parse_day("--as-of", text) {
-            Ok(day) => day,
-            Err(code) => return code,
-        },
+        Some(text) => parse_day("--as-of", text)?,
         None => chrono::Utc::now()
             .with_timezone(&yakkan::calendar::jst())
             .date_naive(),
@@ -340,42 +301,35 @@ fn list_rules(dir: &Path, as_of: Option<&str>, at_file: bool) -> u8 {
         }
         println!("{line}");
     }
-    OK
+    Ok(OK)
 }
 
-fn diff(old: &Path, new: &Path, format: ReportFormat, cases: Vec<PathBuf>) -> u8 {
-    let (old_rules, new_rules) = match (load(old), load(new)) {
-        (Ok(old), Ok(new)) => (old, new),
-        (Err(error), _) | (_, Err(error)) => {
-            eprintln!("{error}");
-            return BAD_INPUT;
-        }
-    };
-    let cases = if cases.is_empty() {
+/// The case files under `paths`, or under `tests/cases/` when none are given.
+fn case_files(paths: Vec<PathBuf>) -> Result<Vec<PathBuf>, u8> {
+    let paths = if paths.is_empty() {
         vec![PathBuf::from("tests/cases")]
     } else {
-        cases
+        paths
     };
-    let files = match corpus::case_files(&cases) {
-        Ok(files) => files,
-        Err(message) => {
-            eprintln!("{message}");
-            return BAD_INPUT;
-        }
-    };
+    corpus::case_files(&paths).map_err(input_error)
+}
+
+fn diff(old: &Path, new: &Path, format: ReportFormat, cases: Vec<PathBuf>) -> Result<u8, u8> {
+    let (old_rules, new_rules) = (load(old)?, load(new)?);
+    let files = case_files(cases)?;
     let report = Report::build(&old_rules, &new_rules, &files);
     match format {
         ReportFormat::Text => print!("{}", report.to_text()),
         ReportFormat::Json => println!("{}", report.to_json()),
     }
     if report.errors.is_empty() {
-        OK
+        Ok(OK)
     } else {
-        BAD_INPUT
+        Err(BAD_INPUT)
     }
 }
 
-fn serve(config: server::Config) -> u8 {
+fn serve(config: server::Config) -> Result<u8, u8> {
     use std::io::IsTerminal;
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
@@ -385,22 +339,16 @@ fn serve(config: server::Config) -> u8 {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .init();
-    let runtime = match tokio::runtime::Runtime::new() {
-        Ok(runtime) => runtime,
-        Err(error) => {
-            eprintln!("cannot start the runtime: {error}");
-            return FAILED;
-        }
-    };
+    let runtime = tokio::runtime::Runtime::new().map_err(|error| {
+        eprintln!("cannot start the runtime: {error}");
+        FAILED
+    })?;
     match runtime.block_on(server::serve(config)) {
-        Ok(()) => OK,
-        Err(error @ server::ServeError::Rules(_)) => {
-            eprintln!("{error}");
-            BAD_INPUT
-        }
+        Ok(()) => Ok(OK),
+        Err(error @ server::ServeError::Rules(_)) => Err(input_error(error)),
         Err(error) => {
             eprintln!("{error}");
-            FAILED
+            Err(FAILED)
         }
     }
 }
@@ -426,26 +374,9 @@ fn read_case(path: &str) -> Result<(String, Option<String>), String> {
         .map_err(|e| format!("{path}: {e}"))
 }
 
-fn test(dir: &Path, paths: Vec<PathBuf>, coverage: bool) -> u8 {
-    let rules = match load(dir) {
-        Ok(rules) => rules,
-        Err(error) => {
-            eprintln!("{error}");
-            return BAD_INPUT;
-        }
-    };
-    let paths = if paths.is_empty() {
-        vec![PathBuf::from("tests/cases")]
-    } else {
-        paths
-    };
-    let files = match corpus::case_files(&paths) {
-        Ok(files) => files,
-        Err(message) => {
-            eprintln!("{message}");
-            return BAD_INPUT;
-        }
-    };
+fn test(dir: &Path, paths: Vec<PathBuf>, coverage: bool) -> Result<u8, u8> {
+    let rules = load(dir)?;
+    let files = case_files(paths)?;
     let mut passed = 0;
     let mut failed = 0;
     let mut covered = Coverage::new(&rules);
@@ -467,19 +398,18 @@ fn test(dir: &Path, paths: Vec<PathBuf>, coverage: bool) -> u8 {
         silent = covered.never_fired();
         for &i in &silent {
             let rule = &rules.rules[i];
+            let file = &rules.part_of(rule).file;
             println!(
-                "FAIL {}: rule {} ({}) fires in no case",
-                rules.part_of(rule).file,
-                rule.id,
-                rule.reference
+                "FAIL {file}: rule {} ({}) fires in no case",
+                rule.id, rule.reference
             );
         }
         println!();
     }
     println!("{passed} passed, {failed} failed");
-    if failed == 0 && silent.is_empty() {
+    Ok(if failed == 0 && silent.is_empty() {
         OK
     } else {
         FAILED
-    }
+    })
 }

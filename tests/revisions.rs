@@ -30,6 +30,19 @@ fn yakkan(args: &[&str]) -> Output {
         .unwrap()
 }
 
+/// `yakkan diff` of the rule set before the R8 revision against the current one.
+fn r8_diff(args: &[&str]) -> Output {
+    let mut all = vec![
+        "diff",
+        "--old",
+        "docs/r8-impact/rules-before-r8",
+        "--new",
+        "rules",
+    ];
+    all.extend_from_slice(args);
+    yakkan(&all)
+}
+
 fn listed(day: &str) -> String {
     let output = yakkan(&["rules", "--as-of", day, "--at-file"]);
     assert_eq!(output.status.code(), Some(0));
@@ -196,16 +209,7 @@ fn the_diff_reports_changed_rulings_by_rule() {
 
 #[test]
 fn the_diff_command_writes_json_for_machines() {
-    let output = yakkan(&[
-        "diff",
-        "--old",
-        "docs/r8-impact/rules-before-r8",
-        "--new",
-        "rules",
-        "--format",
-        "json",
-        "examples",
-    ]);
+    let output = r8_diff(&["--format", "json", "examples"]);
     assert_eq!(
         output.status.code(),
         Some(0),
@@ -225,15 +229,7 @@ fn the_diff_command_writes_json_for_machines() {
 #[test]
 fn the_committed_impact_review_is_current() {
     let review = fs::read_to_string(project().join("docs/r8-impact/README.md")).unwrap();
-    let output = yakkan(&[
-        "diff",
-        "--old",
-        "docs/r8-impact/rules-before-r8",
-        "--new",
-        "rules",
-        "tests/cases",
-        "examples",
-    ]);
+    let output = r8_diff(&["tests/cases", "examples"]);
     let report = String::from_utf8(output.stdout).unwrap();
     assert!(
         review.contains(&report),
