@@ -193,7 +193,6 @@ impl<'a> Evaluation<'a> {
         let values = self.output_values(&judgement)?;
         if !rejected {
             self.apply(request, contract, option, &judgement)?;
-            self.all.replace(None);
         }
         Ok(RequestRuling {
             index,
@@ -306,7 +305,8 @@ impl<'a> Evaluation<'a> {
         Ok(None)
     }
 
-    /// Changes the state as an accepted request does (SPEC §1).
+    /// Changes the state as an accepted request does (SPEC §1). `proposed` and `named` are
+    /// the contract and option [`Self::subject_of`] found or built for the request.
     fn apply(
         &mut self,
         request: &Request,
@@ -314,6 +314,8 @@ impl<'a> Evaluation<'a> {
         named: Option<ContractOption>,
         judgement: &Judgement,
     ) -> Result<(), EvalError> {
+        // The `contracts` array rules read is rebuilt from the new state when next needed.
+        self.all.replace(None);
         if let Request::NewContract { .. } = request {
             self.contracts.push(proposed);
             return Ok(());
@@ -337,18 +339,7 @@ impl<'a> Evaluation<'a> {
             .expect("subject_of found it");
         match request {
             Request::ChangeAccounts { accounts, .. } => contract.accounts = *accounts,
-            Request::AddOption {
-                date,
-                option,
-                billing_start,
-                fees,
-                ..
-            } => contract.options.push(ContractOption {
-                kind: option.clone(),
-                billing_start: Some(billing_start.unwrap_or(*date)),
-                ended: None,
-                fees: fees.clone(),
-            }),
+            Request::AddOption { .. } => contract.options.extend(named),
             Request::Terminate { .. } => contract.ended = Some(effective()?),
             Request::StopOption { option, .. } => {
                 let end = effective()?;

@@ -205,8 +205,13 @@ struct Loader {
 
 impl Loader {
     fn load(mut self, sources: &[Source], limits: Limits) -> Result<RuleSet, LoadError> {
+        // Checked by `resolve_dir`, but the folder may change in between (a hot reload).
         let Some(head) = sources.iter().find(|s| s.name == RULESET_FILE) else {
-            unreachable!("resolve_dir found {RULESET_FILE}");
+            return Err(LoadError::Invalid(vec![Diagnostic::new(
+                None,
+                "",
+                format!("{RULESET_FILE} is missing"),
+            )]));
         };
         let set: RuleSetFile = yaml::from_str(&head.text, Syntax::Yaml, Some(&head.display))
             .map_err(|d| LoadError::Invalid(vec![d]))?;
