@@ -155,9 +155,16 @@ impl Service {
     pub async fn reload(self: &Arc<Self>, why: &str) -> bool {
         let dir = self.config.rules.clone();
         let limits = self.config.limits;
-        let loaded = tokio::task::spawn_blocking(move || RuleSet::load_with(&dir, limits)).await;
+        // The folder's digest is read with the load, so a refused text is remembered too.
+        let loaded = tokio::task::spawn_blocking(move || {
+            (
+                crate::ruleset::source_digest(&dir).ok(),
+                RuleSet::load_with(&dir, limits),
+            )
+        })
+        .await;
         match loaded {
-            Ok(Ok(rules)) => {
+            Ok((_, Ok(rules))) => {
                 let old = self.rules.load();
                 *self.last_tried.lock().expect("not poisoned") = rules.digest.clone();
                 self.metrics
@@ -173,8 +180,8 @@ impl Service {
                 self.rules.store(Arc::new(rules));
                 true
             }
-            Ok(Err(error)) => {
-                if let Ok(digest) = crate::ruleset::source_digest(&self.config.rules) {
+            Ok((digest, Err(error))) => {
+                if let Some(digest) = digest {
                     *self.last_tried.lock().expect("not poisoned") = digest;
                 }
                 self.metrics.reloads.with_label_values(&["refused"]).inc();
@@ -361,7 +368,8 @@ fn count_error(service: &Service, error: &EvalError) {
 
 async fn evaluate_one(State(service): State<Arc<Service>>, body: String) -> Response {
     let rules = service.rules();
-    // Rules are bounded by the sandbox; a case is microseconds, so it runs in place.
+    // Evaluation runs in place: a typical case takes a fraction of a millisecond, and a rule
+    // cannot hold the worker longer than its operation budget allows.
     let result = Case::from_str(&body, Some("request body"))
         .map_err(EvalError::Case)
         .and_then(|case| evaluate(&rules, &case));
