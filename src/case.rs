@@ -583,6 +583,16 @@ impl Case {
                         ));
                     }
                 }
+                Request::OutageCredit {
+                    known_at,
+                    restored_at,
+                    ..
+                } if restored_at < known_at => {
+                    return Err(self.source.error(
+                        format!("requests[{i}].restored_at"),
+                        format!("service cannot be restored ({restored_at}) before the outage was known ({known_at})"),
+                    ));
+                }
                 other => {
                     let id = other.contract_id();
                     if !ids.contains(id) {

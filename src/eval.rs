@@ -167,6 +167,17 @@ impl<'a> Evaluation<'a> {
         let kind = request.kind();
         let subject = Subject::of_request(kind).expect("every request type is a subject");
         let day = request.date();
+        if self.rules.revision_on(day).is_none() {
+            let first = self
+                .rules
+                .revisions
+                .first()
+                .map_or(String::new(), |r| r.date.to_string());
+            return Err(EvalError::Case(self.case.source.error(
+                format!("requests[{index}]"),
+                format!("dated {day}, before the rule set's first revision ({first}): no terms decide it"),
+            )));
+        }
         let (contract, option) = self.subject_of(index, request)?;
         let needs = |name: &str| self.rules.reads(subject, name);
         let request_value = if needs("request") {

@@ -284,6 +284,37 @@ fn unreadable_documents_exit_2_without_panicking() {
 }
 
 #[test]
+fn inconsistent_or_undecidable_requests_are_input_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let contract = "contracts:\n  - {id: WG-1, kind: web_gateway, accounts: 60, formed: 2021-01-05, billing_start: 2021-01-10}\n";
+    let restored_first = format!(
+        "as_of: 2026-07-01\n{contract}requests:\n  - {{type: outage_credit, contract: WG-1, attributable_to_provider: true, total: true, known_at: \"2026-06-03T10:00:00+09:00\", restored_at: \"2026-06-01T10:00:00+09:00\", claimed_on: 2026-06-10}}\n"
+    );
+    let file = write_case(dir.path(), "restored.yaml", &restored_first);
+    let output = yakkan(&["eval", &file]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains(": requests[0].restored_at: service cannot be restored"),
+        "{}",
+        stderr(&output)
+    );
+
+    let too_old = format!(
+        "as_of: 2026-07-01\n{contract}requests:\n  - {{type: terminate, contract: WG-1, notice_arrived: 2021-06-01}}\n"
+    );
+    let file = write_case(dir.path(), "old.yaml", &too_old);
+    let output = yakkan(&["eval", &file]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains(
+            ": requests[0]: dated 2021-06-01, before the rule set's first revision (2022-09-01)"
+        ),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
 fn a_case_before_the_first_revision_is_an_input_error() {
     let dir = tempfile::tempdir().unwrap();
     let file = write_case(dir.path(), "old.yaml", "as_of: 2021-01-01\n");
