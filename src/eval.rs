@@ -103,11 +103,7 @@ struct Judgement {
 
 impl<'a> Evaluation<'a> {
     fn new(rules: &'a RuleSet, case: &'a Case, settings: Settings) -> Result<Self, EvalError> {
-        if rules.revision_on(case.as_of).is_none() {
-            let first = rules
-                .revisions
-                .first()
-                .map_or(String::new(), |r| r.date.to_string());
+        if let Some(first) = undecided(rules, case.as_of) {
             return Err(EvalError::Case(case.source.error(
                 "as_of",
                 format!(
@@ -136,13 +132,7 @@ impl<'a> Evaluation<'a> {
         let mut contracts = Vec::with_capacity(self.contracts.len());
         for contract in &self.contracts {
             let needs = |name: &str| self.rules.reads(Subject::Contract, name);
-            let mut scope = self.scope(
-                as_of,
-                &needs,
-                Dynamic::UNIT,
-                || contract_map(contract),
-                Dynamic::UNIT,
-            );
+            let mut scope = self.scope(as_of, &needs, None, contract, None);
             let judgement = self.judge(Subject::Contract, as_of, &mut scope)?;
             contracts.push(ContractRuling {
                 id: contract.id.clone(),
@@ -167,12 +157,7 @@ impl<'a> Evaluation<'a> {
         let kind = request.kind();
         let subject = Subject::of_request(kind).expect("every request type is a subject");
         let day = request.date();
-        if self.rules.revision_on(day).is_none() {
-            let first = self
-                .rules
-                .revisions
-                .first()
-                .map_or(String::new(), |r| r.date.to_string());
+        if let Some(first) = undecided(self.rules, day) {
             return Err(EvalError::Case(self.case.source.error(
                 format!("requests[{index}]"),
                 format!("dated {day}, before the rule set's first revision ({first}): no terms decide it"),
@@ -180,22 +165,7 @@ impl<'a> Evaluation<'a> {
         }
         let (contract, option) = self.subject_of(index, request)?;
         let needs = |name: &str| self.rules.reads(subject, name);
-        let request_value = if needs("request") {
-            request_map(request, day)
-        } else {
-            Dynamic::UNIT
-        };
-        let option_value = match &option {
-            Some(o) if needs("option") => option_map(o, &contract),
-            _ => Dynamic::UNIT,
-        };
-        let mut scope = self.scope(
-            day,
-            &needs,
-            request_value,
-            || contract_map(&contract),
-            option_value,
-        );
+        let mut scope = self.scope(day, &needs, Some(request), &contract, option.as_ref());
         let judgement = self.judge(subject, day, &mut scope)?;
         let rejected = judgement
             .findings
@@ -288,13 +258,7 @@ impl<'a> Evaluation<'a> {
         };
         // Only `contract` and `date` are read: `options_held(contract, date)`.
         let needs = |name: &str| name == "contract";
-        let mut scope = self.scope(
-            day,
-            &needs,
-            Dynamic::UNIT,
-            || contract_map(contract),
-            Dynamic::UNIT,
-        );
+        let mut scope = self.scope(day, &needs, None, contract, None);
         let held = engine::run(&self.rules.engine, &mut scope, ast).map_err(fail)?;
         let held = held
             .try_cast::<Array>()
@@ -386,15 +350,16 @@ impl<'a> Evaluation<'a> {
             .clone()
     }
 
-    /// The variables rules see. Only those some rule reads (`needs`) are built; the rest
-    /// are `()`. The contract map is shared: functions it is passed to take a reference.
+    /// The variables rules see for `contract` (and the request and option, if any). Only
+    /// those some rule reads (`needs`) are built; the rest are `()`. The contract map is
+    /// shared: functions it is passed to take a reference.
     fn scope(
         &self,
         day: NaiveDate,
         needs: &dyn Fn(&str) -> bool,
-        request: Dynamic,
-        contract: impl FnOnce() -> Dynamic,
-        option: Dynamic,
+        request: Option<&Request>,
+        contract: &Contract,
+        option: Option<&ContractOption>,
     ) -> Scope<'static> {
         let built = |name: &str, build: &dyn Fn() -> Dynamic| {
             if needs(name) { build() } else { Dynamic::UNIT }
@@ -405,13 +370,15 @@ impl<'a> Evaluation<'a> {
         scope.push_constant_dynamic("params", self.rules.params.clone());
         scope.push_constant_dynamic("customer", built("customer", &|| self.customer.clone()));
         scope.push_constant_dynamic("contracts", built("contracts", &|| self.contracts_array()));
+        let request = request.map_or(Dynamic::UNIT, |r| built("request", &|| request_map(r, day)));
         scope.push_constant_dynamic("request", request);
-        let contract = if needs("contract") {
-            contract().into_shared()
-        } else {
-            Dynamic::UNIT
-        };
-        scope.push_constant_dynamic("contract", contract);
+        scope.push_constant_dynamic(
+            "contract",
+            built("contract", &|| contract_map(contract).into_shared()),
+        );
+        let option = option.map_or(Dynamic::UNIT, |o| {
+            built("option", &|| option_map(o, contract))
+        });
         scope.push_constant_dynamic("option", option);
         scope.push_constant_dynamic("values", Dynamic::UNIT);
         scope
@@ -586,6 +553,16 @@ impl<'a> Evaluation<'a> {
         }
         Ok(out)
     }
+}
+
+/// The first revision's day, when none is in force on `day`: no terms decide that day.
+fn undecided(rules: &RuleSet, day: NaiveDate) -> Option<String> {
+    rules.revision_on(day).is_none().then(|| {
+        rules
+            .revisions
+            .first()
+            .map_or(String::new(), |r| r.date.to_string())
+    })
 }
 
 /// Writes a computed value in its declared type's form (SPEC §2).
