@@ -199,8 +199,6 @@ fn compile_scope(params: &Dynamic) -> Scope<'static> {
 #[derive(Default)]
 struct Loader {
     diagnostics: Vec<Diagnostic>,
-    /// `name/arity` of every function the definitions define.
-    defined_functions: HashSet<String>,
 }
 
 impl Loader {
@@ -271,25 +269,24 @@ impl Loader {
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect(),
         ));
-        self.definitions(
+        let defined = self.definitions(
             &mut engine,
             &files,
             &params_scope,
             &params_shape,
             &value_names,
         );
-        let held_options = engine
-            .compile_expression_with_scope(
-                &compile_scope(&params),
-                format!("{}(contract, date)", super::HELD_OPTIONS),
-            )
-            .ok()
-            .filter(|_| {
-                self.defined_functions
-                    .contains(&format!("{}/2", super::HELD_OPTIONS))
-            });
-        let schema = Schema::new(params_shape, &value_names, &engine);
         let compile_scope = compile_scope(&params);
+        let held_options = defined
+            .contains(&(super::HELD_OPTIONS.to_owned(), 2))
+            .then(|| {
+                let call = format!("{}(contract, date)", super::HELD_OPTIONS);
+                engine
+                    .compile_expression_with_scope(&compile_scope, call)
+                    .ok()
+            })
+            .flatten();
+        let schema = Schema::new(params_shape, &value_names, &engine);
 
         let mut rules = Vec::new();
         for (part_index, (source, file)) in files.iter().enumerate() {
@@ -409,7 +406,8 @@ impl Loader {
         }
     }
 
-    /// Compiles every file's `definitions` into one module of functions for all rules.
+    /// Compiles every file's `definitions` into one module of functions for all rules, and
+    /// gives the name and arity of each function defined.
     fn definitions(
         &mut self,
         engine: &mut rhai::Engine,
@@ -417,9 +415,10 @@ impl Loader {
         scope: &Scope,
         params_shape: &Shape,
         value_names: &[String],
-    ) {
+    ) -> HashSet<(String, usize)> {
         let mut compiled: Vec<(&Source, AST)> = Vec::new();
-        let mut defined: HashMap<String, String> = HashMap::new();
+        // Each function's name and arity, with the file that defines it.
+        let mut defined: HashMap<(String, usize), String> = HashMap::new();
         for (source, file) in files {
             let Some(text) = &file.definitions else {
                 continue;
@@ -427,8 +426,7 @@ impl Loader {
             match engine.compile_with_scope(scope, text) {
                 Ok(ast) => {
                     for function in ast.iter_functions() {
-                        let key = format!("{}/{}", function.name, function.params.len());
-                        self.defined_functions.insert(key.clone());
+                        let key = (function.name.to_owned(), function.params.len());
                         if let Some(other) = defined.insert(key, source.display.clone()) {
                             self.diagnostics.push(source.error(
                                 "definitions",
@@ -443,10 +441,7 @@ impl Loader {
                     .push(parse_error(source, "definitions", &error)),
             }
         }
-        let local: HashSet<String> = compiled
-            .iter()
-            .flat_map(|(_, ast)| ast.iter_functions().map(|f| f.name.to_owned()))
-            .collect();
+        let local: HashSet<String> = defined.keys().map(|(name, _)| name.clone()).collect();
         let schema = Schema::new(params_shape.clone(), value_names, engine);
         let mut all = AST::empty();
         for (source, ast) in &compiled {
@@ -481,6 +476,7 @@ impl Loader {
                 format!("the definitions do not load: {}", engine::describe(&error)),
             )),
         }
+        defined.into_keys().collect()
     }
 
     /// Two versions of one rule must not be in force on the same day.
