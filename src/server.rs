@@ -155,12 +155,11 @@ impl Service {
     pub async fn reload(self: &Arc<Self>, why: &str) -> bool {
         let dir = self.config.rules.clone();
         let limits = self.config.limits;
-        // The folder's digest is read with the load, so a refused text is remembered too.
-        let loaded = tokio::task::spawn_blocking(move || {
-            (
-                crate::ruleset::source_digest(&dir).ok(),
-                RuleSet::load_with(&dir, limits),
-            )
+        // A loaded set carries its digest; for a refused one the folder's digest is read,
+        // so that the same broken text is not tried again at every check.
+        let loaded = tokio::task::spawn_blocking(move || match RuleSet::load_with(&dir, limits) {
+            Ok(rules) => (None, Ok(rules)),
+            Err(error) => (crate::ruleset::source_digest(&dir).ok(), Err(error)),
         })
         .await;
         match loaded {
