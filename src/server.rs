@@ -151,8 +151,7 @@ impl Service {
     }
 
     /// Loads the folder again; swaps the new set in if it checks, keeps the old one if not.
-    /// Returns whether a new set is in service.
-    pub async fn reload(self: &Arc<Self>, why: &str) -> bool {
+    pub async fn reload(self: &Arc<Self>, why: &str) {
         let dir = self.config.rules.clone();
         let limits = self.config.limits;
         // A loaded set carries its digest; for a refused one the folder's digest is read,
@@ -177,7 +176,6 @@ impl Service {
                 self.metrics.reloads.with_label_values(&["ok"]).inc();
                 tracing::info!(reason = why, old = %old.digest, new = %rules.digest, "rule set reloaded");
                 self.rules.store(Arc::new(rules));
-                true
             }
             Ok((digest, Err(error))) => {
                 if let Some(digest) = digest {
@@ -185,11 +183,9 @@ impl Service {
                 }
                 self.metrics.reloads.with_label_values(&["refused"]).inc();
                 tracing::error!(reason = why, serving = %self.rules.load().digest, "rule set refused; the old one keeps serving:\n{error}");
-                false
             }
             Err(join) => {
                 tracing::error!(reason = why, "rule set reload failed: {join}");
-                false
             }
         }
     }
