@@ -6,6 +6,9 @@
 
 use chrono::{DateTime, Datelike, Days, FixedOffset, Months, NaiveDate, NaiveDateTime, TimeZone};
 
+/// A point in time with its offset.
+pub type Timestamp = DateTime<FixedOffset>;
+
 /// The offset of Japan Standard Time; timestamps without an offset are read in it.
 pub fn jst() -> FixedOffset {
     FixedOffset::east_opt(9 * 3600).expect("+09:00 is a valid offset")

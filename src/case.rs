@@ -12,8 +12,8 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::calendar;
+use crate::calendar::Timestamp;
 use crate::de::{count, date, optional_count, optional_date, optional_timestamp, yen};
-use crate::engine::Timestamp;
 use crate::error::Diagnostic;
 use crate::expect::Expectations;
 use crate::yaml::{self, Locator, Syntax};
@@ -285,6 +285,31 @@ impl Request {
         "outage_credit",
     ];
 
+    /// The fields a request of type `kind` takes besides `type`, in SPEC order.
+    pub fn fields(kind: &str) -> &'static [&'static str] {
+        match kind {
+            "new_contract" => &["date", "contract"],
+            "change_accounts" => &["date", "contract", "accounts"],
+            "add_option" => &["date", "contract", "option", "billing_start", "fees"],
+            "terminate" => &[
+                "contract",
+                "notice_arrived",
+                "requested_end",
+                "general_terms_28",
+            ],
+            "stop_option" => &["contract", "option", "notice_arrived", "requested_end"],
+            "outage_credit" => &[
+                "contract",
+                "attributable_to_provider",
+                "total",
+                "known_at",
+                "restored_at",
+                "claimed_on",
+            ],
+            _ => &[],
+        }
+    }
+
     /// The date that selects the rule versions for this request (SPEC §1).
     pub fn date(&self) -> NaiveDate {
         match self {
@@ -402,26 +427,7 @@ impl WireRequest {
             T::StopOption => "stop_option",
             T::OutageCredit => "outage_credit",
         };
-        let takes: &[&str] = match kind {
-            T::NewContract => &["date", "contract"],
-            T::ChangeAccounts => &["date", "contract", "accounts"],
-            T::AddOption => &["date", "contract", "option", "billing_start", "fees"],
-            T::Terminate => &[
-                "contract",
-                "notice_arrived",
-                "requested_end",
-                "general_terms_28",
-            ],
-            T::StopOption => &["contract", "option", "notice_arrived", "requested_end"],
-            T::OutageCredit => &[
-                "contract",
-                "attributable_to_provider",
-                "total",
-                "known_at",
-                "restored_at",
-                "claimed_on",
-            ],
-        };
+        let takes = Request::fields(name);
         let present = [
             ("date", self.date.is_some()),
             ("contract", self.contract.is_some()),
@@ -548,7 +554,9 @@ impl Case {
         Ok(case)
     }
 
-    /// Checks what serde cannot: formation dates and the ids requests refer to.
+    /// Checks what serde cannot: formation dates, and that every id a request names is
+    /// named somewhere in the document (a contract listed or proposed by any
+    /// `new_contract`). Whether it is in force when the request needs it is for the rules.
     fn validate(&self) -> Result<(), Diagnostic> {
         let mut ids = HashSet::new();
         for (i, contract) in self.contracts.iter().enumerate() {
@@ -566,23 +574,26 @@ impl Case {
             }
         }
         for (i, request) in self.requests.iter().enumerate() {
-            match request {
-                Request::NewContract { contract, .. } => {
-                    for (field, set) in [("formed", contract.formed), ("ended", contract.ended)] {
-                        if set.is_some() {
-                            return Err(self.source.error(
-                                format!("requests[{i}].contract.{field}"),
-                                format!("a new contract has no `{field}` yet: it is formed on the request's date"),
-                            ));
-                        }
-                    }
-                    if !ids.insert(contract.id.as_str()) {
+            if let Request::NewContract { contract, .. } = request {
+                for (field, set) in [("formed", contract.formed), ("ended", contract.ended)] {
+                    if set.is_some() {
                         return Err(self.source.error(
-                            format!("requests[{i}].contract.id"),
-                            format!("contract id `{}` already exists", contract.id),
+                            format!("requests[{i}].contract.{field}"),
+                            format!("a new contract has no `{field}` yet: it is formed on the request's date"),
                         ));
                     }
                 }
+                if !ids.insert(contract.id.as_str()) {
+                    return Err(self.source.error(
+                        format!("requests[{i}].contract.id"),
+                        format!("contract id `{}` already exists", contract.id),
+                    ));
+                }
+            }
+        }
+        for (i, request) in self.requests.iter().enumerate() {
+            match request {
+                Request::NewContract { .. } => {}
                 Request::OutageCredit {
                     known_at,
                     restored_at,
@@ -598,7 +609,7 @@ impl Case {
                     if !ids.contains(id) {
                         return Err(self.source.error(
                             format!("requests[{i}].contract"),
-                            format!("the case has no contract `{id}`"),
+                            format!("the case names no contract `{id}`: neither listed nor proposed by a new_contract"),
                         ));
                     }
                 }

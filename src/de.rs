@@ -9,7 +9,7 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, Visitor};
 
 use crate::calendar;
-use crate::engine::Timestamp;
+use crate::calendar::Timestamp;
 
 /// A `YYYY-MM-DD` date that exists on the calendar.
 pub fn date<'de, D: Deserializer<'de>>(deserializer: D) -> Result<NaiveDate, D::Error> {

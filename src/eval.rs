@@ -1,28 +1,29 @@
 //! Evaluation: a case's requests, in order, against the rule versions in force on each
 //! request's date, then every contract on `as_of`.
 //!
-//! The machine is generic. What a request *does* when accepted is fixed by SPEC §1 (a
-//! new contract is formed, accounts change, an option is added, a contract or option ends
-//! on the `effective_date` its rules computed); everything the terms decide — whether it is
-//! accepted, which dates and amounts follow — comes from the rules.
+//! The machine is generic. What an accepted request *does* is fixed by SPEC §1 and §3: a
+//! new contract is formed, accounts change from a day, an option is added, a contract or
+//! option ends on the `effective_date` its rules computed — each a dated fact added to
+//! the state, never a rewrite of it, and an end never postponed. Everything the terms
+//! decide — whether it is accepted, which dates and amounts follow — comes from the rules.
+
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use chrono::NaiveDate;
-use rhai::{Array, Dynamic, Map, Scope};
 use rust_decimal::Decimal;
-use std::cell::RefCell;
-use std::collections::BTreeMap;
 
-use crate::case::{Case, Contract, ContractOption, Customer, Fees, Request};
-use crate::engine::{self, Date};
+use crate::case::{Case, Request};
 use crate::error::EvalError;
-use crate::ruleset::{Rule, RuleSet, Subject, ValueType};
+use crate::expr::Value as Fact;
+use crate::expr::run::{self, Frame, Host, RunError};
+use crate::facts::{ContractFacts, CustomerFacts, OptionFacts, RequestFacts};
+use crate::ruleset::{Expression, Rule, RuleSet, Subject, ValueType, slot};
 use crate::ruling::{
     ContractRuling, Decision, Explanation, Finding, Message, Outcome, RequestRuling, RuleSetStamp,
     Ruling, Value,
 };
-
-/// The value an accepted `terminate` or `stop_option` takes effect on.
-const EFFECTIVE_DATE: &str = "effective_date";
 
 /// Evaluates a case against a rule set.
 pub fn evaluate(rules: &RuleSet, case: &Case) -> Result<Ruling, EvalError> {
@@ -35,27 +36,9 @@ pub fn evaluate_with(
     case: &Case,
     settings: Settings,
 ) -> Result<(Ruling, Trace), EvalError> {
-    // Rhai is a third-party interpreter: should it panic on some rule, the case gets an
-    // error naming the engine, and the process (a server, a batch) carries on.
-    let run = || {
-        engine::with_deadline(rules.limits.time_budget, || {
-            let mut evaluation = Evaluation::new(rules, case, settings)?;
-            let ruling = evaluation.run_all()?;
-            Ok((ruling, evaluation.trace.into_inner()))
-        })
-    };
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)).unwrap_or_else(|panic| {
-        let reason = panic
-            .downcast_ref::<String>()
-            .map(String::as_str)
-            .or_else(|| panic.downcast_ref::<&str>().copied())
-            .unwrap_or("unknown");
-        Err(EvalError::Rule {
-            rule: "(engine)".to_owned(),
-            file: String::new(),
-            message: format!("the expression engine failed: {reason}"),
-        })
-    })
+    let mut evaluation = Evaluation::new(rules, case, settings)?;
+    let ruling = evaluation.run_all()?;
+    Ok((ruling, evaluation.trace.into_inner()))
 }
 
 /// How to evaluate.
@@ -81,24 +64,102 @@ pub struct RuleEvaluation {
     pub fired: bool,
 }
 
+/// A fact's arguments as a memo key: records and lists by identity (the memo keeps them
+/// alive, so an identity is never reused while its entry exists).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Key {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Decimal(Decimal),
+    Text(Arc<str>),
+    Date(NaiveDate),
+    Stamp(i64, i32),
+    Ptr(usize),
+}
+
+fn key(value: &Fact) -> Key {
+    match value {
+        Fact::Null => Key::Null,
+        Fact::Bool(b) => Key::Bool(*b),
+        Fact::Int(n) => Key::Int(*n),
+        Fact::Decimal(d) => Key::Decimal(d.normalize()),
+        Fact::Text(t) => Key::Text(t.clone()),
+        Fact::Date(d) => Key::Date(*d),
+        Fact::Timestamp(t) => Key::Stamp(t.timestamp(), t.offset().local_minus_utc()),
+        Fact::List(items) => Key::Ptr(Arc::as_ptr(items) as *const u8 as usize),
+        Fact::Map(map) => Key::Ptr(Arc::as_ptr(map) as *const u8 as usize),
+        Fact::Record(record) => Key::Ptr(Arc::as_ptr(record) as *const u8 as usize),
+    }
+}
+
+type Memo = HashMap<(usize, Vec<Key>), (Vec<Fact>, Fact)>;
+
 struct Evaluation<'a> {
     rules: &'a RuleSet,
     case: &'a Case,
     settings: Settings,
-    contracts: Vec<Contract>,
-    customer: Dynamic,
+    /// Every contract the case names: listed, then those `new_contract` requests propose,
+    /// in request order. A proposal is formed when its request is accepted.
+    contracts: Vec<Arc<ContractFacts>>,
+    customer: Fact,
+    /// The `contracts` list rules read: those formed, rebuilt after each change.
+    formed: RefCell<Option<Fact>>,
+    /// Facts computed for the current state, by version and arguments.
+    memo: RefCell<Memo>,
     trace: RefCell<Trace>,
-    /// The `contracts` array rules read, built when first needed after each change.
-    all: RefCell<Option<Dynamic>>,
 }
 
 /// What one subject's rules produced.
 #[derive(Default)]
 struct Judgement {
-    values: Map,
+    values: Vec<Option<Fact>>,
     /// The rule that computed each value, to name it when the value is malformed.
-    computed_by: BTreeMap<String, String>,
+    computed_by: Vec<Option<usize>>,
     findings: Vec<Finding>,
+}
+
+/// What rules judging one subject read: the context variables, and the values computed
+/// so far.
+struct Scene<'e, 'a> {
+    evaluation: &'e Evaluation<'a>,
+    day: NaiveDate,
+    vars: [Fact; slot::COUNT],
+    values: RefCell<Vec<Option<Fact>>>,
+}
+
+impl Host for Scene<'_, '_> {
+    fn var(&self, slot: usize) -> Fact {
+        self.vars[slot].clone()
+    }
+
+    fn value(&self, slot: usize) -> Option<Fact> {
+        self.values.borrow().get(slot).cloned().flatten()
+    }
+
+    fn fact(&self, index: usize, args: Vec<Fact>) -> Result<Fact, RunError> {
+        self.evaluation.fact(index, args, self.day)
+    }
+}
+
+/// A fact's body reads only its arguments and other facts.
+struct FactScene<'e, 'a> {
+    evaluation: &'e Evaluation<'a>,
+    day: NaiveDate,
+}
+
+impl Host for FactScene<'_, '_> {
+    fn var(&self, _: usize) -> Fact {
+        Fact::Null
+    }
+
+    fn value(&self, _: usize) -> Option<Fact> {
+        None
+    }
+
+    fn fact(&self, index: usize, args: Vec<Fact>) -> Result<Fact, RunError> {
+        self.evaluation.fact(index, args, self.day)
+    }
 }
 
 impl<'a> Evaluation<'a> {
@@ -112,14 +173,25 @@ impl<'a> Evaluation<'a> {
                 ),
             )));
         }
+        let mut contracts: Vec<Arc<ContractFacts>> = case
+            .contracts
+            .iter()
+            .map(|c| Arc::new(ContractFacts::new(c)))
+            .collect();
+        for request in &case.requests {
+            if let Request::NewContract { contract, .. } = request {
+                contracts.push(Arc::new(ContractFacts::new(contract)));
+            }
+        }
         Ok(Evaluation {
             rules,
             case,
             settings,
-            contracts: case.contracts.clone(),
-            customer: customer_map(&case.customer),
+            contracts,
+            customer: Fact::Record(Arc::new(CustomerFacts::new(&case.customer))),
+            formed: RefCell::default(),
+            memo: RefCell::default(),
             trace: RefCell::default(),
-            all: RefCell::default(),
         })
     }
 
@@ -129,18 +201,20 @@ impl<'a> Evaluation<'a> {
             requests.push(self.request(index, request)?);
         }
         let as_of = self.case.as_of;
-        let mut contracts = Vec::with_capacity(self.contracts.len());
-        for contract in &self.contracts {
-            let needs = |name: &str| self.rules.reads(Subject::Contract, name);
-            let mut scope = self.scope(as_of, &needs, None, contract, None);
-            let judgement = self.judge(Subject::Contract, as_of, &mut scope)?;
+        let mut contracts = Vec::new();
+        for contract in self.contracts.iter().filter(|c| c.formed.is_some()) {
+            let mut vars = self.vars(as_of);
+            vars[slot::CONTRACT] = Fact::Record(contract.clone());
+            let judgement = self.judge(Subject::Contract, as_of, vars)?;
             contracts.push(ContractRuling {
                 id: contract.id.clone(),
                 values: self.output_values(&judgement)?,
                 findings: judgement.findings,
             });
         }
-        let revision = self.rules.revision_on(as_of).expect("checked in new");
+        let revision = self.rules.revision_on(as_of).ok_or_else(|| {
+            EvalError::Case(self.case.source.error("as_of", "no revision in force"))
+        })?;
         Ok(Ruling {
             ruleset: RuleSetStamp {
                 name: self.rules.name.clone(),
@@ -153,9 +227,58 @@ impl<'a> Evaluation<'a> {
         })
     }
 
+    /// The context every subject shares on `day`.
+    fn vars(&self, day: NaiveDate) -> [Fact; slot::COUNT] {
+        let mut vars: [Fact; slot::COUNT] = Default::default();
+        vars[slot::DATE] = Fact::Date(day);
+        vars[slot::AS_OF] = Fact::Date(self.case.as_of);
+        vars[slot::CUSTOMER] = self.customer.clone();
+        vars[slot::CONTRACTS] = self
+            .formed
+            .borrow_mut()
+            .get_or_insert_with(|| {
+                Fact::list(
+                    self.contracts
+                        .iter()
+                        .filter(|c| c.formed.is_some())
+                        .map(|c| Fact::Record(c.clone()))
+                        .collect(),
+                )
+            })
+            .clone();
+        vars
+    }
+
+    /// The slot of the contract `id` names.
+    fn slot_of(&self, index: usize, id: &str) -> Result<usize, EvalError> {
+        // A proposal's own slot: the n-th new_contract of the case.
+        if let Some(Request::NewContract { .. }) = self.case.requests.get(index) {
+            let before = self.case.requests[..index]
+                .iter()
+                .filter(|r| matches!(r, Request::NewContract { .. }))
+                .count();
+            return Ok(self.case.contracts.len() + before);
+        }
+        self.contracts
+            .iter()
+            .position(|c| c.id == id)
+            .ok_or_else(|| {
+                EvalError::Case(self.case.source.error(
+                    format!("requests[{index}].contract"),
+                    format!("the case names no contract `{id}`"),
+                ))
+            })
+    }
+
     fn request(&mut self, index: usize, request: &Request) -> Result<RequestRuling, EvalError> {
         let kind = request.kind();
-        let subject = Subject::of_request(kind).expect("every request type is a subject");
+        let subject = Subject::of_request(kind).ok_or_else(|| {
+            EvalError::Case(
+                self.case
+                    .source
+                    .error(format!("requests[{index}]"), "unknown type"),
+            )
+        })?;
         let day = request.date();
         if let Some(first) = undecided(self.rules, day) {
             return Err(EvalError::Case(self.case.source.error(
@@ -163,17 +286,36 @@ impl<'a> Evaluation<'a> {
                 format!("dated {day}, before the rule set's first revision ({first}): no terms decide it"),
             )));
         }
-        let (contract, option) = self.subject_of(index, request)?;
-        let needs = |name: &str| self.rules.reads(subject, name);
-        let mut scope = self.scope(day, &needs, Some(request), &contract, option.as_ref());
-        let judgement = self.judge(subject, day, &mut scope)?;
+        let slot_index = self.slot_of(index, request.contract_id())?;
+        let contract = match request {
+            // Judged as the contract it would be: formed on the request's date.
+            Request::NewContract { date, .. } => {
+                Arc::new(self.contracts[slot_index].formed_on(*date))
+            }
+            _ => self.contracts[slot_index].clone(),
+        };
+        let option = self.option_of(request, &contract, day)?;
+        let mut vars = self.vars(day);
+        let proposal = matches!(request, Request::NewContract { .. }).then(|| contract.clone());
+        vars[slot::REQUEST] = Fact::Record(Arc::new(RequestFacts::new(request, proposal)));
+        vars[slot::CONTRACT] = Fact::Record(contract);
+        if let Some(option) = &option {
+            vars[slot::OPTION] = Fact::Record(option.clone());
+        }
+        let mut judgement = self.judge(subject, day, vars)?;
         let rejected = judgement
             .findings
             .iter()
             .any(|f| f.outcome == Outcome::Reject);
-        let values = self.output_values(&judgement)?;
-        if !rejected {
-            self.apply(request, contract, option, &judgement)?;
+        if rejected {
+            // A rejected request owes and earns nothing (the values declare what it shows).
+            for (slot, def) in self.rules.values.iter().enumerate() {
+                if let (Some(amount), Some(value)) = (def.rejected, &mut judgement.values[slot]) {
+                    *value = Fact::Decimal(Decimal::from(amount));
+                }
+            }
+        } else {
+            self.apply(request, slot_index, option.as_deref(), &judgement)?;
         }
         Ok(RequestRuling {
             index,
@@ -183,205 +325,163 @@ impl<'a> Evaluation<'a> {
             } else {
                 Decision::Accepted
             },
-            values,
+            values: self.output_values(&judgement)?,
             findings: judgement.findings,
         })
     }
 
-    /// The contract a request is about (as proposed, for a new one) and the option it names.
-    fn subject_of(
+    /// The option a request names: the one `add_option` asks for, or the last of its kind
+    /// the contract holds on a `stop_option`'s notice date (none if it holds none).
+    fn option_of(
         &self,
-        index: usize,
         request: &Request,
-    ) -> Result<(Contract, Option<ContractOption>), EvalError> {
-        if let Request::NewContract { date, contract } = request {
-            let mut proposed = contract.clone();
-            proposed.formed = Some(*date);
-            return Ok((proposed, None));
-        }
-        let id = request.contract_id();
-        let Some(contract) = self.contracts.iter().find(|c| c.id == id) else {
-            return Err(EvalError::Case(self.case.source.error(
-                format!("requests[{index}].contract"),
-                format!("contract `{id}` was never formed: its new_contract request was rejected"),
-            )));
-        };
-        let option = match request {
+        contract: &Arc<ContractFacts>,
+        day: NaiveDate,
+    ) -> Result<Option<Arc<OptionFacts>>, EvalError> {
+        Ok(match request {
             Request::AddOption {
                 date,
                 option,
                 billing_start,
                 fees,
                 ..
-            } => Some(ContractOption {
-                kind: option.clone(),
-                // A new option starts billing on the request date unless it says otherwise.
-                billing_start: Some(billing_start.unwrap_or(*date)),
-                ended: None,
-                fees: fees.clone(),
-            }),
+            } => Some(Arc::new(OptionFacts::requested(
+                option,
+                billing_start.unwrap_or(*date),
+                fees,
+                *date,
+            ))),
             Request::StopOption { option, .. } => {
-                let listed = contract.options.iter().rev().find(|o| &o.kind == option);
-                match listed {
-                    Some(listed) => Some(listed.clone()),
-                    None => match self.held_option(contract, option, request.date())? {
-                        Some(held) => Some(held),
-                        None => {
-                            return Err(EvalError::Case(self.case.source.error(
-                                format!("requests[{index}].option"),
-                                format!("contract `{id}` has no `{option}` option"),
-                            )));
-                        }
-                    },
-                }
+                let held: Vec<Fact> = match self.rules.options_held {
+                    Some(fact) => {
+                        let args = vec![Fact::Record(contract.clone()), Fact::Date(day)];
+                        let held = self.fact(fact, args, day).map_err(|e| {
+                            let name = self.rules.facts.iter().find(|f| f.index == fact);
+                            self.fact_error(name.map(|f| &f.value), e)
+                        })?;
+                        held.as_list().unwrap_or_default().to_vec()
+                    }
+                    None => contract
+                        .options
+                        .iter()
+                        .filter(|o| o.held_on(day))
+                        .map(|o| Fact::Record(o.clone()))
+                        .collect(),
+                };
+                held.iter().rev().find_map(|o| match o {
+                    Fact::Record(record) if record.field("kind").as_text() == Some(option) => {
+                        record
+                            .as_any()
+                            .downcast_ref::<OptionFacts>()
+                            .map(|o| Arc::new(o.clone()))
+                    }
+                    _ => None,
+                })
             }
             _ => None,
-        };
-        Ok((contract.clone(), option))
+        })
     }
 
-    /// An option the rules say the contract holds on `day` though the case does not list
-    /// it ([`crate::ruleset::HELD_OPTIONS`]).
-    fn held_option(
-        &self,
-        contract: &Contract,
-        kind: &str,
-        day: NaiveDate,
-    ) -> Result<Option<ContractOption>, EvalError> {
-        let Some(ast) = &self.rules.held_options else {
-            return Ok(None);
-        };
-        let fail = |message: String| EvalError::Rule {
-            rule: crate::ruleset::HELD_OPTIONS.to_owned(),
-            file: "definitions".to_owned(),
-            message,
-        };
-        // Only `contract` and `date` are read: `options_held(contract, date)`.
-        let needs = |name: &str| name == "contract";
-        let mut scope = self.scope(day, &needs, None, contract, None);
-        let held = engine::run(&self.rules.engine, &mut scope, ast).map_err(fail)?;
-        let held = held
-            .try_cast::<Array>()
-            .ok_or_else(|| fail("must give an array of options".to_owned()))?;
-        for option in held {
-            let Some(map) = option.try_cast::<Map>() else {
-                return Err(fail("must give options as maps".to_owned()));
-            };
-            if map.get("kind").is_some_and(|k| k.to_string() == kind) {
-                let date = |field: &str| map.get(field).and_then(|d| d.clone().try_cast::<Date>());
-                return Ok(Some(ContractOption {
-                    kind: kind.to_owned(),
-                    billing_start: date("billing_start"),
-                    ended: date("ended"),
-                    fees: None,
-                }));
-            }
-        }
-        Ok(None)
-    }
-
-    /// Changes the state as an accepted request does (SPEC §1). `proposed` and `named` are
-    /// the contract and option [`Self::subject_of`] found or built for the request.
+    /// Adds the facts an accepted request establishes (SPEC §1, §3).
     fn apply(
         &mut self,
         request: &Request,
-        proposed: Contract,
-        named: Option<ContractOption>,
+        slot_index: usize,
+        option: Option<&OptionFacts>,
         judgement: &Judgement,
     ) -> Result<(), EvalError> {
-        // The `contracts` array rules read is rebuilt from the new state when next needed.
-        self.all.replace(None);
-        if let Request::NewContract { .. } = request {
-            self.contracts.push(proposed);
-            return Ok(());
-        }
         let effective = || -> Result<NaiveDate, EvalError> {
-            judgement
-                .values
-                .get(EFFECTIVE_DATE)
-                .and_then(|v| v.clone().try_cast::<Date>())
+            self.rules
+                .effective_date
+                .and_then(|slot| judgement.values[slot].as_ref())
+                .and_then(Fact::as_date)
                 .ok_or_else(|| EvalError::Rule {
-                    rule: "(none)".to_owned(),
+                    rule: "(evaluator.effective_date)".to_owned(),
                     file: String::new(),
-                    message: format!("no rule computed the date `{EFFECTIVE_DATE}` that a {} request takes effect on", request.kind()),
+                    message: format!(
+                        "no rule computed the date a {} request takes effect on",
+                        request.kind()
+                    ),
                 })
         };
-        let id = request.contract_id().to_owned();
-        let contract = self
-            .contracts
-            .iter_mut()
-            .find(|c| c.id == id)
-            .expect("subject_of found it");
-        match request {
-            Request::ChangeAccounts { accounts, .. } => contract.accounts = *accounts,
-            Request::AddOption { .. } => contract.options.extend(named),
-            Request::Terminate { .. } => contract.ended = Some(effective()?),
-            Request::StopOption { option, .. } => {
-                let end = effective()?;
-                let listed = contract
-                    .options
-                    .iter_mut()
-                    .rev()
-                    .find(|o| &o.kind == option);
-                match (listed, named) {
-                    (Some(listed), _) => listed.ended = Some(end),
-                    // A held but unlisted option is listed from now on, with its end.
-                    (None, Some(mut held)) => {
-                        held.ended = Some(end);
-                        contract.options.push(held);
-                    }
-                    (None, None) => {}
+        let end = match request {
+            Request::Terminate { .. } | Request::StopOption { .. } => Some(effective()?),
+            _ => None,
+        };
+        let contract = Arc::make_mut(&mut self.contracts[slot_index]);
+        match (request, end) {
+            (Request::NewContract { date, .. }, _) => contract.formed = Some(*date),
+            (Request::ChangeAccounts { date, accounts, .. }, _) => {
+                contract.change_accounts(*date, *accounts)
+            }
+            (Request::AddOption { .. }, _) => {
+                if let Some(option) = option {
+                    contract.add_option(option);
                 }
             }
-            Request::OutageCredit { .. } | Request::NewContract { .. } => {}
+            (Request::Terminate { .. }, Some(end)) => contract.end(end),
+            (Request::StopOption { .. }, Some(end)) => {
+                if let Some(option) = option {
+                    contract.end_option(option, end);
+                }
+            }
+            _ => {}
         }
+        // The state changed: facts computed before may not hold.
+        self.formed.replace(None);
+        self.memo.borrow_mut().clear();
         Ok(())
     }
 
-    /// The `contracts` array of the current state, shared so that each scope holds a
-    /// reference to it rather than a copy.
-    fn contracts_array(&self) -> Dynamic {
-        self.all
+    /// The fact `index` for `args`, by the version in force on `day`; computed once per
+    /// state.
+    fn fact(&self, index: usize, args: Vec<Fact>, day: NaiveDate) -> Result<Fact, RunError> {
+        let Some((version, fact)) = self
+            .rules
+            .facts
+            .iter()
+            .enumerate()
+            .find(|(_, f)| f.index == index && f.in_force_on(day))
+        else {
+            return Err(RunError {
+                pos: Default::default(),
+                message: format!("no version of this fact is in force on {day}"),
+            });
+        };
+        let memo_key = (version, args.iter().map(key).collect::<Vec<_>>());
+        if let Some((_, value)) = self.memo.borrow().get(&memo_key) {
+            return Ok(value.clone());
+        }
+        let scene = FactScene {
+            evaluation: self,
+            day,
+        };
+        let mut frame = Frame::new(fact.value.compiled.frame, args.clone());
+        let value =
+            run::eval(&fact.value.compiled.ir, &scene, &mut frame).map_err(|e| RunError {
+                message: format!(
+                    "fact {} at {}: {}",
+                    fact.name,
+                    fact.value.place(e.pos),
+                    e.message
+                ),
+                ..e
+            })?;
+        self.memo
             .borrow_mut()
-            .get_or_insert_with(|| {
-                let maps: Array = self.contracts.iter().map(contract_map).collect();
-                Dynamic::from(maps).into_shared()
-            })
-            .clone()
+            .insert(memo_key, (args, value.clone()));
+        Ok(value)
     }
 
-    /// The variables rules see for `contract` (and the request and option, if any). Only
-    /// those some rule reads (`needs`) are built; the rest are `()`. The contract map is
-    /// shared: functions it is passed to take a reference.
-    fn scope(
-        &self,
-        day: NaiveDate,
-        needs: &dyn Fn(&str) -> bool,
-        request: Option<&Request>,
-        contract: &Contract,
-        option: Option<&ContractOption>,
-    ) -> Scope<'static> {
-        let built = |name: &str, build: &dyn Fn() -> Dynamic| {
-            if needs(name) { build() } else { Dynamic::UNIT }
-        };
-        let mut scope = Scope::new();
-        scope.push_constant("date", day);
-        scope.push_constant("as_of", self.case.as_of);
-        scope.push_constant_dynamic("params", self.rules.params.clone());
-        scope.push_constant_dynamic("customer", built("customer", &|| self.customer.clone()));
-        scope.push_constant_dynamic("contracts", built("contracts", &|| self.contracts_array()));
-        let request = request.map_or(Dynamic::UNIT, |r| built("request", &|| request_map(r, day)));
-        scope.push_constant_dynamic("request", request);
-        scope.push_constant_dynamic(
-            "contract",
-            built("contract", &|| contract_map(contract).into_shared()),
-        );
-        let option = option.map_or(Dynamic::UNIT, |o| {
-            built("option", &|| option_map(o, contract))
-        });
-        scope.push_constant_dynamic("option", option);
-        scope.push_constant_dynamic("values", Dynamic::UNIT);
-        scope
+    fn fact_error(&self, expression: Option<&Expression>, error: RunError) -> EvalError {
+        EvalError::Rule {
+            rule: "(fact)".to_owned(),
+            file: String::new(),
+            message: match expression {
+                Some(e) => format!("{} at {}: {}", e.path, e.place(error.pos), error.message),
+                None => error.message,
+            },
+        }
     }
 
     /// Runs the rules judging `subject` on `day`, in order.
@@ -389,55 +489,54 @@ impl<'a> Evaluation<'a> {
         &self,
         subject: Subject,
         day: NaiveDate,
-        scope: &mut Scope,
+        vars: [Fact; slot::COUNT],
     ) -> Result<Judgement, EvalError> {
-        let mut judgement = Judgement::default();
-        // One shared map, filled in place as rules compute values.
-        let mut values = Dynamic::from(Map::new()).into_shared();
-        let values_slot = scope.len() - 1;
-        scope.rewind(values_slot);
-        scope.push_constant_dynamic("values", values.clone());
+        let count = self.rules.values.len();
+        let scene = Scene {
+            evaluation: self,
+            day,
+            vars,
+            values: RefCell::new(vec![None; count]),
+        };
+        let mut judgement = Judgement {
+            values: Vec::new(),
+            computed_by: vec![None; count],
+            findings: Vec::new(),
+        };
         for (index, rule) in self.rules.rules_for(subject, day) {
-            let fail = |message: String| EvalError::Rule {
+            let fail = |e: &Expression, error: RunError| EvalError::Rule {
                 rule: rule.id.clone(),
                 file: self.rules.part_of(rule).file.clone(),
-                message,
+                message: format!("{} at {}: {}", e.path, e.place(error.pos), error.message),
             };
-            let test = |field: &str, scope: &mut Scope, e: &crate::ruleset::Expression| {
-                let value = engine::run(&self.rules.engine, scope, &e.ast)
-                    .map_err(|m| fail(format!("{field}: {m}")))?;
-                value
-                    .as_bool()
-                    .map_err(|t| fail(format!("{field} must be true or false, not {t}")))
+            let run = |e: &Expression| {
+                let mut frame = Frame::new(e.compiled.frame, Vec::new());
+                run::eval(&e.compiled.ir, &scene, &mut frame).map_err(|error| fail(e, error))
             };
             let record = |fired: bool| {
                 let evaluation = RuleEvaluation { rule: index, fired };
                 self.trace.borrow_mut().evaluations.push(evaluation);
             };
             if let Some(when) = &rule.when
-                && !test("when", scope, when)?
+                && run(when)?.as_bool() != Some(true)
             {
                 record(false);
                 continue;
             }
-            for (name, expression) in &rule.values {
-                let value = engine::run(&self.rules.engine, scope, &expression.ast)
-                    .map_err(|m| fail(format!("values.{name}: {m}")))?;
-                if let Some(mut shared) = values.write_lock::<Map>() {
-                    shared.insert(name.into(), value.clone());
-                }
-                judgement.values.insert(name.into(), value);
-                judgement.computed_by.insert(name.clone(), rule.id.clone());
+            for (slot, expression) in &rule.values {
+                let value = run(expression)?;
+                scene.values.borrow_mut()[*slot] = Some(value);
+                judgement.computed_by[*slot] = Some(index);
             }
             let holds = match &rule.require {
-                Some(require) => test("require", scope, require)?,
+                Some(require) => run(require)?.as_bool() == Some(true),
                 None => false,
             };
             match (rule.outcome, &rule.message, holds) {
                 (Some(outcome), Some(message), false) => {
-                    let mut finding = self.finding(rule, outcome, message, &judgement.values);
+                    let mut finding = self.finding(rule, outcome, message, &scene.values.borrow());
                     if self.settings.explain {
-                        finding.explain = Some(self.explain(rule, scope));
+                        finding.explain = Some(self.explain(rule, &scene));
                     }
                     judgement.findings.push(finding);
                     record(true);
@@ -447,25 +546,34 @@ impl<'a> Evaluation<'a> {
                 (None, _, _) => record(true),
             }
         }
+        judgement.values = scene.values.into_inner();
         Ok(judgement)
     }
 
-    fn finding(&self, rule: &Rule, outcome: Outcome, message: &Message, values: &Map) -> Finding {
+    fn finding(
+        &self,
+        rule: &Rule,
+        outcome: Outcome,
+        message: &Message,
+        values: &[Option<Fact>],
+    ) -> Finding {
         let fill = |text: &str| {
             let mut text = text.to_owned();
-            for (name, value) in values {
-                let kind = self
-                    .rules
-                    .value_types
-                    .get(name.as_str())
-                    .copied()
-                    .unwrap_or(ValueType::Text);
-                let shown = match write_value(kind, value) {
-                    Ok(Value::Text(plain)) => plain,
-                    Ok(other) => other.to_string(),
-                    Err(_) => value.to_string(),
+            for name in crate::ruleset::placeholders(&text.clone()) {
+                let shown = match name.strip_prefix("params.") {
+                    Some(param) => self.rules.params.get(param).map(|(_, v)| v.to_string()),
+                    None => self.rules.value_slot(name).and_then(|slot| {
+                        let value = values[slot].as_ref()?;
+                        Some(match write_value(self.rules.values[slot].ty, value) {
+                            Ok(Value::Text(plain)) => plain,
+                            Ok(other) => other.to_string(),
+                            Err(_) => value.to_string(),
+                        })
+                    }),
                 };
-                text = text.replace(&format!("{{{name}}}"), &shown);
+                if let Some(shown) = shown {
+                    text = text.replace(&format!("{{{name}}}"), &shown);
+                }
             }
             text
         };
@@ -483,35 +591,32 @@ impl<'a> Evaluation<'a> {
         }
     }
 
-    /// The rule's expressions and the values they read, re-read in `scope`.
-    fn explain(&self, rule: &Rule, scope: &mut Scope) -> Explanation {
+    /// The rule's expressions and every place and fact they read, re-read in `scene`.
+    fn explain(&self, rule: &Rule, scene: &Scene) -> Explanation {
         let expressions = rule
             .when
             .iter()
             .chain(rule.values.iter().map(|(_, e)| e))
             .chain(&rule.require);
         let mut read = BTreeMap::new();
-        for path in expressions.flat_map(|e| &e.paths_read) {
-            let value = self
-                .rules
-                .engine
-                .compile_expression_with_scope(scope, path)
-                .map_err(|e| e.to_string())
-                .and_then(|ast| engine::run(&self.rules.engine, scope, &ast));
-            let shown = match value {
-                Ok(value) => engine::to_value(&value),
-                Err(message) => Value::Text(format!("(unreadable: {message})")),
-            };
-            read.insert(path.clone(), shown);
+        for expression in expressions {
+            for (text, ir) in &expression.compiled.reads {
+                let mut frame = Frame::new(0, Vec::new());
+                let shown = match run::eval(ir, scene, &mut frame) {
+                    Ok(value) => explained(&value),
+                    Err(error) => Value::Text(format!("(unreadable: {})", error.message)),
+                };
+                read.insert(text.clone(), shown);
+            }
         }
-        let source = |e: &crate::ruleset::Expression| e.source.trim().to_owned();
+        let source = |e: &Expression| e.source.trim().to_owned();
         Explanation {
             file: self.rules.part_of(rule).file.clone(),
             when: rule.when.as_ref().map(source),
             values: rule
                 .values
                 .iter()
-                .map(|(name, e)| (name.clone(), source(e)))
+                .map(|(slot, e)| (self.rules.values[*slot].name.clone(), source(e)))
                 .collect(),
             require: rule.require.as_ref().map(source),
             require_result: rule.require.as_ref().map(|_| false),
@@ -519,37 +624,23 @@ impl<'a> Evaluation<'a> {
         }
     }
 
-    /// The computed values as the ruling writes them, checked against their declared types.
+    /// The computed values as the ruling writes them.
     fn output_values(&self, judgement: &Judgement) -> Result<BTreeMap<String, Value>, EvalError> {
         let mut out = BTreeMap::new();
-        for (name, value) in &judgement.values {
-            let name = name.to_string();
-            let kind = self
-                .rules
-                .value_types
-                .get(&name)
-                .copied()
-                .unwrap_or(ValueType::Text);
-            let written = write_value(kind, value).map_err(|message| {
-                let rule = judgement
-                    .computed_by
-                    .get(&name)
-                    .cloned()
-                    .unwrap_or_default();
-                let file = self
-                    .rules
-                    .rules
-                    .iter()
-                    .find(|r| r.id == rule)
-                    .map(|r| self.rules.part_of(r).file.clone())
-                    .unwrap_or_default();
+        for (slot, value) in judgement.values.iter().enumerate() {
+            let Some(value) = value else { continue };
+            let def = &self.rules.values[slot];
+            let written = write_value(def.ty, value).map_err(|message| {
+                let rule = judgement.computed_by[slot].map(|i| &self.rules.rules[i]);
                 EvalError::Rule {
-                    rule,
-                    file,
-                    message: format!("values.{name}: {message}"),
+                    rule: rule.map(|r| r.id.clone()).unwrap_or_default(),
+                    file: rule
+                        .map(|r| self.rules.part_of(r).file.clone())
+                        .unwrap_or_default(),
+                    message: format!("values.{}: {message}", def.name),
                 }
             })?;
-            out.insert(name, written);
+            out.insert(def.name.clone(), written);
         }
         Ok(out)
     }
@@ -565,25 +656,26 @@ fn undecided(rules: &RuleSet, day: NaiveDate) -> Option<String> {
     })
 }
 
-/// Writes a computed value in its declared type's form (SPEC §2).
-fn write_value(kind: ValueType, value: &Dynamic) -> Result<Value, String> {
-    let wrong = || format!("expected {kind:?}, got {} `{value}`", value.type_name());
-    let decimal = || {
-        value
-            .as_decimal()
-            .ok()
-            .or_else(|| value.as_int().ok().map(Decimal::from))
-    };
+/// A value as explanations show it.
+fn explained(value: &Fact) -> Value {
+    match value {
+        Fact::Null => Value::Null,
+        Fact::Bool(b) => Value::Bool(*b),
+        Fact::Int(n) => Value::Integer(*n),
+        Fact::List(items) => Value::List(items.iter().map(explained).collect()),
+        Fact::Map(map) => Value::Map(map.iter().map(|(k, v)| (k.clone(), explained(v))).collect()),
+        other => Value::Text(other.to_string()),
+    }
+}
+
+/// Writes a computed value in its declared type's form (SPEC §2). The checker has proved
+/// the type; a fraction of a yen can still only come from the data, and is refused.
+fn write_value(kind: ValueType, value: &Fact) -> Result<Value, String> {
+    let wrong = || format!("expected {kind:?}, got `{value}`");
     Ok(match kind {
-        ValueType::Date => Value::Text(
-            value
-                .clone()
-                .try_cast::<Date>()
-                .ok_or_else(wrong)?
-                .to_string(),
-        ),
+        ValueType::Date => Value::Text(value.as_date().ok_or_else(wrong)?.to_string()),
         ValueType::Yen => {
-            let amount = decimal().ok_or_else(wrong)?;
+            let amount = value.as_decimal().ok_or_else(wrong)?;
             if !amount.fract().is_zero() {
                 return Err(format!(
                     "{amount} is not whole yen: round it in the rule (floor_yen)"
@@ -591,174 +683,21 @@ fn write_value(kind: ValueType, value: &Dynamic) -> Result<Value, String> {
             }
             Value::Text(amount.trunc().normalize().to_string())
         }
-        ValueType::Integer => Value::Integer(value.as_int().map_err(|_| wrong())?),
-        ValueType::Decimal => Value::Text(decimal().ok_or_else(wrong)?.normalize().to_string()),
-        ValueType::Bool => Value::Bool(value.as_bool().map_err(|_| wrong())?),
-        ValueType::Text => {
-            if value.is_unit() {
-                Value::Null
-            } else {
-                Value::Text(value.to_string())
-            }
-        }
-    })
-}
-
-fn unit_or<T: Clone + Send + Sync + 'static>(value: Option<T>) -> Dynamic {
-    value.map_or(Dynamic::UNIT, Dynamic::from)
-}
-
-fn fees_map(fees: &Fees) -> Dynamic {
-    let mut map = Map::new();
-    map.insert(
-        "basic_monthly".into(),
-        Dynamic::from_decimal(fees.basic_monthly),
-    );
-    map.insert(
-        "per_account_monthly".into(),
-        Dynamic::from_decimal(fees.per_account_monthly),
-    );
-    Dynamic::from(map)
-}
-
-fn option_map(option: &ContractOption, contract: &Contract) -> Dynamic {
-    let mut map = Map::new();
-    map.insert("kind".into(), option.kind.clone().into());
-    map.insert(
-        "billing_start".into(),
-        Dynamic::from(option.billing_start.unwrap_or(contract.billing_start)),
-    );
-    map.insert("ended".into(), unit_or(option.ended));
-    // Absent fees stay `()`: rules can tell "none shown" from "shown as zero".
-    map.insert(
-        "fees".into(),
-        option.fees.as_ref().map_or(Dynamic::UNIT, fees_map),
-    );
-    Dynamic::from(map)
-}
-
-fn contract_map(contract: &Contract) -> Dynamic {
-    let mut map = Map::new();
-    map.insert("id".into(), contract.id.clone().into());
-    map.insert("kind".into(), contract.kind.clone().into());
-    map.insert("item".into(), unit_or(contract.item.clone()));
-    map.insert("accounts".into(), Dynamic::from_decimal(contract.accounts));
-    map.insert("formed".into(), unit_or(contract.formed));
-    map.insert(
-        "billing_start".into(),
-        Dynamic::from(contract.billing_start),
-    );
-    map.insert("ended".into(), unit_or(contract.ended));
-    map.insert("fees".into(), fees_map(&contract.fees));
-    map.insert(
-        "sandbox_continuation_declared".into(),
-        unit_or(contract.sandbox_continuation_declared),
-    );
-    let options: Array = contract
-        .options
-        .iter()
-        .map(|o| option_map(o, contract))
-        .collect();
-    map.insert("options".into(), Dynamic::from(options));
-    // Plain: it also goes inside `contracts`, and Rhai allows shared values only at the
-    // top of a scope (its size checks panic on nested ones).
-    Dynamic::from(map)
-}
-
-fn customer_map(customer: &Customer) -> Dynamic {
-    let mut environment = Map::new();
-    let (policy_decided, network, settings_disclosed) = match &customer.environment {
-        Some(env) => (
-            env.policy_decided,
-            env.network.as_str(),
-            env.settings_disclosed,
+        ValueType::Integer => match value {
+            Fact::Int(n) => Value::Integer(*n),
+            _ => return Err(wrong()),
+        },
+        ValueType::Decimal => Value::Text(
+            value
+                .as_decimal()
+                .ok_or_else(wrong)?
+                .normalize()
+                .to_string(),
         ),
-        // SPEC §1: an absent environment means the art. 7 conditions are met.
-        None => (true, crate::case::Network::Iij.as_str(), false),
-    };
-    environment.insert("policy_decided".into(), policy_decided.into());
-    environment.insert("network".into(), network.into());
-    environment.insert("settings_disclosed".into(), settings_disclosed.into());
-    let mut map = Map::new();
-    map.insert("id".into(), unit_or(customer.id.clone()));
-    map.insert("environment".into(), Dynamic::from(environment));
-    Dynamic::from(map).into_shared()
-}
-
-fn request_map(request: &Request, day: NaiveDate) -> Dynamic {
-    let mut map = Map::new();
-    map.insert("type".into(), request.kind().into());
-    map.insert("date".into(), Dynamic::from(day));
-    let mut put = |key: &str, value: Dynamic| {
-        map.insert(key.into(), value);
-    };
-    match request {
-        Request::NewContract { contract, date } => {
-            let mut proposed = contract.clone();
-            proposed.formed = Some(*date);
-            put("contract", contract_map(&proposed));
-        }
-        Request::ChangeAccounts {
-            contract, accounts, ..
-        } => {
-            put("contract", contract.clone().into());
-            put("accounts", Dynamic::from_decimal(*accounts));
-        }
-        Request::AddOption {
-            contract,
-            option,
-            billing_start,
-            fees,
-            date,
-        } => {
-            put("contract", contract.clone().into());
-            put("option", option.clone().into());
-            put(
-                "billing_start",
-                Dynamic::from(billing_start.unwrap_or(*date)),
-            );
-            put("fees", fees.as_ref().map_or(Dynamic::UNIT, fees_map));
-        }
-        Request::Terminate {
-            contract,
-            notice_arrived,
-            requested_end,
-            general_terms_28,
-        } => {
-            put("contract", contract.clone().into());
-            put("notice_arrived", Dynamic::from(*notice_arrived));
-            put("requested_end", unit_or(*requested_end));
-            put("general_terms_28", (*general_terms_28).into());
-        }
-        Request::StopOption {
-            contract,
-            option,
-            notice_arrived,
-            requested_end,
-        } => {
-            put("contract", contract.clone().into());
-            put("option", option.clone().into());
-            put("notice_arrived", Dynamic::from(*notice_arrived));
-            put("requested_end", unit_or(*requested_end));
-        }
-        Request::OutageCredit {
-            contract,
-            attributable_to_provider,
-            total,
-            known_at,
-            restored_at,
-            claimed_on,
-        } => {
-            put("contract", contract.clone().into());
-            put(
-                "attributable_to_provider",
-                (*attributable_to_provider).into(),
-            );
-            put("total", (*total).into());
-            put("known_at", Dynamic::from(*known_at));
-            put("restored_at", Dynamic::from(*restored_at));
-            put("claimed_on", Dynamic::from(*claimed_on));
-        }
-    }
-    Dynamic::from(map)
+        ValueType::Bool => Value::Bool(value.as_bool().ok_or_else(wrong)?),
+        ValueType::Text => match value {
+            Fact::Null => Value::Null,
+            other => Value::Text(other.to_string()),
+        },
+    })
 }

@@ -7,7 +7,6 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 use yakkan::corpus::Coverage;
 use yakkan::diff::Report;
-use yakkan::engine::Limits;
 use yakkan::eval::Settings;
 use yakkan::{Case, EvalError, RuleSet, Ruling, corpus, report, yaml};
 use yakkan::{batch, server};
@@ -90,9 +89,6 @@ enum Command {
         /// Where to listen.
         #[arg(long, default_value = "127.0.0.1:8080")]
         addr: std::net::SocketAddr,
-        /// Rhai operations one expression may take.
-        #[arg(long, default_value_t = Limits::default().max_operations)]
-        max_operations: u64,
         /// Largest request body in bytes; larger gets 413.
         #[arg(long, default_value_t = 1 << 20)]
         body_limit: usize,
@@ -153,16 +149,11 @@ fn main() -> ExitCode {
         Command::Serve {
             rules,
             addr,
-            max_operations,
             body_limit,
             watch_ms,
         } => serve(server::Config {
             addr,
             rules: rules_dir(rules),
-            limits: Limits {
-                max_operations,
-                ..Limits::default()
-            },
             body_limit,
             watch_interval: std::time::Duration::from_millis(watch_ms),
         }),

@@ -25,7 +25,6 @@ use tokio::net::TcpListener;
 use crate::batch::evaluate_all;
 use crate::calendar;
 use crate::case::Case;
-use crate::engine::Limits;
 use crate::error::{EvalError, LoadError};
 use crate::eval::evaluate;
 use crate::ruleset::RuleSet;
@@ -37,8 +36,6 @@ pub struct Config {
     pub addr: SocketAddr,
     /// The rule set folder.
     pub rules: PathBuf,
-    /// Sandbox limits for every evaluation.
-    pub limits: Limits,
     /// Largest request body, in bytes (larger: 413).
     pub body_limit: usize,
     /// How often the rules folder is checked for changes.
@@ -131,7 +128,7 @@ impl Metrics {
 impl Service {
     /// Loads the rule set and prepares the service.
     pub fn new(config: Config) -> Result<Arc<Service>, LoadError> {
-        let rules = RuleSet::load_with(&config.rules, config.limits)?;
+        let rules = RuleSet::load(&config.rules)?;
         let metrics = Metrics::new();
         metrics
             .ruleset
@@ -153,10 +150,9 @@ impl Service {
     /// Loads the folder again; swaps the new set in if it checks, keeps the old one if not.
     pub async fn reload(self: &Arc<Self>, why: &str) {
         let dir = self.config.rules.clone();
-        let limits = self.config.limits;
         // A loaded set carries its digest; for a refused one the folder's digest is read,
         // so that the same broken text is not tried again at every check.
-        let loaded = tokio::task::spawn_blocking(move || match RuleSet::load_with(&dir, limits) {
+        let loaded = tokio::task::spawn_blocking(move || match RuleSet::load(&dir) {
             Ok(rules) => (None, Ok(rules)),
             Err(error) => (crate::ruleset::source_digest(&dir).ok(), Err(error)),
         })

@@ -25,7 +25,7 @@ pub struct Position {
 
 /// Where a scalar's text begins, and how to map positions inside it back to the file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct ScalarStart {
+pub struct ScalarStart {
     at: Position,
     /// Block scalars (`|`, `>`): `at` is their first character, not the indicator.
     block: bool,
@@ -64,28 +64,39 @@ impl Locator {
     }
 
     /// The file position of `line`/`column` (1-based) inside the scalar at `path`.
-    /// Used to place an error of a Rhai expression in its rule file.
+    /// Used to place an error of an expression in its rule file.
     pub fn inside(&self, path: &str, line: usize, column: usize) -> Option<Position> {
-        let start = *self.starts.get(path)?;
-        if start.block {
+        Some(self.starts.get(path)?.inside(line, column))
+    }
+
+    /// Where the scalar at `path` starts, to place positions inside it later.
+    pub fn start(&self, path: &str) -> Option<ScalarStart> {
+        self.starts.get(path).copied()
+    }
+}
+
+impl ScalarStart {
+    /// The file position of `line`/`column` (1-based) inside this scalar.
+    pub fn inside(&self, line: usize, column: usize) -> Position {
+        if self.block {
             // The marker is the text's first character; every line shares its indent.
-            return Some(Position {
-                line: start.at.line + line.saturating_sub(1),
-                column: start.at.column + column.saturating_sub(1),
-            });
+            return Position {
+                line: self.at.line + line.saturating_sub(1),
+                column: self.at.column + column.saturating_sub(1),
+            };
         }
-        let first_column = start.at.column + usize::from(start.quoted);
-        Some(if line <= 1 {
+        let first_column = self.at.column + usize::from(self.quoted);
+        if line <= 1 {
             Position {
-                line: start.at.line,
+                line: self.at.line,
                 column: first_column + column.saturating_sub(1),
             }
         } else {
             Position {
-                line: start.at.line + line - 1,
+                line: self.at.line + line - 1,
                 column,
             }
-        })
+        }
     }
 }
 

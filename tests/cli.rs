@@ -380,15 +380,16 @@ fn check_reports_a_broken_expression_at_its_line() {
 #[test]
 fn check_reports_a_misspelt_field_or_function() {
     let (_dir, output) = break_rule(
-        "art-05-accounts.yaml",
-        "request.contract.accounts",
-        "request.contract.acounts",
+        "art-02-items.yaml",
+        "request.contract.item == ()",
+        "request.contract.iten == ()",
     );
     let message = stderr(&output);
     assert_eq!(output.status.code(), Some(1), "{message}");
-    // Line 11, column 75: the misspelt property itself inside the block expression.
-    assert!(message.contains("art-05-accounts.yaml:11:75:"), "{message}");
-    assert!(message.contains("no field `acounts`"), "{message}");
+    // Line 20, column 26: the misspelt property itself inside the block expression.
+    assert!(message.contains("art-02-items.yaml:20:26:"), "{message}");
+    assert!(message.contains("has no field `iten`"), "{message}");
+    assert!(message.contains("did you mean `item`?"), "{message}");
 
     let (_dir, output) = break_rule(
         "art-05-accounts.yaml",
@@ -408,7 +409,7 @@ fn check_reports_a_misspelt_field_or_function() {
         "params.contracts_max",
     );
     assert!(
-        stderr(&output).contains("`params` has no field `contracts_max`"),
+        stderr(&output).contains("the rule set has no param `contracts_max`"),
         "{}",
         stderr(&output)
     );

@@ -26,7 +26,58 @@ pub struct RuleSetFile {
     #[serde(default)]
     pub params: IndexMap<String, serde_json::Value>,
     /// Names and types of the values rules compute (`values.NAME`).
-    pub values: IndexMap<String, ValueType>,
+    pub values: IndexMap<String, ValueDecl>,
+    /// What the evaluator asks of the rules: the generic machinery's hooks, by name.
+    #[serde(default)]
+    pub evaluator: EvaluatorFile,
+}
+
+/// A value rules compute: its type, written `yen`, or `{ type: yen, rejected: 0 }`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub enum ValueDecl {
+    /// Only the type.
+    Type(ValueType),
+    /// The type, and what a rejected request owes or gets instead of the computed amount.
+    Full {
+        /// The type.
+        #[serde(rename = "type")]
+        ty: ValueType,
+        /// The amount a rejected request shows instead of the computed one.
+        #[serde(default)]
+        rejected: Option<i64>,
+    },
+}
+
+impl ValueDecl {
+    /// The value's type.
+    pub fn ty(self) -> ValueType {
+        match self {
+            ValueDecl::Type(ty) | ValueDecl::Full { ty, .. } => ty,
+        }
+    }
+
+    /// What a rejected request shows instead, if anything.
+    pub fn rejected(self) -> Option<i64> {
+        match self {
+            ValueDecl::Type(_) => None,
+            ValueDecl::Full { rejected, .. } => rejected,
+        }
+    }
+}
+
+/// The names by which the generic evaluator asks the rules what it must know to apply an
+/// accepted request (SPEC §1 fixes what a request does; the rules say when and which).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EvaluatorFile {
+    /// The fact `(contract, date) -> [option]` giving the options a contract holds on a
+    /// day: a `stop_option` stops the last of its kind held on the notice date.
+    #[serde(default)]
+    pub options_held: Option<String>,
+    /// The value a `terminate` or `stop_option` takes effect on.
+    #[serde(default)]
+    pub effective_date: Option<String>,
 }
 
 /// One revision of the terms.
@@ -78,12 +129,38 @@ pub struct PartFile {
     pub title: Message,
     /// The text, one entry per paragraph (項), in order.
     pub paragraphs: Vec<String>,
-    /// Rhai functions the whole rule set may call.
+    /// Derived facts the whole rule set may use, in the terms' words.
     #[serde(default)]
-    pub definitions: Option<String>,
+    pub facts: Vec<FactFile>,
     /// The rules.
     #[serde(default)]
     pub rules: Vec<RuleFile>,
+}
+
+/// A derived fact: a named, typed value computed from its parameters, e.g. the options a
+/// contract holds on a day.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FactFile {
+    /// Its name; rules call it as `name(args…)`.
+    pub name: String,
+    /// The citation it rests on.
+    #[serde(rename = "ref")]
+    pub reference: String,
+    /// The days this version is in force (by the day the rule reading it judges); always
+    /// when absent.
+    #[serde(default)]
+    pub in_force: Option<InForceFile>,
+    /// What it means, for lawyers.
+    pub description: Message,
+    /// Its parameters and their types, in order (`contract: contract`, `day: date`).
+    #[serde(default)]
+    pub params: IndexMap<String, String>,
+    /// The type of its value (`bool`, `yen`, `date`, `[option]`, `date?` …).
+    #[serde(rename = "type")]
+    pub ty: String,
+    /// The expression computing it.
+    pub value: String,
 }
 
 /// One rule version.
@@ -152,6 +229,19 @@ pub enum Subject {
 }
 
 impl Subject {
+    /// The request `type` this subject judges; `None` for contracts.
+    pub fn request_type(self) -> Option<&'static str> {
+        Some(match self {
+            Subject::NewContract => "new_contract",
+            Subject::ChangeAccounts => "change_accounts",
+            Subject::AddOption => "add_option",
+            Subject::Terminate => "terminate",
+            Subject::StopOption => "stop_option",
+            Subject::OutageCredit => "outage_credit",
+            Subject::Contract => return None,
+        })
+    }
+
     /// The subject judging a request of this `type`.
     pub fn of_request(kind: &str) -> Option<Subject> {
         Some(match kind {

@@ -1,20 +1,21 @@
 //! Loading a rule set folder: read, parse, compile and check every file, collecting every
 //! problem with its file, line and column rather than stopping at the first.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::fs;
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
-use rhai::{AST, Array, Dynamic, INT, Map, Module, OptimizationLevel, Scope};
 use sha2::{Digest, Sha256};
 
-use super::check::{self, Schema, Shape, VARIABLES};
-use super::format::{PartFile, RuleFile, RuleSetFile};
-use super::{Expression, Part, PartLabel, Revision, Rule, RuleSet, Subject, parse_reference};
+use super::format::{FactFile, PartFile, RuleFile, RuleSetFile, ValueType};
+use super::{
+    Expression, Fact, Part, PartLabel, Revision, Rule, RuleSet, Subject, ValueDef, parse_reference,
+};
 use crate::calendar;
-use crate::engine::{self, Limits};
 use crate::error::{Diagnostic, LoadError};
+use crate::expr::compile::{FactSig, Names, ValueSlot, Variable};
+use crate::expr::{self, Ir, Problem, Schema, Type, Value};
 use crate::yaml::{self, Locator, Syntax};
 
 /// The file naming a rule set inside its folder.
@@ -65,27 +66,26 @@ impl Source {
         Diagnostic::new(Some(&self.display), path, message).at(self.locator.find(path))
     }
 
-    /// A diagnostic at `line`/`column` inside the expression at `path`.
-    fn error_inside(&self, path: &str, line: usize, column: usize, message: String) -> Diagnostic {
+    /// A diagnostic for a problem inside the expression at `path`.
+    fn problem(&self, path: &str, owner: &str, problem: Problem) -> Diagnostic {
         let at = self
             .locator
-            .inside(path, line, column)
+            .inside(path, problem.pos.line as usize, problem.pos.column as usize)
             .or(self.locator.find(path));
+        let mut message = format!("{owner}: {}", problem.message);
+        if let Some(hint) = problem.hint {
+            message.push_str(&format!(" (hint: {hint})"));
+        }
         Diagnostic::new(Some(&self.display), path, message).at(at)
     }
 }
 
 impl RuleSet {
-    /// Loads the rule set in `dir` (see [`resolve_dir`]) with the default limits.
+    /// Loads the rule set in `dir` (see [`resolve_dir`]).
     pub fn load(dir: &Path) -> Result<RuleSet, LoadError> {
-        RuleSet::load_with(dir, Limits::default())
-    }
-
-    /// Loads the rule set in `dir`, its engine bounded by `limits`.
-    pub fn load_with(dir: &Path, limits: Limits) -> Result<RuleSet, LoadError> {
         let dir = resolve_dir(dir)?;
         let sources = read_sources(&dir)?;
-        Loader::default().load(&sources, limits)
+        Loader::default().load(&sources)
     }
 }
 
@@ -153,47 +153,128 @@ fn digest<'a>(files: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
     format!("sha256:{hex}")
 }
 
-/// Rule-set values are JSON-like data; dates (`YYYY-MM-DD`) become `Date`s.
-fn to_dynamic(value: &serde_json::Value) -> Result<Dynamic, String> {
+/// Rule-set constants are JSON-like data; text that reads as `YYYY-MM-DD` is a date.
+fn constant(value: &serde_json::Value) -> Result<(Type, Value), String> {
     Ok(match value {
-        serde_json::Value::Null => Dynamic::UNIT,
-        serde_json::Value::Bool(b) => Dynamic::from(*b),
+        serde_json::Value::Null => (Type::Null, Value::Null),
+        serde_json::Value::Bool(b) => (Type::Bool, Value::Bool(*b)),
         serde_json::Value::Number(n) => match n.as_i64() {
-            Some(i) => Dynamic::from(i as INT),
+            Some(i) => (Type::Int, Value::Int(i)),
             None => {
                 return Err(format!(
-                    "{n} is not a whole number: write decimals as text and convert in the rule"
+                    "{n} is not a whole number: write a decimal as text, e.g. \"0.5\""
                 ));
             }
         },
         serde_json::Value::String(text) => match calendar::parse_date(text) {
-            Some(day) => Dynamic::from(day),
-            None => Dynamic::from(text.clone()),
+            Some(day) => (Type::Date, Value::Date(day)),
+            None => match text.parse::<rust_decimal::Decimal>() {
+                Ok(d) if text.contains('.') => (Type::Decimal, Value::Decimal(d)),
+                _ => (Type::Text, Value::text(text)),
+            },
         },
         serde_json::Value::Array(items) => {
-            Dynamic::from(items.iter().map(to_dynamic).collect::<Result<Array, _>>()?)
+            let mut ty = Type::Nothing;
+            let mut values = Vec::with_capacity(items.len());
+            for item in items {
+                let (t, v) = constant(item)?;
+                ty = ty
+                    .join(&t)
+                    .ok_or_else(|| format!("a list holds one kind of value, not {ty} and {t}"))?;
+                values.push(v);
+            }
+            (Type::list(ty), Value::list(values))
         }
         serde_json::Value::Object(map) => {
-            let mut out = Map::new();
-            for (k, v) in map {
-                out.insert(k.into(), to_dynamic(v)?);
+            let mut ty = Type::Nothing;
+            let mut values = BTreeMap::new();
+            for (key, item) in map {
+                let (t, v) = constant(item)?;
+                ty = ty.join(&t).ok_or_else(|| {
+                    format!("a map holds one kind of value, not {ty} and {t} (at `{key}`)")
+                })?;
+                values.insert(key.clone(), v);
             }
-            Dynamic::from(out)
+            (
+                Type::Map(Box::new(ty)),
+                Value::Map(std::sync::Arc::new(values)),
+            )
         }
     })
 }
 
-/// The scope expressions compile in: the context variables, with params as constants.
-fn compile_scope(params: &Dynamic) -> Scope<'static> {
-    let mut scope = Scope::new();
-    for name in VARIABLES {
-        if name == "params" {
-            scope.push_constant_dynamic(name, params.clone());
-        } else {
-            scope.push_dynamic(name, Dynamic::UNIT);
-        }
+/// The type a declared value has in expressions.
+fn value_type(ty: ValueType) -> Type {
+    match ty {
+        ValueType::Date => Type::Date,
+        ValueType::Yen => Type::Yen,
+        ValueType::Integer => Type::Int,
+        ValueType::Decimal => Type::Decimal,
+        ValueType::Bool => Type::Bool,
+        ValueType::Text => Type::Text,
     }
-    scope
+}
+
+/// Slots of the context variables, as the evaluator fills them.
+pub(crate) mod slot {
+    pub const DATE: usize = 0;
+    pub const AS_OF: usize = 1;
+    pub const CUSTOMER: usize = 2;
+    pub const CONTRACTS: usize = 3;
+    pub const REQUEST: usize = 4;
+    pub const CONTRACT: usize = 5;
+    pub const OPTION: usize = 6;
+    pub const COUNT: usize = 7;
+}
+
+/// The context variables a rule judging `subjects` may read, and why others are absent.
+fn context(subjects: &[Subject]) -> (Vec<Variable>, Vec<(&'static str, String)>) {
+    let var = |name, ty, slot| Variable { name, ty, slot };
+    let mut variables = vec![
+        var("date", Type::Date, slot::DATE),
+        var("as_of", Type::Date, slot::AS_OF),
+        var("customer", Type::Record("customer"), slot::CUSTOMER),
+        var(
+            "contracts",
+            Type::list(Type::Record("contract")),
+            slot::CONTRACTS,
+        ),
+        var("contract", Type::Record("contract"), slot::CONTRACT),
+    ];
+    let mut absent = Vec::new();
+    let requests: Vec<&'static str> = subjects.iter().filter_map(|s| s.request_type()).collect();
+    if requests.len() == subjects.len() {
+        let ty = match requests.as_slice() {
+            [one] => Type::Record(one),
+            _ => Type::OneOf(requests.clone()),
+        };
+        variables.push(var("request", ty, slot::REQUEST));
+    } else {
+        absent.push((
+            "request",
+            "a rule that judges contracts on `as_of` has no request".to_owned(),
+        ));
+    }
+    let adds = subjects.contains(&Subject::AddOption);
+    let stops = subjects.contains(&Subject::StopOption);
+    let others = subjects
+        .iter()
+        .any(|s| !matches!(s, Subject::AddOption | Subject::StopOption));
+    if (adds || stops) && !others {
+        // A stop may name an option the contract does not hold: then there is none.
+        let ty = if stops {
+            Type::maybe(Type::Record("option"))
+        } else {
+            Type::Record("option")
+        };
+        variables.push(var("option", ty, slot::OPTION));
+    } else {
+        absent.push((
+            "option",
+            "only rules judging add_option or stop_option alone have an `option`".to_owned(),
+        ));
+    }
+    (variables, absent)
 }
 
 #[derive(Default)]
@@ -201,8 +282,14 @@ struct Loader {
     diagnostics: Vec<Diagnostic>,
 }
 
+/// A rule file's part with its source.
+struct PartSource<'a> {
+    source: &'a Source,
+    file: PartFile,
+}
+
 impl Loader {
-    fn load(mut self, sources: &[Source], limits: Limits) -> Result<RuleSet, LoadError> {
+    fn load(mut self, sources: &[Source]) -> Result<RuleSet, LoadError> {
         // Checked by `resolve_dir`, but the folder may change in between (a hot reload).
         let Some(head) = sources.iter().find(|s| s.name == RULESET_FILE) else {
             return Err(LoadError::Invalid(vec![Diagnostic::new(
@@ -214,39 +301,55 @@ impl Loader {
         let set: RuleSetFile = yaml::from_str(&head.text, Syntax::Yaml, Some(&head.display))
             .map_err(|d| LoadError::Invalid(vec![d]))?;
         let revisions = self.revisions(head, &set);
-        let mut param_map = Map::new();
+        let mut params = BTreeMap::new();
         for (name, value) in &set.params {
-            match to_dynamic(value) {
-                Ok(v) => {
-                    param_map.insert(name.into(), v);
+            match constant(value) {
+                Ok(typed) => {
+                    params.insert(name.clone(), typed);
                 }
                 Err(message) => self
                     .diagnostics
                     .push(head.error(&format!("params.{name}"), message)),
             }
         }
-        let params = Dynamic::from(param_map);
-
-        let mut engine = engine::new_engine(&limits);
-        // Checks read the AST as written; constants are folded after they pass.
-        engine.set_optimization_level(OptimizationLevel::None);
+        let values: Vec<ValueDef> = set
+            .values
+            .iter()
+            .map(|(name, decl)| ValueDef {
+                name: name.clone(),
+                ty: decl.ty(),
+                rejected: decl.rejected(),
+            })
+            .collect();
+        for value in &values {
+            if value.rejected.is_some()
+                && !matches!(
+                    value.ty,
+                    ValueType::Yen | ValueType::Integer | ValueType::Decimal
+                )
+            {
+                self.diagnostics.push(head.error(
+                    &format!("values.{}.rejected", value.name),
+                    "only an amount has a value for rejected requests",
+                ));
+            }
+        }
 
         let mut parts = Vec::new();
-        let mut files: Vec<(&Source, PartFile)> = Vec::new();
+        let mut files: Vec<PartSource> = Vec::new();
         for source in sources.iter().filter(|s| s.name != RULESET_FILE) {
             match yaml::from_str::<PartFile>(&source.text, Syntax::Yaml, Some(&source.display)) {
-                Ok(file) => match self.label(source, &file) {
-                    Some(label) => {
+                Ok(file) => {
+                    if let Some(label) = self.label(source, &file) {
                         parts.push(Part {
                             file: source.display.clone(),
                             label,
                             title: file.title.clone(),
                             paragraphs: file.paragraphs.clone(),
                         });
-                        files.push((source, file));
+                        files.push(PartSource { source, file });
                     }
-                    None => continue,
-                },
+                }
                 Err(diagnostic) => self.diagnostics.push(diagnostic),
             }
         }
@@ -254,102 +357,299 @@ impl Loader {
         let mut order: Vec<usize> = (0..parts.len()).collect();
         order.sort_by_key(|&i| parts[i].label);
         let parts: Vec<Part> = order.iter().map(|&i| parts[i].clone()).collect();
-        let files: Vec<&(&Source, PartFile)> = order.iter().map(|&i| &files[i]).collect();
+        let mut files: Vec<Option<PartSource>> = files.into_iter().map(Some).collect();
+        let files: Vec<PartSource> = order.iter().filter_map(|&i| files[i].take()).collect();
         self.duplicate_parts(&parts, &files);
 
-        let params_scope = {
-            let mut scope = Scope::new();
-            scope.push_constant_dynamic("params", params.clone());
-            scope
-        };
-        let value_names: Vec<String> = set.values.keys().cloned().collect();
-        let params_shape = Shape::of_json(&serde_json::Value::Object(
-            set.params
-                .iter()
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect(),
-        ));
-        let defined = self.definitions(
-            &mut engine,
-            &files,
-            &params_scope,
-            &params_shape,
-            &value_names,
-        );
-        let compile_scope = compile_scope(&params);
-        let held_options = defined
-            .contains(&(super::HELD_OPTIONS.to_owned(), 2))
-            .then(|| {
-                let call = format!("{}(contract, date)", super::HELD_OPTIONS);
-                engine
-                    .compile_expression_with_scope(&compile_scope, call)
-                    .ok()
-            })
-            .flatten();
-        let schema = Schema::new(params_shape, &value_names, &engine);
+        let schema = crate::facts::schema();
+        let (facts, signatures) = self.facts(&files, &parts, &schema, &params, &revisions);
 
         let mut rules = Vec::new();
-        for (part_index, (source, file)) in files.iter().enumerate() {
-            for (i, rule) in file.rules.iter().enumerate() {
-                let compiled = RuleCompiler {
-                    engine: &engine,
-                    scope: &compile_scope,
+        // Values of rules that did not compile: reading them is not another mistake.
+        let mut poisoned: Vec<usize> = Vec::new();
+        for (part_index, part) in files.iter().enumerate() {
+            for (i, rule) in part.file.rules.iter().enumerate() {
+                let compiler = RuleCompiler {
                     schema: &schema,
-                    source,
+                    params: &params,
+                    values: &values,
+                    facts: &signatures,
+                    source: part.source,
                     path: format!("rules[{i}]"),
-                }
-                .compile(
+                    id: &rule.id,
+                    poisoned: &poisoned,
+                };
+                match compiler.compile(
                     rule,
                     part_index,
-                    parts[part_index].label,
                     &parts[part_index],
                     &set,
                     &revisions,
-                );
-                match compiled {
-                    Ok(rule) => rules.push((rule, *source, i)),
-                    Err(mut found) => self.diagnostics.append(&mut found),
+                    &rules,
+                ) {
+                    Ok(rule) => rules.push((rule, part.source, i)),
+                    Err(mut found) => {
+                        self.diagnostics.append(&mut found);
+                        poisoned.extend(
+                            rule.values
+                                .keys()
+                                .filter_map(|name| values.iter().position(|v| v.name == *name)),
+                        );
+                    }
                 }
             }
         }
         self.overlapping_versions(&rules);
-        self.values_order(&rules);
+        let options_held = self.options_held(head, &set, &signatures);
+        let effective_date = set.evaluator.effective_date.as_ref().and_then(|name| {
+            let slot = values.iter().position(|v| v.name == *name);
+            if !slot.is_some_and(|s| values[s].ty == ValueType::Date) {
+                self.diagnostics.push(head.error(
+                    "evaluator.effective_date",
+                    format!("`{name}` is not a value declared with type date"),
+                ));
+            }
+            slot
+        });
 
         if !self.diagnostics.is_empty() {
+            self.diagnostics.sort_by(|a, b| {
+                (&a.file, a.position.map(|p| (p.line, p.column)))
+                    .cmp(&(&b.file, b.position.map(|p| (p.line, p.column))))
+            });
             return Err(LoadError::Invalid(self.diagnostics));
         }
-        engine.set_optimization_level(OptimizationLevel::Simple);
-        let rules: Vec<Rule> = rules
-            .into_iter()
-            .map(|(mut rule, ..)| {
-                let optimize = |e: &mut Expression| {
-                    let ast = std::mem::take(&mut e.ast);
-                    e.ast = engine.optimize_ast(&compile_scope, ast, OptimizationLevel::Simple);
-                };
-                rule.when.iter_mut().for_each(optimize);
-                rule.values.iter_mut().for_each(|(_, e)| optimize(e));
-                rule.require.iter_mut().for_each(optimize);
-                rule
-            })
-            .collect();
         let mut set = RuleSet {
             name: set.name,
             title: set.title,
             digest: digest(sources.iter().map(|s| (s.name.as_str(), s.text.as_str()))),
             revisions,
             parts,
-            rules,
-            value_types: set.values,
-            limits,
-            engine,
-            // Shared: every evaluation's scope holds it, and a shared value clones cheaply.
-            params: params.into_shared(),
-            held_options,
+            rules: rules.into_iter().map(|(rule, ..)| rule).collect(),
+            values,
+            facts,
+            params,
+            options_held,
+            effective_date,
             by_subject: HashMap::new(),
-            reads: HashMap::new(),
         };
         set.retain_rules(|_| true);
         Ok(set)
+    }
+
+    /// The evaluator's hook for held options: a fact `(contract, date) -> [option]`.
+    fn options_held(
+        &mut self,
+        head: &Source,
+        set: &RuleSetFile,
+        signatures: &[FactSig],
+    ) -> Option<usize> {
+        let name = set.evaluator.options_held.as_ref()?;
+        let index = signatures.iter().position(|f| f.name == *name);
+        let fits = index.is_some_and(|i| {
+            let f = &signatures[i];
+            f.params
+                .iter()
+                .map(|(_, t)| t)
+                .eq([&Type::Record("contract"), &Type::Date])
+                && f.result == Type::list(Type::Record("option"))
+        });
+        if !fits {
+            self.diagnostics.push(head.error(
+                "evaluator.options_held",
+                format!("`{name}` is not a fact (contract: contract, day: date) of type [option]"),
+            ));
+        }
+        index
+    }
+
+    /// Compiles every file's facts. Versions of one fact share its name and signature and
+    /// are in force on separate days; facts may use each other but never in a cycle.
+    fn facts(
+        &mut self,
+        files: &[PartSource],
+        parts: &[Part],
+        schema: &Schema,
+        params: &BTreeMap<String, (Type, Value)>,
+        revisions: &[Revision],
+    ) -> (Vec<Fact>, Vec<FactSig>) {
+        let mut signatures: Vec<FactSig> = Vec::new();
+        // Each version: its file, path, and signature index.
+        let mut declared: Vec<(usize, &PartSource, String, &FactFile)> = Vec::new();
+        for (part_index, part) in files.iter().enumerate() {
+            for (i, fact) in part.file.facts.iter().enumerate() {
+                let path = format!("facts[{i}]");
+                let source = part.source;
+                let mut params_typed = Vec::new();
+                let mut ok = true;
+                for (name, ty) in &fact.params {
+                    match Type::parse(ty, schema) {
+                        Ok(t) => params_typed.push((name.clone(), t)),
+                        Err(message) => {
+                            ok = false;
+                            self.diagnostics
+                                .push(source.error(&format!("{path}.params.{name}"), message));
+                        }
+                    }
+                }
+                let result = match Type::parse(&fact.ty, schema) {
+                    Ok(t) => t,
+                    Err(message) => {
+                        self.diagnostics
+                            .push(source.error(&format!("{path}.type"), message));
+                        continue;
+                    }
+                };
+                if !ok {
+                    continue;
+                }
+                if let Some(dates) = &fact.in_force {
+                    check_dates(
+                        source,
+                        &path,
+                        dates.from,
+                        dates.until,
+                        revisions,
+                        &mut self.diagnostics,
+                    );
+                }
+                let sig = FactSig {
+                    name: fact.name.clone(),
+                    params: params_typed,
+                    result,
+                };
+                let index = match signatures.iter().position(|s| s.name == fact.name) {
+                    Some(index) => {
+                        let same = signatures[index].params == sig.params
+                            && signatures[index].result == sig.result;
+                        if !same {
+                            self.diagnostics.push(source.error(
+                                &format!("{path}.name"),
+                                format!(
+                                    "another version of `{}` has other parameters or another type",
+                                    fact.name
+                                ),
+                            ));
+                            continue;
+                        }
+                        index
+                    }
+                    None => {
+                        signatures.push(sig);
+                        signatures.len() - 1
+                    }
+                };
+                let _ = parts;
+                declared.push((part_index, part, path, fact));
+                let _ = index;
+            }
+        }
+        let mut facts = Vec::new();
+        for (part_index, part, path, fact) in declared {
+            let index = signatures
+                .iter()
+                .position(|s| s.name == fact.name)
+                .unwrap_or_default();
+            let sig = &signatures[index];
+            let names = Names {
+                schema: Some(schema),
+                variables: Vec::new(),
+                absent: [
+                    "date",
+                    "as_of",
+                    "customer",
+                    "contracts",
+                    "request",
+                    "contract",
+                    "option",
+                ]
+                .map(|n| {
+                    (
+                        n,
+                        "a fact reads only its parameters and params: pass it what it needs"
+                            .to_owned(),
+                    )
+                })
+                .into_iter()
+                .filter(|(n, _)| !sig.params.iter().any(|(p, _)| p == n))
+                .collect(),
+                params: Some(params),
+                values: None,
+                facts: &signatures,
+                arguments: sig.params.clone(),
+                narrowed: Vec::new(),
+            };
+            let owner = format!("fact {}", fact.name);
+            let value = compile_expression(
+                part.source,
+                &format!("{path}.value"),
+                &owner,
+                &fact.value,
+                &names,
+                &sig.result,
+                &mut self.diagnostics,
+            );
+            let Some(value) = value else { continue };
+            let (from, until) = fact
+                .in_force
+                .map_or((None, None), |d| (Some(d.from), d.until));
+            let overlapping = facts.iter().any(|other: &Fact| {
+                other.index == index
+                    && other.from.zip(until).is_none_or(|(f, u)| f <= u)
+                    && from.zip(other.until).is_none_or(|(f, u)| f <= u)
+            });
+            if overlapping {
+                self.diagnostics.push(part.source.error(
+                    &format!("{path}.in_force"),
+                    format!(
+                        "another version of `{}` is in force on some of these days",
+                        fact.name
+                    ),
+                ));
+            }
+            facts.push(Fact {
+                name: fact.name.clone(),
+                index,
+                reference: fact.reference.clone(),
+                description: fact.description.clone(),
+                part: part_index,
+                from,
+                until,
+                params: sig.params.clone(),
+                ty: sig.result.clone(),
+                value,
+            });
+        }
+        self.fact_cycles(&facts, &signatures);
+        (facts, signatures)
+    }
+
+    /// Facts may call facts, but never back to themselves: evaluation must end.
+    fn fact_cycles(&mut self, facts: &[Fact], signatures: &[FactSig]) {
+        let mut calls: Vec<Vec<usize>> = vec![Vec::new(); signatures.len()];
+        for fact in facts {
+            fact_calls(&fact.value.compiled.ir, &mut calls[fact.index]);
+        }
+        for (start, sig) in signatures.iter().enumerate() {
+            let mut seen = vec![false; signatures.len()];
+            let mut stack = calls[start].clone();
+            while let Some(next) = stack.pop() {
+                if next == start {
+                    self.diagnostics.push(Diagnostic::new(
+                        None,
+                        format!("facts.{}", sig.name),
+                        format!(
+                            "the fact `{}` depends on itself: facts may not be circular",
+                            sig.name
+                        ),
+                    ));
+                    break;
+                }
+                if !std::mem::replace(&mut seen[next], true) {
+                    stack.extend(calls[next].iter().copied());
+                }
+            }
+        }
     }
 
     fn revisions(&mut self, head: &Source, set: &RuleSetFile) -> Vec<Revision> {
@@ -394,89 +694,15 @@ impl Loader {
         Some(labels[0])
     }
 
-    fn duplicate_parts(&mut self, parts: &[Part], files: &[&(&Source, PartFile)]) {
+    fn duplicate_parts(&mut self, parts: &[Part], files: &[PartSource]) {
         for (i, pair) in parts.windows(2).enumerate() {
             if pair[0].label == pair[1].label {
-                let (source, _) = files[i + 1];
-                self.diagnostics.push(source.error(
+                self.diagnostics.push(files[i + 1].source.error(
                     "",
                     format!("{} encodes the same part as {}", pair[1].file, pair[0].file),
                 ));
             }
         }
-    }
-
-    /// Compiles every file's `definitions` into one module of functions for all rules, and
-    /// gives the name and arity of each function defined.
-    fn definitions(
-        &mut self,
-        engine: &mut rhai::Engine,
-        files: &[&(&Source, PartFile)],
-        scope: &Scope,
-        params_shape: &Shape,
-        value_names: &[String],
-    ) -> HashSet<(String, usize)> {
-        let mut compiled: Vec<(&Source, AST)> = Vec::new();
-        // Each function's name and arity, with the file that defines it.
-        let mut defined: HashMap<(String, usize), String> = HashMap::new();
-        for (source, file) in files {
-            let Some(text) = &file.definitions else {
-                continue;
-            };
-            match engine.compile_with_scope(scope, text) {
-                Ok(ast) => {
-                    for function in ast.iter_functions() {
-                        let key = (function.name.to_owned(), function.params.len());
-                        if let Some(other) = defined.insert(key, source.display.clone()) {
-                            self.diagnostics.push(source.error(
-                                "definitions",
-                                format!("function `{}` is also defined in {other}", function.name),
-                            ));
-                        }
-                    }
-                    compiled.push((source, ast));
-                }
-                Err(error) => self
-                    .diagnostics
-                    .push(parse_error(source, "definitions", &error)),
-            }
-        }
-        let local: HashSet<String> = defined.keys().map(|(name, _)| name.clone()).collect();
-        let schema = Schema::new(params_shape.clone(), value_names, engine);
-        let mut all = AST::empty();
-        for (source, ast) in &compiled {
-            for problem in check::check(ast, &schema, &local).problems {
-                self.diagnostics.push(source.error_inside(
-                    "definitions",
-                    problem.line,
-                    problem.column,
-                    problem.message,
-                ));
-            }
-            // Functions cannot see the caller's scope: the rule set's params are folded
-            // into their bodies as the constants they are; a use left unfolded is refused.
-            let ast = engine.optimize_ast(scope, ast.clone(), OptimizationLevel::Simple);
-            for at in variable_uses(&ast, "params") {
-                self.diagnostics.push(source.error_inside(
-                    "definitions",
-                    at.line().unwrap_or(1),
-                    at.position().unwrap_or(1),
-                    "`params` here cannot be resolved when the rule set loads: bind the field first (let fees = params.NAME; fees[key])".to_owned(),
-                ));
-            }
-            all += ast;
-        }
-        match Module::eval_ast_as_new(scope.clone(), &all, engine) {
-            Ok(module) => {
-                engine.register_global_module(module.into());
-            }
-            Err(error) => self.diagnostics.push(Diagnostic::new(
-                None,
-                "definitions",
-                format!("the definitions do not load: {}", engine::describe(&error)),
-            )),
-        }
-        defined.into_keys().collect()
     }
 
     /// Two versions of one rule must not be in force on the same day.
@@ -502,142 +728,174 @@ impl Loader {
             }
         }
     }
+}
 
-    /// A rule may read `values.X` only after a rule judging the same subject computed it.
-    fn values_order(&mut self, rules: &[(Rule, &Source, usize)]) {
-        let mut computed: HashMap<Subject, HashSet<&str>> = HashMap::new();
-        for (rule, source, i) in rules {
-            let mut own: HashSet<&str> = HashSet::new();
-            let mut check_reads = |reads: &[String], path: String, own: &HashSet<&str>| {
-                for name in reads {
-                    for subject in &rule.applies_to {
-                        let ready = own.contains(name.as_str())
-                            || computed
-                                .get(subject)
-                                .is_some_and(|set| set.contains(name.as_str()));
-                        if !ready {
-                            self.diagnostics.push(source.error(
-                                &path,
-                                format!(
-                                    "reads `values.{name}` before any rule judging {subject:?} computes it"
-                                ),
-                            ));
-                            break;
-                        }
-                    }
-                }
-            };
-            if let Some(when) = &rule.when {
-                check_reads(&when.values_read, format!("rules[{i}].when"), &own);
-            }
-            for (name, expression) in &rule.values {
-                check_reads(
-                    &expression.values_read,
-                    format!("rules[{i}].values.{name}"),
-                    &own,
-                );
-                own.insert(name);
-            }
-            if let Some(require) = &rule.require {
-                check_reads(&require.values_read, format!("rules[{i}].require"), &own);
-            }
-            for subject in &rule.applies_to {
-                computed
-                    .entry(*subject)
-                    .or_default()
-                    .extend(own.iter().copied());
-            }
+/// The facts an expression calls.
+fn fact_calls(ir: &Ir, into: &mut Vec<usize>) {
+    use Ir::*;
+    match ir {
+        Fact(index, args, _) => {
+            into.push(*index);
+            args.iter().for_each(|a| fact_calls(a, into));
+        }
+        Const(_) | Var(_) | Local(_) | Value(..) => {}
+        Field(a, _) | Not(a) | Negate(a, _) | Len(a) => fact_calls(a, into),
+        Index(a, b)
+        | And(a, b)
+        | Or(a, b)
+        | Arith(_, a, b, _)
+        | Concat(a, b)
+        | Equal(_, a, b)
+        | Order(_, a, b)
+        | In(a, b)
+        | Let(_, a, b)
+        | Each(_, a, _, b, _) => {
+            fact_calls(a, into);
+            fact_calls(b, into);
+        }
+        If(a, b, c) | Reduce(a, _, _, b, c, _) => {
+            fact_calls(a, into);
+            fact_calls(b, into);
+            fact_calls(c, into);
+        }
+        Call(_, args, _) | List(args) => args.iter().for_each(|a| fact_calls(a, into)),
+    }
+}
+
+/// Parses and type-checks the expression at `path`; problems become diagnostics at their
+/// file, line and column, naming `owner` (the rule id or fact).
+fn compile_expression(
+    source: &Source,
+    path: &str,
+    owner: &str,
+    text: &str,
+    names: &Names,
+    expected: &Type,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Option<Expression> {
+    let compiled = expr::rhai_front::parse(text)
+        .and_then(|syntax| expr::compile::compile(&syntax, names, Some(expected)));
+    match compiled {
+        Ok(compiled) => Some(Expression {
+            source: text.to_owned(),
+            path: path.to_owned(),
+            compiled,
+            start: source.locator.start(path),
+        }),
+        Err(problems) => {
+            diagnostics.extend(problems.into_iter().map(|p| source.problem(path, owner, p)));
+            None
         }
     }
 }
 
-/// Where `ast` (functions included) reads the variable `name`.
-fn variable_uses(ast: &AST, name: &str) -> Vec<rhai::Position> {
-    let mut found = Vec::new();
-    ast.walk(&mut |path: &[rhai::ASTNode]| {
-        if let Some(rhai::ASTNode::Expr(rhai::Expr::Variable(variable, _, at))) = path.last()
-            && variable.1 == name
-        {
-            found.push(*at);
+/// Versions begin on a revision's day and end the day before one.
+fn check_dates(
+    source: &Source,
+    path: &str,
+    from: NaiveDate,
+    until: Option<NaiveDate>,
+    revisions: &[Revision],
+    found: &mut Vec<Diagnostic>,
+) {
+    let is_revision = |day: NaiveDate| revisions.iter().any(|r| r.date == day);
+    if !is_revision(from) {
+        found.push(source.error(
+            &format!("{path}.in_force.from"),
+            format!("{from} is not the day of a revision in ruleset.yaml"),
+        ));
+    }
+    if let Some(until) = until {
+        if until < from {
+            found.push(source.error(&format!("{path}.in_force.until"), "ends before it begins"));
+        } else if !until.succ_opt().is_some_and(is_revision) {
+            found.push(source.error(
+                &format!("{path}.in_force.until"),
+                format!("{until} is not the day before a revision in ruleset.yaml"),
+            ));
         }
-        true
-    });
-    found
-}
-
-fn parse_error(source: &Source, path: &str, error: &rhai::ParseError) -> Diagnostic {
-    let position = error.position();
-    source.error_inside(
-        path,
-        position.line().unwrap_or(1),
-        position.position().unwrap_or(1),
-        format!("does not compile: {}", error.err_type()),
-    )
+    }
 }
 
 struct RuleCompiler<'a> {
-    engine: &'a rhai::Engine,
-    scope: &'a Scope<'static>,
     schema: &'a Schema,
+    params: &'a BTreeMap<String, (Type, Value)>,
+    values: &'a [ValueDef],
+    facts: &'a [FactSig],
     source: &'a Source,
     path: String,
+    id: &'a str,
+    poisoned: &'a [usize],
 }
 
 impl RuleCompiler<'_> {
-    fn expression(
-        &self,
-        field: &str,
-        text: &str,
-        found: &mut Vec<Diagnostic>,
-    ) -> Option<Expression> {
-        let path = format!("{}.{field}", self.path);
-        match self.engine.compile_with_scope(self.scope, text) {
-            Ok(ast) => {
-                let checked = check::check(&ast, self.schema, &HashSet::new());
-                for problem in &checked.problems {
-                    found.push(self.source.error_inside(
-                        &path,
-                        problem.line,
-                        problem.column,
-                        problem.message.clone(),
-                    ));
-                }
-                Some(Expression {
-                    source: text.to_owned(),
-                    ast,
-                    values_read: checked.values_read.into_iter().collect(),
-                    paths_read: checked.paths_read.into_iter().collect(),
-                })
-            }
-            Err(error) => {
-                found.push(parse_error(self.source, &path, &error));
-                None
-            }
-        }
-    }
-
     fn error(&self, field: &str, message: impl Into<String>) -> Diagnostic {
         let path = if field.is_empty() {
             self.path.clone()
         } else {
             format!("{}.{field}", self.path)
         };
-        self.source.error(&path, message)
+        self.source
+            .error(&path, format!("{}: {}", self.id, message.into()))
     }
 
-    #[allow(clippy::too_many_arguments)]
+    /// Which values a rule's expression may read: those an earlier rule judging every one
+    /// of its subjects computes on every day it is in force, or that this rule computed
+    /// before; each other one says why not.
+    fn readiness(
+        &self,
+        rule: &RuleFile,
+        earlier: &[(Rule, &Source, usize)],
+        own: &[usize],
+    ) -> Vec<ValueSlot> {
+        self.values
+            .iter()
+            .enumerate()
+            .map(|(slot, value)| {
+                let ready = own.contains(&slot)
+                    || self.poisoned.contains(&slot)
+                    || rule.applies_to.iter().all(|subject| {
+                        earlier.iter().any(|(r, ..)| {
+                            r.when.is_none()
+                                && r.applies_to.contains(subject)
+                                && r.values.iter().any(|(s, _)| *s == slot)
+                                && r.from <= rule.in_force.from
+                                && r.until.is_none_or(|u| {
+                                    rule.in_force.until.is_some_and(|until| until <= u)
+                                })
+                        })
+                    });
+                let conditional = earlier.iter().find(|(r, ..)| {
+                    r.values.iter().any(|(s, _)| *s == slot)
+                        && r.applies_to.iter().any(|s| rule.applies_to.contains(s))
+                });
+                ValueSlot {
+                    name: value.name.clone(),
+                    ty: value_type(value.ty),
+                    not_ready: (!ready).then(|| match conditional {
+                        Some((r, ..)) if r.when.is_some() => format!(
+                            "which rule `{}` computes only when its `when` holds",
+                            r.id
+                        ),
+                        _ => "before a rule judging every one of this rule's subjects computes it on all of its days".to_owned(),
+                    }),
+                }
+            })
+            .collect()
+    }
+
     fn compile(
         &self,
         rule: &RuleFile,
         part_index: usize,
-        label: PartLabel,
         part: &Part,
         set: &RuleSetFile,
         revisions: &[Revision],
+        earlier: &[(Rule, &Source, usize)],
     ) -> Result<Rule, Vec<Diagnostic>> {
         let mut found = Vec::new();
         let cite = match parse_reference(&rule.reference) {
-            Some((cited, cite)) if cited == label => {
+            Some((cited, cite)) if cited == part.label => {
                 let paragraph = super::paragraph_of(&rule.reference).unwrap_or(1);
                 if paragraph == 0 || paragraph > part.paragraphs.len() {
                     found.push(self.error(
@@ -665,7 +923,14 @@ impl RuleCompiler<'_> {
                 String::new()
             }
         };
-        self.check_dates(rule, revisions, &mut found);
+        check_dates(
+            self.source,
+            &self.path,
+            rule.in_force.from,
+            rule.in_force.until,
+            revisions,
+            &mut found,
+        );
         if rule.applies_to.is_empty() {
             found.push(self.error("applies_to", "name at least one request type or `contract`"));
         }
@@ -687,39 +952,90 @@ impl RuleCompiler<'_> {
         if rule.outcome.is_none() && rule.values.is_empty() {
             found.push(self.error("", "the rule neither computes values nor makes a finding"));
         }
-        for name in rule.values.keys() {
-            if !set.values.contains_key(name) {
+        if let Some(message) = &rule.message {
+            for name in placeholders(&message.ja).chain(placeholders(&message.en)) {
+                let known = match name.strip_prefix("params.") {
+                    Some(param) => self.params.contains_key(param),
+                    None => set.values.contains_key(name),
+                };
+                if !known {
+                    found.push(self.error(
+                        "message",
+                        format!("`{{{name}}}` names no declared value or param"),
+                    ));
+                }
+            }
+        }
+        let (variables, absent) = context(&rule.applies_to);
+        let mut own: Vec<usize> = Vec::new();
+        let names = |own: &[usize]| -> Vec<ValueSlot> { self.readiness(rule, earlier, own) };
+        let compile = |field: &str,
+                       text: &str,
+                       expected: &Type,
+                       values: &[ValueSlot],
+                       narrowed: &[(String, Type)],
+                       found: &mut Vec<Diagnostic>| {
+            let names = Names {
+                narrowed: narrowed.to_vec(),
+                schema: Some(self.schema),
+                variables: variables.clone(),
+                absent: absent.clone(),
+                params: Some(self.params),
+                values: Some(values),
+                facts: self.facts,
+                arguments: Vec::new(),
+            };
+            compile_expression(
+                self.source,
+                &format!("{}.{field}", self.path),
+                self.id,
+                text,
+                &names,
+                expected,
+                found,
+            )
+        };
+        let when = rule
+            .when
+            .as_ref()
+            .and_then(|t| compile("when", t, &Type::Bool, &names(&own), &[], &mut found));
+        // What the `when` establishes holds in the rest of the rule.
+        let narrowed = when
+            .as_ref()
+            .map(|w| w.compiled.if_true.clone())
+            .unwrap_or_default();
+        let mut values = Vec::new();
+        for (name, text) in &rule.values {
+            let Some(slot) = self.values.iter().position(|v| v.name == *name) else {
                 found.push(self.error(
                     &format!("values.{name}"),
                     format!("`{name}` is not among the values declared in ruleset.yaml"),
                 ));
+                continue;
+            };
+            let expected = value_type(self.values[slot].ty);
+            if let Some(e) = compile(
+                &format!("values.{name}"),
+                text,
+                &expected,
+                &names(&own),
+                &narrowed,
+                &mut found,
+            ) {
+                values.push((slot, e));
             }
+            own.push(slot);
         }
-        if let Some(message) = &rule.message {
-            for name in placeholders(&message.ja).chain(placeholders(&message.en)) {
-                if !set.values.contains_key(name) {
-                    found.push(
-                        self.error("message", format!("`{{{name}}}` names no declared value")),
-                    );
-                }
-            }
-        }
-        let when = rule
-            .when
-            .as_ref()
-            .and_then(|t| self.expression("when", t, &mut found));
-        let values = rule
-            .values
-            .iter()
-            .filter_map(|(name, t)| {
-                self.expression(&format!("values.{name}"), t, &mut found)
-                    .map(|e| (name.clone(), e))
-            })
-            .collect();
-        let require = rule
-            .require
-            .as_ref()
-            .and_then(|t| self.expression("require", t, &mut found));
+        let require = rule.require.as_ref().and_then(|t| {
+            compile(
+                "require",
+                t,
+                &Type::Bool,
+                &names(&own),
+                &narrowed,
+                &mut found,
+            )
+        });
         if !found.is_empty() {
             return Err(found);
         }
@@ -739,34 +1055,10 @@ impl RuleCompiler<'_> {
             message: rule.message.clone(),
         })
     }
-
-    /// Versions begin on a revision's day and end the day before one.
-    fn check_dates(&self, rule: &RuleFile, revisions: &[Revision], found: &mut Vec<Diagnostic>) {
-        let is_revision = |day: NaiveDate| revisions.iter().any(|r| r.date == day);
-        if !is_revision(rule.in_force.from) {
-            found.push(self.error(
-                "in_force.from",
-                format!(
-                    "{} is not the day of a revision in ruleset.yaml",
-                    rule.in_force.from
-                ),
-            ));
-        }
-        if let Some(until) = rule.in_force.until {
-            if until < rule.in_force.from {
-                found.push(self.error("in_force.until", "ends before it begins"));
-            } else if !until.succ_opt().is_some_and(is_revision) {
-                found.push(self.error(
-                    "in_force.until",
-                    format!("{until} is not the day before a revision in ruleset.yaml"),
-                ));
-            }
-        }
-    }
 }
 
 /// The `{name}` placeholders of a message.
-fn placeholders(text: &str) -> impl Iterator<Item = &str> {
+pub(crate) fn placeholders(text: &str) -> impl Iterator<Item = &str> {
     text.split('{')
         .skip(1)
         .filter_map(|piece| piece.split_once('}').map(|(name, _)| name))

@@ -1,32 +1,24 @@
-//! A rule set: the terms' articles as data, compiled and checked, with the engine that
-//! runs their expressions.
+//! A rule set: the terms' articles as data, compiled and checked.
 //!
 //! A rule set is a folder holding `ruleset.yaml` and one YAML file per article, appendix
-//! and supplementary provision (see `rules/README.md`). Loading compiles every Rhai
-//! expression once and checks them statically, so a broken rule is a load error at its
-//! file and line, never a surprise during evaluation.
+//! and supplementary provision (see `rules/README.md`). Loading type-checks and compiles
+//! every expression and fact once, so a broken rule is a load error at its file, line
+//! and column, never a surprise during evaluation.
 
-mod check;
 pub mod format;
 mod load;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::NaiveDate;
-use indexmap::IndexMap;
-use rhai::{AST, Dynamic, Engine};
 
 use crate::calendar;
-use crate::engine::Limits;
+use crate::expr::{Compiled, Type, Value};
 use crate::ruling::{Message, Outcome};
+use crate::yaml::ScalarStart;
 pub use format::{Subject, ValueType};
+pub(crate) use load::{placeholders, slot};
 pub use load::{resolve_dir, source_digest};
-
-/// The definitions function, `fn options_held(contract, day)`, by which a rule set says
-/// which options a contract holds on a day when that differs from the case's list (the
-/// 附則 transition carries a Web sandbox over unlisted). A request naming an option that
-/// is neither listed nor held is an input error.
-pub const HELD_OPTIONS: &str = "options_held";
 
 /// A loaded, compiled rule set.
 pub struct RuleSet {
@@ -42,19 +34,60 @@ pub struct RuleSet {
     pub parts: Vec<Part>,
     /// Every rule version, in evaluation order.
     pub rules: Vec<Rule>,
-    /// The values rules may compute, with their types.
-    pub value_types: IndexMap<String, ValueType>,
-    /// The sandbox limits the engine runs with.
-    pub limits: Limits,
-    pub(crate) engine: Engine,
-    pub(crate) params: Dynamic,
-    /// `options_held(contract, date)`, when the definitions provide it: the options a
-    /// contract holds beyond those the case lists (see [`HELD_OPTIONS`]).
-    pub(crate) held_options: Option<AST>,
+    /// The values rules may compute, in declaration order.
+    pub values: Vec<ValueDef>,
+    /// Every version of every derived fact; [`Fact::index`] names the fact.
+    pub facts: Vec<Fact>,
+    /// The rule set's constants (`params.NAME`), typed.
+    pub params: BTreeMap<String, (Type, Value)>,
+    /// The fact giving the options a contract holds on a day, by fact index.
+    pub(crate) options_held: Option<usize>,
+    /// The value a terminate or stop takes effect on, by value slot.
+    pub(crate) effective_date: Option<usize>,
     by_subject: HashMap<Subject, Vec<usize>>,
-    /// The context variables any rule judging a subject reads: the evaluator builds only
-    /// these (a contract map costs microseconds; most rules read one or two variables).
-    reads: HashMap<Subject, Vec<&'static str>>,
+}
+
+/// A value rules compute.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValueDef {
+    /// Its name.
+    pub name: String,
+    /// How a ruling writes it.
+    pub ty: ValueType,
+    /// What a rejected request shows instead of the computed amount.
+    pub rejected: Option<i64>,
+}
+
+/// One version of a derived fact.
+#[derive(Debug, Clone)]
+pub struct Fact {
+    /// Its name.
+    pub name: String,
+    /// Which fact it is a version of (its index among the distinct names).
+    pub index: usize,
+    /// The citation it rests on.
+    pub reference: String,
+    /// What it means.
+    pub description: Message,
+    /// Index of its part in [`RuleSet::parts`].
+    pub part: usize,
+    /// First day in force (by the day the reading rule judges).
+    pub from: Option<NaiveDate>,
+    /// Last day in force.
+    pub until: Option<NaiveDate>,
+    /// Its parameters.
+    pub params: Vec<(String, Type)>,
+    /// Its type.
+    pub ty: Type,
+    /// The expression.
+    pub value: Expression,
+}
+
+impl Fact {
+    /// Whether this version is in force on `day`.
+    pub fn in_force_on(&self, day: NaiveDate) -> bool {
+        self.from.is_none_or(|from| from <= day) && self.until.is_none_or(|until| day <= until)
+    }
 }
 
 /// One revision of the terms.
@@ -114,8 +147,8 @@ pub struct Rule {
     pub applies_to: Vec<Subject>,
     /// When it applies.
     pub when: Option<Expression>,
-    /// What it computes, in order.
-    pub values: Vec<(String, Expression)>,
+    /// What it computes, in order, by value slot.
+    pub values: Vec<(usize, Expression)>,
     /// What must hold.
     pub require: Option<Expression>,
     /// The outcome of its finding.
@@ -124,16 +157,34 @@ pub struct Rule {
     pub message: Option<Message>,
 }
 
-/// A compiled Rhai expression with its source text.
+/// A compiled expression with its source text and place.
 #[derive(Debug, Clone)]
 pub struct Expression {
     /// The text as written in the rule file.
     pub source: String,
-    pub(crate) ast: AST,
-    /// The computed values it reads (`values.NAME`).
-    pub(crate) values_read: Vec<String>,
-    /// The context paths it reads (`request.contract.kind`), for explanations.
-    pub paths_read: Vec<String>,
+    /// The field path in its file (`rules[3].require`).
+    pub path: String,
+    pub(crate) compiled: Compiled,
+    /// Where its text starts in the file, to place run-time errors.
+    pub(crate) start: Option<ScalarStart>,
+}
+
+impl Expression {
+    /// `line:column` in its file of a position inside the expression.
+    pub fn place(&self, pos: crate::expr::Pos) -> String {
+        match self.start {
+            Some(start) => {
+                let at = start.inside(pos.line as usize, pos.column as usize);
+                format!("{}:{}", at.line, at.column)
+            }
+            None => format!("{}:{}", pos.line, pos.column),
+        }
+    }
+
+    /// The context places and facts it reads, for explanations.
+    pub fn reads(&self) -> impl Iterator<Item = &str> {
+        self.compiled.reads.iter().map(|(text, _)| text.as_str())
+    }
 }
 
 impl Rule {
@@ -169,37 +220,16 @@ impl RuleSet {
     pub fn retain_rules(&mut self, keep: impl Fn(&Rule) -> bool) {
         self.rules.retain(|rule| keep(rule));
         self.by_subject.clear();
-        self.reads.clear();
         for (i, rule) in self.rules.iter().enumerate() {
-            let expressions = rule
-                .when
-                .iter()
-                .chain(rule.values.iter().map(|(_, e)| e))
-                .chain(&rule.require);
-            let roots: Vec<&'static str> = expressions
-                .flat_map(|e| &e.paths_read)
-                .filter_map(|path| {
-                    let root = path.split('.').next().unwrap_or_default();
-                    check::VARIABLES.iter().copied().find(|v| *v == root)
-                })
-                .collect();
             for subject in &rule.applies_to {
                 self.by_subject.entry(*subject).or_default().push(i);
-                let reads = self.reads.entry(*subject).or_default();
-                for root in &roots {
-                    if !reads.contains(root) {
-                        reads.push(root);
-                    }
-                }
             }
         }
     }
 
-    /// Whether some rule judging `subject` reads the context variable `name`.
-    pub fn reads(&self, subject: Subject, name: &str) -> bool {
-        self.reads
-            .get(&subject)
-            .is_some_and(|reads| reads.contains(&name))
+    /// The value called `name`, by slot.
+    pub fn value_slot(&self, name: &str) -> Option<usize> {
+        self.values.iter().position(|v| v.name == name)
     }
 
     /// The part a rule belongs to.

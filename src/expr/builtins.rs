@@ -1,0 +1,233 @@
+//! Functions every rule set may call: Civil Code periods, Japan time, yen rounding.
+//! Each is total on its types; only a date past the calendar's range fails.
+
+use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive;
+
+use super::types::{FunctionSig, Schema, Type};
+use super::value::Value;
+use crate::calendar;
+
+fn date(v: &Value) -> Result<chrono::NaiveDate, String> {
+    v.as_date().ok_or_else(|| "expected a date".to_owned())
+}
+
+fn int(v: &Value) -> Result<i64, String> {
+    match v {
+        Value::Int(n) => Ok(*n),
+        _ => Err("expected a whole number".to_owned()),
+    }
+}
+
+fn number(v: &Value) -> Result<Decimal, String> {
+    v.as_decimal().ok_or_else(|| "expected a number".to_owned())
+}
+
+fn stamp(v: &Value) -> Result<chrono::DateTime<chrono::FixedOffset>, String> {
+    match v {
+        Value::Timestamp(t) => Ok(*t),
+        _ => Err("expected a timestamp".to_owned()),
+    }
+}
+
+fn out_of_range(what: &str) -> String {
+    format!("{what} goes past the calendar's range")
+}
+
+/// A computed date, within the years a ruling can write (0001–9999).
+fn dated(what: &str, day: Option<chrono::NaiveDate>) -> Result<Value, String> {
+    use chrono::Datelike;
+    match day {
+        Some(day) if (1..=9999).contains(&day.year()) => Ok(Value::Date(day)),
+        _ => Err(out_of_range(what)),
+    }
+}
+
+/// Adds the generic functions to `schema`.
+pub fn register(schema: &mut Schema) {
+    use Type::*;
+    let f = |name, params: Vec<Type>, result, run, doc| FunctionSig {
+        name,
+        params,
+        result,
+        run,
+        doc,
+    };
+    for sig in [
+        f(
+            "later",
+            vec![Date, Date],
+            Date,
+            |a| Ok(Value::Date(date(&a[0])?.max(date(&a[1])?))),
+            "the later of two dates",
+        ),
+        f(
+            "earlier",
+            vec![Date, Date],
+            Date,
+            |a| Ok(Value::Date(date(&a[0])?.min(date(&a[1])?))),
+            "the earlier of two dates",
+        ),
+        f(
+            "add_days",
+            vec![Date, Int],
+            Date,
+            |a| dated("add_days", calendar::add_days(date(&a[0])?, int(&a[1])?)),
+            "the date n days later (earlier for negative n)",
+        ),
+        f(
+            "add_months",
+            vec![Date, Int],
+            Date,
+            |a| {
+                dated(
+                    "add_months",
+                    calendar::add_months(date(&a[0])?, int(&a[1])?),
+                )
+            },
+            "the corresponding day n months later, or that month's last day when there is none (民法 第143条第2項)",
+        ),
+        f(
+            "period_end",
+            vec![Date, Int],
+            Date,
+            |a| {
+                dated(
+                    "period_end",
+                    calendar::period_end(date(&a[0])?, int(&a[1])?),
+                )
+            },
+            "the last day of a period of n months whose first day is counted (起算日)",
+        ),
+        f(
+            "days_after",
+            vec![Date, Int],
+            Date,
+            |a| {
+                dated(
+                    "days_after",
+                    calendar::days_after(date(&a[0])?, int(&a[1])?),
+                )
+            },
+            "the day n days pass after an event on the given day, that day not counted (初日不算入)",
+        ),
+        f(
+            "days_inclusive",
+            vec![Date, Date],
+            Int,
+            |a| {
+                Ok(Value::Int(calendar::days_inclusive(
+                    date(&a[0])?,
+                    date(&a[1])?,
+                )))
+            },
+            "the days from the first date through the second, both counted",
+        ),
+        f(
+            "jst_date",
+            vec![Timestamp],
+            Date,
+            |a| Ok(Value::Date(calendar::jst_date(&stamp(&a[0])?))),
+            "the calendar date of a timestamp in Japan time",
+        ),
+        f(
+            "add_hours",
+            vec![Timestamp, Int],
+            Timestamp,
+            |a| {
+                stamp(&a[0])?
+                    .checked_add_signed(chrono::Duration::hours(int(&a[1])?))
+                    .map(Value::Timestamp)
+                    .ok_or_else(|| out_of_range("add_hours"))
+            },
+            "the timestamp n hours later",
+        ),
+        f(
+            "hours_between",
+            vec![Timestamp, Timestamp],
+            Decimal,
+            |a| {
+                let seconds = (stamp(&a[1])? - stamp(&a[0])?).num_seconds();
+                Ok(Value::Decimal(
+                    rust_decimal::Decimal::from(seconds) / rust_decimal::Decimal::from(3600),
+                ))
+            },
+            "the exact hours from the first timestamp to the second",
+        ),
+        f(
+            "floor_yen",
+            vec![Number],
+            Yen,
+            |a| Ok(Value::Decimal(number(&a[0])?.floor())),
+            "rounds down to the whole yen",
+        ),
+        f(
+            "yen",
+            vec![Int],
+            Yen,
+            |a| Ok(Value::Decimal(number(&a[0])?)),
+            "a whole number as yen",
+        ),
+        f(
+            "whole",
+            vec![Number],
+            Int,
+            |a| {
+                let n = number(&a[0])?;
+                n.floor()
+                    .to_i64()
+                    .map(Value::Int)
+                    .ok_or_else(|| format!("{n} is too large for a whole number"))
+            },
+            "rounds down to a whole number",
+        ),
+        f(
+            "is_whole",
+            vec![Number],
+            Bool,
+            |a| Ok(Value::Bool(number(&a[0])?.fract().is_zero())),
+            "whether a number has no fraction",
+        ),
+    ] {
+        schema.function(sig);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn call(name: &str, args: &[Value]) -> Result<Value, String> {
+        let mut schema = Schema::default();
+        register(&mut schema);
+        let sig = &schema.functions[name][0];
+        (sig.run)(args)
+    }
+
+    fn day(text: &str) -> Value {
+        Value::Date(calendar::parse_date(text).unwrap())
+    }
+
+    #[test]
+    fn calendar_and_money() {
+        assert_eq!(
+            call("period_end", &[day("2026-01-31"), Value::Int(1)])
+                .unwrap()
+                .as_date(),
+            day("2026-02-28").as_date()
+        );
+        assert_eq!(
+            call("days_after", &[day("2026-04-01"), Value::Int(30)])
+                .unwrap()
+                .as_date(),
+            day("2026-05-01").as_date()
+        );
+        let floor = call("floor_yen", &[Value::Decimal(Decimal::new(39999, 1))]).unwrap();
+        assert_eq!(floor.as_decimal(), Some(Decimal::from(3999)));
+        assert!(
+            call("add_days", &[day("9999-12-31"), Value::Int(1)])
+                .unwrap_err()
+                .contains("range")
+        );
+    }
+}

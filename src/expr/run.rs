@@ -1,0 +1,294 @@
+//! Evaluates compiled expressions. Nothing here loops but over a list's items, and facts
+//! cannot call themselves (the loader refuses cycles), so every evaluation ends.
+
+use std::cmp::Ordering;
+use std::sync::Arc;
+
+use rust_decimal::Decimal;
+
+use super::compile::{Arith, Each, Ir};
+use super::syntax::{BinaryOp, Pos};
+use super::value::Value;
+
+/// A data-dependent failure (an overflow, a date out of range), where it happened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunError {
+    /// Where, in the expression's text.
+    pub pos: Pos,
+    /// What happened.
+    pub message: String,
+}
+
+/// What an expression reads from outside: context variables, computed values, facts.
+pub trait Host {
+    /// The context variable in `slot`.
+    fn var(&self, slot: usize) -> Value;
+    /// The computed value in `slot`, if computed.
+    fn value(&self, slot: usize) -> Option<Value>;
+    /// The fact `index` for these arguments.
+    fn fact(&self, index: usize, args: Vec<Value>) -> Result<Value, RunError>;
+}
+
+/// The `let`s and closure parameters of one evaluation.
+pub struct Frame {
+    slots: Vec<Value>,
+}
+
+impl Frame {
+    /// A frame of `size` slots, the first ones holding `args`.
+    pub fn new(size: usize, args: Vec<Value>) -> Frame {
+        let mut slots = args;
+        slots.resize(size.max(slots.len()), Value::Null);
+        Frame { slots }
+    }
+}
+
+fn fail(pos: Pos, message: impl Into<String>) -> RunError {
+    RunError {
+        pos,
+        message: message.into(),
+    }
+}
+
+fn truth(value: Value) -> bool {
+    matches!(value, Value::Bool(true))
+}
+
+/// Evaluates `ir`.
+pub fn eval(ir: &Ir, host: &dyn Host, frame: &mut Frame) -> Result<Value, RunError> {
+    Ok(match ir {
+        Ir::Const(value) => value.clone(),
+        Ir::Var(slot) => host.var(*slot),
+        Ir::Local(slot) => frame.slots[*slot].clone(),
+        Ir::Value(slot, pos) => host
+            .value(*slot)
+            .ok_or_else(|| fail(*pos, "this value was not computed for this request"))?,
+        Ir::Field(base, name) => match eval(base, host, frame)? {
+            Value::Record(record) => record.field(name),
+            // Narrowed away by the compiler; `()` is the honest answer if reached.
+            _ => Value::Null,
+        },
+        Ir::Index(map, key) => {
+            let key = eval(key, host, frame)?;
+            match (eval(map, host, frame)?, key.as_text()) {
+                (Value::Map(map), Some(key)) => map.get(key).cloned().unwrap_or(Value::Null),
+                _ => Value::Null,
+            }
+        }
+        Ir::Call(run, args, pos) => {
+            let args = args
+                .iter()
+                .map(|a| eval(a, host, frame))
+                .collect::<Result<Vec<_>, _>>()?;
+            run(&args).map_err(|message| fail(*pos, message))?
+        }
+        Ir::Fact(index, args, _) => {
+            let args = args
+                .iter()
+                .map(|a| eval(a, host, frame))
+                .collect::<Result<Vec<_>, _>>()?;
+            host.fact(*index, args)?
+        }
+        Ir::Not(a) => Value::Bool(!truth(eval(a, host, frame)?)),
+        Ir::Negate(a, pos) => match eval(a, host, frame)? {
+            Value::Int(n) => Value::Int(n.checked_neg().ok_or_else(|| fail(*pos, "overflow"))?),
+            Value::Decimal(d) => Value::Decimal(-d),
+            _ => Value::Null,
+        },
+        Ir::And(a, b) => Value::Bool(truth(eval(a, host, frame)?) && truth(eval(b, host, frame)?)),
+        Ir::Or(a, b) => Value::Bool(truth(eval(a, host, frame)?) || truth(eval(b, host, frame)?)),
+        Ir::Arith(arith, a, b, pos) => {
+            let a = eval(a, host, frame)?;
+            let b = eval(b, host, frame)?;
+            arithmetic(*arith, &a, &b).map_err(|m| fail(*pos, m))?
+        }
+        Ir::Concat(a, b) => match (eval(a, host, frame)?, eval(b, host, frame)?) {
+            (Value::List(x), Value::List(y)) => {
+                let mut items = Vec::with_capacity(x.len() + y.len());
+                items.extend(x.iter().cloned());
+                items.extend(y.iter().cloned());
+                Value::list(items)
+            }
+            (Value::Text(x), Value::Text(y)) => Value::Text(format!("{x}{y}").into()),
+            _ => Value::Null,
+        },
+        Ir::Equal(equal, a, b) => {
+            let same = eval(a, host, frame)?.same(&eval(b, host, frame)?);
+            Value::Bool(same == *equal)
+        }
+        Ir::Order(op, a, b) => {
+            let order = eval(a, host, frame)?.order(&eval(b, host, frame)?);
+            Value::Bool(match (op, order) {
+                (BinaryOp::Lt, Some(o)) => o == Ordering::Less,
+                (BinaryOp::Le, Some(o)) => o != Ordering::Greater,
+                (BinaryOp::Gt, Some(o)) => o == Ordering::Greater,
+                (BinaryOp::Ge, Some(o)) => o != Ordering::Less,
+                _ => false,
+            })
+        }
+        Ir::In(item, collection) => {
+            let item = eval(item, host, frame)?;
+            Value::Bool(match eval(collection, host, frame)? {
+                Value::List(items) => items.iter().any(|i| i.same(&item)),
+                Value::Map(map) => item.as_text().is_some_and(|k| map.contains_key(k)),
+                Value::Text(text) => item.as_text().is_some_and(|k| text.contains(k)),
+                _ => false,
+            })
+        }
+        Ir::If(c, a, b) => {
+            if truth(eval(c, host, frame)?) {
+                eval(a, host, frame)?
+            } else {
+                eval(b, host, frame)?
+            }
+        }
+        Ir::Let(slot, value, body) => {
+            frame.slots[*slot] = eval(value, host, frame)?;
+            eval(body, host, frame)?
+        }
+        Ir::List(items) => Value::list(
+            items
+                .iter()
+                .map(|i| eval(i, host, frame))
+                .collect::<Result<_, _>>()?,
+        ),
+        Ir::Len(list) => match eval(list, host, frame)? {
+            Value::List(items) => Value::Int(items.len() as i64),
+            _ => Value::Int(0),
+        },
+        Ir::Each(each, list, slot, body, pos) => {
+            let list = eval(list, host, frame)?;
+            let items: &[Value] = list.as_list().unwrap_or_default();
+            each_item(*each, items, *slot, body, *pos, host, frame)?
+        }
+        Ir::Reduce(list, acc, item, body, init, pos) => {
+            let list = eval(list, host, frame)?;
+            let mut total = eval(init, host, frame)?;
+            for value in list.as_list().unwrap_or_default() {
+                frame.slots[*acc] = total;
+                frame.slots[*item] = value.clone();
+                total = eval(body, host, frame).map_err(|e| within(e, *pos))?;
+            }
+            total
+        }
+    })
+}
+
+/// An error inside a closure keeps its own position.
+fn within(error: RunError, _call: Pos) -> RunError {
+    error
+}
+
+fn each_item(
+    each: Each,
+    items: &[Value],
+    slot: usize,
+    body: &Ir,
+    pos: Pos,
+    host: &dyn Host,
+    frame: &mut Frame,
+) -> Result<Value, RunError> {
+    let run = |item: &Value, frame: &mut Frame| {
+        frame.slots[slot] = item.clone();
+        eval(body, host, frame).map_err(|e| within(e, pos))
+    };
+    Ok(match each {
+        Each::Some => {
+            for item in items {
+                if truth(run(item, frame)?) {
+                    return Ok(Value::Bool(true));
+                }
+            }
+            Value::Bool(false)
+        }
+        Each::All => {
+            for item in items {
+                if !truth(run(item, frame)?) {
+                    return Ok(Value::Bool(false));
+                }
+            }
+            Value::Bool(true)
+        }
+        Each::Filter => {
+            let mut kept = Vec::new();
+            for item in items {
+                if truth(run(item, frame)?) {
+                    kept.push(item.clone());
+                }
+            }
+            Value::List(Arc::new(kept))
+        }
+        Each::Map => Value::list(
+            items
+                .iter()
+                .map(|item| run(item, frame))
+                .collect::<Result<_, _>>()?,
+        ),
+        Each::Count => {
+            let mut count = 0i64;
+            for item in items {
+                if truth(run(item, frame)?) {
+                    count += 1;
+                }
+            }
+            Value::Int(count)
+        }
+        Each::SumInt => {
+            let mut total = 0i64;
+            for item in items {
+                let n = match run(item, frame)? {
+                    Value::Int(n) => n,
+                    _ => 0,
+                };
+                total = total
+                    .checked_add(n)
+                    .ok_or_else(|| fail(pos, "the sum overflows"))?;
+            }
+            Value::Int(total)
+        }
+        Each::SumDecimal => {
+            let mut total = Decimal::ZERO;
+            for item in items {
+                let n = run(item, frame)?.as_decimal().unwrap_or_default();
+                total = total
+                    .checked_add(n)
+                    .ok_or_else(|| fail(pos, "the sum overflows"))?;
+            }
+            Value::Decimal(total)
+        }
+    })
+}
+
+fn arithmetic(arith: Arith, a: &Value, b: &Value) -> Result<Value, String> {
+    let overflow = || "the result is too large".to_owned();
+    match arith {
+        Arith::Int(op) => {
+            let (Value::Int(x), Value::Int(y)) = (a, b) else {
+                return Err("expected whole numbers".to_owned());
+            };
+            let result = match op {
+                BinaryOp::Add => x.checked_add(*y),
+                BinaryOp::Sub => x.checked_sub(*y),
+                _ => x.checked_mul(*y),
+            };
+            result.map(Value::Int).ok_or_else(overflow)
+        }
+        Arith::Decimal(op) => {
+            let (Some(x), Some(y)) = (a.as_decimal(), b.as_decimal()) else {
+                return Err("expected numbers".to_owned());
+            };
+            let result = match op {
+                BinaryOp::Add => x.checked_add(y),
+                BinaryOp::Sub => x.checked_sub(y),
+                BinaryOp::Mul => x.checked_mul(y),
+                _ => {
+                    if y.is_zero() {
+                        return Err("division by zero".to_owned());
+                    }
+                    x.checked_div(y)
+                }
+            };
+            result.map(Value::Decimal).ok_or_else(overflow)
+        }
+    }
+}

@@ -1,0 +1,309 @@
+//! `yakkan check` proves what it can: each mistake a lawyer makes in a rule file is
+//! refused with exit 1, at its file, line and column, naming the rule. A rule set that
+//! passes `check` then fails at evaluation only on data-dependent arithmetic, and that
+//! failure names the rule and its place too.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use yakkan::{Case, EvalError, RuleSet};
+
+fn bundled() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("rules/iij-secure-access")
+}
+
+/// A copy of the bundled rule set with `old` replaced by `new` in `file`.
+fn with_mistake(file: &str, old: &str, new: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for entry in fs::read_dir(bundled()).unwrap() {
+        let path = entry.unwrap().path();
+        fs::copy(&path, dir.path().join(path.file_name().unwrap())).unwrap();
+    }
+    let path = dir.path().join(file);
+    let text = fs::read_to_string(&path).unwrap();
+    assert!(text.contains(old), "{file} has no `{old}`");
+    fs::write(&path, text.replacen(old, new, 1)).unwrap();
+    dir
+}
+
+/// Line and column (1-based) of `marker` in `file` of `dir`.
+fn place(dir: &Path, file: &str, marker: &str) -> (usize, usize) {
+    let text = fs::read_to_string(dir.join(file)).unwrap();
+    let offset = text.find(marker).unwrap_or_else(|| panic!("no `{marker}`"));
+    let line = text[..offset].matches('\n').count() + 1;
+    let start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+    (line, text[start..offset].chars().count() + 1)
+}
+
+struct Mistake {
+    what: &'static str,
+    file: &'static str,
+    old: &'static str,
+    new: &'static str,
+    /// Where the error must point: the text at that place.
+    at: &'static str,
+    rule: &'static str,
+    says: &'static str,
+}
+
+fn check(dir: &Path) -> (i32, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_yakkan"))
+        .args(["check", "--rules"])
+        .arg(dir)
+        .output()
+        .unwrap();
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stderr).into_owned()
+            + String::from_utf8_lossy(&output.stdout).as_ref(),
+    )
+}
+
+const MISTAKES: &[Mistake] = &[
+    Mistake {
+        what: "`=` for `==`",
+        file: "art-06-eligibility.yaml",
+        old: "when: request.option == params.sandbox_option",
+        new: "when: request.option = params.sandbox_option",
+        at: "= params.sandbox_option",
+        rule: "art6-2-sandbox-needs-gateway",
+        says: "`=` assigns; compare with `==`",
+    },
+    Mistake {
+        what: "an argument missing",
+        file: "art-06-eligibility.yaml",
+        old: "require: holds_any(contracts, params.base_kinds, date)",
+        new: "require: holds_any(contracts, params.base_kinds)",
+        at: "holds_any(contracts, params.base_kinds)",
+        rule: "art6-1-connect-needs-gateway-or-firewall",
+        says: "`holds_any` takes holds_any([contract], [text], date) -> bool",
+    },
+    Mistake {
+        what: "a contract rule reading `request`",
+        file: "art-03-minimum-period.yaml",
+        old: "require: date > values.minimum_period_end",
+        new: "require: request.date > values.minimum_period_end",
+        at: "request.date > values",
+        rule: "art3-minimum-period",
+        says: "`request` is not available here",
+    },
+    Mistake {
+        what: "`option` in a new_contract rule",
+        file: "art-10-software.yaml",
+        old: "when: request.contract.kind == \"remote_connect\"",
+        new: "when: option.kind == \"remote_connect\"",
+        at: "option.kind == \"remote",
+        rule: "art10-2-software-licence",
+        says: "`option` is not available here",
+    },
+    Mistake {
+        what: "assigning a param",
+        file: "art-05-accounts.yaml",
+        old: "is_whole(accounts) && accounts >= params.min_accounts",
+        new: "params.min_accounts = 0",
+        at: "= 0",
+        rule: "art5-accounts",
+        says: "assignment is not part of the rule language",
+    },
+    Mistake {
+        what: "reading the clock",
+        file: "art-11-termination.yaml",
+        old: "let elapsed = days_after(request.notice_arrived, params.notice_days);",
+        new: "let elapsed = timestamp();",
+        at: "timestamp()",
+        rule: "art11-effective-date",
+        says: "rules cannot read the clock",
+    },
+    Mistake {
+        what: "a half-written value",
+        file: "art-11-termination.yaml",
+        old: "      effective_date: |\n        let elapsed = days_after(request.notice_arrived, params.notice_days);\n        if request.requested_end == () { elapsed } else { later(elapsed, request.requested_end) }",
+        new: "      effective_date: ()  # half-written",
+        at: "()  # half",
+        rule: "art11-effective-date",
+        says: "gives (), but date is expected",
+    },
+    Mistake {
+        what: "a require giving a number",
+        file: "art-08-changes.yaml",
+        old: "require: contract_in_force(contract, date)",
+        new: "require: params.min_accounts",
+        at: "params.min_accounts",
+        rule: "art8-change-needs-contract-in-force",
+        says: "gives integer, but bool is expected",
+    },
+    Mistake {
+        what: "a number compared with text",
+        file: "art-05-accounts.yaml",
+        old: "is_whole(accounts) && accounts >= params.min_accounts",
+        new: "accounts == \"many\"",
+        at: "== \"many\"",
+        rule: "art5-accounts",
+        says: "compares decimal with text: they are never equal",
+    },
+    Mistake {
+        what: "a misspelt field",
+        file: "art-03-minimum-period.yaml",
+        old: "period_end(contract.billing_start,",
+        new: "period_end(contract.biling_start,",
+        at: "biling_start",
+        rule: "art3-minimum-period",
+        says: "did you mean `billing_start`?",
+    },
+    Mistake {
+        what: "accounts read without a day",
+        file: "art-05-accounts.yaml",
+        old: "accounts_on(contract, date)",
+        new: "contract.accounts",
+        at: "accounts } else",
+        rule: "art5-accounts",
+        says: "accounts change over time",
+    },
+    Mistake {
+        what: "a value that may be () used as a date",
+        file: "art-11-termination.yaml",
+        old: "if request.requested_end == () { elapsed } else { later(elapsed, request.requested_end) }",
+        new: "later(elapsed, request.requested_end)",
+        at: "later(elapsed, request.requested_end)",
+        rule: "art11-effective-date",
+        says: "`request.requested_end` may be `()`",
+    },
+    Mistake {
+        what: "a loop",
+        file: "art-08-changes.yaml",
+        old: "require: contract_in_force(contract, date)",
+        new: "require: \"{ let i = 0; loop { i += 1; } }\"",
+        at: "loop {",
+        rule: "art8-change-needs-contract-in-force",
+        says: "loops are not part of the rule language",
+    },
+    Mistake {
+        what: "a value read before any rule computes it",
+        file: "art-11-termination.yaml",
+        old: "require: contract_in_force(contract, date)",
+        new: "require: values.early_termination_fee == 0",
+        at: "early_termination_fee == 0",
+        rule: "art11-contract-not-in-force",
+        says: "reads `values.early_termination_fee` before",
+    },
+];
+
+#[test]
+fn every_mistake_is_refused_at_its_place_naming_the_rule() {
+    let mut failures = Vec::new();
+    for mistake in MISTAKES {
+        let dir = with_mistake(mistake.file, mistake.old, mistake.new);
+        let (code, output) = check(dir.path());
+        let (line, column) = place(dir.path(), mistake.file, mistake.at);
+        let at = format!("{}:{line}:{column}", mistake.file);
+        let found = output
+            .lines()
+            .any(|l| l.contains(&at) && l.contains(mistake.rule) && l.contains(mistake.says));
+        if code != 1 || !found {
+            failures.push(format!(
+                "{}: exit {code}, expected a line with `{at}`, `{}` and `{}`:\n{output}",
+                mistake.what, mistake.rule, mistake.says
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+#[test]
+fn a_value_computed_only_under_a_when_cannot_be_read_later() {
+    let dir = with_mistake(
+        "art-11-termination.yaml",
+        "    # The day of arrival is not counted",
+        "    when: request.general_terms_28\n    # The day of arrival is not counted",
+    );
+    let (code, output) = check(dir.path());
+    assert_eq!(code, 1, "{output}");
+    let (line, column) = place(
+        dir.path(),
+        "art-13-early-termination.yaml",
+        "effective_date) {",
+    );
+    let at = format!("art-13-early-termination.yaml:{line}:{column}");
+    assert!(
+        output.lines().any(|l| l.contains(&at)
+            && l.contains("art13-1-early-termination-fee")
+            && l.contains("which rule `art11-effective-date` computes only when its `when` holds")),
+        "expected {at}:\n{output}"
+    );
+}
+
+#[test]
+fn the_bundled_rules_pass_check() {
+    let (code, output) = check(&bundled());
+    assert_eq!(code, 0, "{output}");
+}
+
+#[test]
+fn diagnostics_are_sorted_by_place() {
+    let dir = with_mistake(
+        "art-05-accounts.yaml",
+        "is_whole(accounts) && accounts >= params.min_accounts",
+        "is_whol(accounts) && acounts >= params.min_acounts",
+    );
+    let (code, output) = check(dir.path());
+    assert_eq!(code, 1, "{output}");
+    let columns: Vec<usize> = output
+        .lines()
+        .filter(|l| l.contains("art-05-accounts.yaml:"))
+        .filter_map(|l| l.split(':').nth(2)?.parse().ok())
+        .collect();
+    assert!(columns.len() >= 2, "{output}");
+    assert!(columns.windows(2).all(|w| w[0] <= w[1]), "{output}");
+}
+
+#[test]
+fn facts_are_checked_and_may_not_be_circular() {
+    let dir = with_mistake(
+        "art-09-options.yaml",
+        "options_held(contract, day).filter(|o| option_in_force(o, day))",
+        "options_in_force(contract, day).filter(|o| option_in_force(o, day))",
+    );
+    let (code, output) = check(dir.path());
+    assert_eq!(code, 1, "{output}");
+    assert!(output.contains("depends on itself"), "{output}");
+    let dir = with_mistake("art-09-options.yaml", "type: \"[text]\"", "type: \"[txt]\"");
+    let (code, output) = check(dir.path());
+    assert_eq!(code, 1, "{output}");
+    assert!(output.contains("`txt` is not a type"), "{output}");
+}
+
+/// Passing `check` leaves only data-dependent failures, which name the rule and place.
+#[test]
+fn arithmetic_failures_name_the_rule_and_its_place() {
+    let dir = with_mistake(
+        "art-05-accounts.yaml",
+        "is_whole(accounts) && accounts >= params.min_accounts",
+        "yen(1) / (accounts - 60) > 0",
+    );
+    let (code, output) = check(dir.path());
+    assert_eq!(code, 0, "{output}");
+    let rules = RuleSet::load(dir.path()).unwrap();
+    let case = Case::from_str(
+        "as_of: 2026-05-01\nrequests:\n  - { type: new_contract, date: 2026-05-01,\n      contract: { id: X-1, kind: web_gateway, accounts: 60, billing_start: 2026-05-10 } }\n",
+        None,
+    )
+    .unwrap();
+    let (line, column) = place(dir.path(), "art-05-accounts.yaml", "/ (accounts - 60)");
+    match yakkan::evaluate(&rules, &case) {
+        Err(EvalError::Rule {
+            rule,
+            file,
+            message,
+        }) => {
+            assert_eq!(rule, "art5-accounts");
+            assert!(file.ends_with("art-05-accounts.yaml"), "{file}");
+            assert!(message.contains("division by zero"), "{message}");
+            assert!(
+                message.contains(&format!("{line}:")),
+                "{message} (line {line}, column {column})"
+            );
+        }
+        other => panic!("expected a rule failure, got {other:?}"),
+    }
+}
