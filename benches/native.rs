@@ -307,7 +307,11 @@ pub fn ruling(rules: &RuleSet, case: &Case) -> Ruling {
                     ));
                 }
                 if hours < Decimal::from(24) {
-                    findings.push(native.finding("art14-outage-24-hours", Outcome::Reject, &[]));
+                    findings.push(native.finding(
+                        "art14-outage-24-hours",
+                        Outcome::Reject,
+                        &[("params.outage_min_hours", "24".to_owned())],
+                    ));
                 }
                 let possible = jst_date(&(*known_at + chrono::Duration::hours(24)));
                 let deadline = add_months(possible, 3).unwrap();
@@ -343,6 +347,7 @@ pub fn ruling(rules: &RuleSet, case: &Case) -> Ruling {
                         &[
                             ("outage_units", units.to_string()),
                             ("credit", credit.to_string()),
+                            ("params.credit_divisor", "30".to_owned()),
                         ],
                     ));
                 }

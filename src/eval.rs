@@ -8,7 +8,7 @@
 //! decide — whether it is accepted, which dates and amounts follow — comes from the rules.
 
 use std::cell::RefCell;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::NaiveDate;
@@ -93,7 +93,7 @@ fn key(value: &Fact) -> Key {
     }
 }
 
-type Memo = HashMap<(usize, Vec<Key>), (Vec<Fact>, Fact)>;
+type Memo = rustc_hash::FxHashMap<(usize, smallvec::SmallVec<[Key; 4]>), (Vec<Fact>, Fact)>;
 
 struct Evaluation<'a> {
     rules: &'a RuleSet,
@@ -207,7 +207,7 @@ impl<'a> Evaluation<'a> {
             vars[slot::CONTRACT] = Fact::Record(contract.clone());
             let judgement = self.judge(Subject::Contract, as_of, vars)?;
             contracts.push(ContractRuling {
-                id: contract.id.clone(),
+                id: contract.id.to_string(),
                 values: self.output_values(&judgement)?,
                 findings: judgement.findings,
             });
@@ -261,7 +261,7 @@ impl<'a> Evaluation<'a> {
         }
         self.contracts
             .iter()
-            .position(|c| c.id == id)
+            .position(|c| &*c.id == id)
             .ok_or_else(|| {
                 EvalError::Case(self.case.source.error(
                     format!("requests[{index}].contract"),
@@ -448,7 +448,7 @@ impl<'a> Evaluation<'a> {
                 message: format!("no version of this fact is in force on {day}"),
             });
         };
-        let memo_key = (version, args.iter().map(key).collect::<Vec<_>>());
+        let memo_key = (version, args.iter().map(key).collect());
         if let Some((_, value)) = self.memo.borrow().get(&memo_key) {
             return Ok(value.clone());
         }

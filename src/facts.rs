@@ -57,8 +57,8 @@ macro_rules! record {
     };
 }
 
-fn text_or_null(text: &Option<String>) -> Value {
-    text.as_deref().map_or(Value::Null, Value::text)
+fn text_or_null(text: &Option<Arc<str>>) -> Value {
+    text.clone().map_or(Value::Null, Value::Text)
 }
 
 fn maybe(t: Type) -> Type {
@@ -68,7 +68,7 @@ fn maybe(t: Type) -> Type {
 /// The customer.
 #[derive(Debug, Clone)]
 pub struct CustomerFacts {
-    id: Option<String>,
+    id: Option<Arc<str>>,
     environment: Arc<EnvironmentFacts>,
 }
 
@@ -111,7 +111,7 @@ impl CustomerFacts {
             },
         };
         CustomerFacts {
-            id: customer.id.clone(),
+            id: customer.id.as_deref().map(Arc::from),
             environment: Arc::new(environment),
         }
     }
@@ -136,7 +136,7 @@ fn fees_value(fees: &Option<Arc<FeesFacts>>) -> Value {
 #[derive(Debug, Clone)]
 pub struct OptionFacts {
     /// The option's kind.
-    pub kind: String,
+    pub kind: Arc<str>,
     /// Its billing start (the contract's when the case gives none).
     pub billing_start: NaiveDate,
     /// The last day it is in force, once an end is set.
@@ -149,7 +149,7 @@ pub struct OptionFacts {
 }
 
 record!(OptionFacts, "option", label: |o| format!("option {} from {}", o.kind, o.billing_start), instead: [], {
-    "kind": Type::Text, "the option's kind" => |o| Value::text(&o.kind);
+    "kind": Type::Text, "the option's kind" => |o| Value::Text(o.kind.clone());
     "billing_start": Type::Date, "its billing start (課金開始日); the contract's when not given"
         => |o| Value::Date(o.billing_start);
     "ended": maybe(Type::Date), "the last day it is in force, once it has ended"
@@ -162,7 +162,7 @@ record!(OptionFacts, "option", label: |o| format!("option {} from {}", o.kind, o
 impl OptionFacts {
     fn listed(option: &ContractOption, contract_billing: NaiveDate, index: usize) -> Self {
         OptionFacts {
-            kind: option.kind.clone(),
+            kind: option.kind.as_str().into(),
             billing_start: option.billing_start.unwrap_or(contract_billing),
             ended: option.ended,
             fees: option.fees.clone().map(|f| Arc::new(FeesFacts(f))),
@@ -179,7 +179,7 @@ impl OptionFacts {
         day: NaiveDate,
     ) -> Self {
         OptionFacts {
-            kind: kind.to_owned(),
+            kind: kind.into(),
             billing_start,
             ended: None,
             fees: fees.clone().map(|f| Arc::new(FeesFacts(f))),
@@ -199,7 +199,7 @@ impl OptionFacts {
     /// An option a fact builds: `option(kind, billing_start)`.
     fn derived(kind: &str, billing_start: NaiveDate) -> Self {
         OptionFacts {
-            kind: kind.to_owned(),
+            kind: kind.into(),
             billing_start,
             ended: None,
             fees: None,
@@ -218,9 +218,9 @@ impl OptionFacts {
 #[derive(Debug, Clone)]
 pub struct ContractFacts {
     /// The contract's id.
-    pub id: String,
-    kind: String,
-    item: Option<String>,
+    pub id: Arc<str>,
+    kind: Arc<str>,
+    item: Option<Arc<str>>,
     /// The day it was formed; `None` while only proposed.
     pub formed: Option<NaiveDate>,
     billing_start: NaiveDate,
@@ -230,6 +230,8 @@ pub struct ContractFacts {
     declared: Option<NaiveDate>,
     /// Its options: listed, then added by requests, in that order.
     pub options: Vec<Arc<OptionFacts>>,
+    /// The same options as rules read them, built on first read after a change.
+    options_value: std::sync::OnceLock<Value>,
     /// Accounts from each day on, oldest first; the first entry holds from the start.
     accounts: Vec<(NaiveDate, Decimal)>,
 }
@@ -237,8 +239,8 @@ pub struct ContractFacts {
 record!(ContractFacts, "contract", label: |c| format!("contract {}", c.id), instead: [
     ("accounts", "accounts change over time: read them on a day, `accounts_on(contract, day)`"),
 ], {
-    "id": Type::Text, "the contract's id" => |c| Value::text(&c.id);
-    "kind": Type::Text, "its kind (種類)" => |c| Value::text(&c.kind);
+    "id": Type::Text, "the contract's id" => |c| Value::Text(c.id.clone());
+    "kind": Type::Text, "its kind (種類)" => |c| Value::Text(c.kind.clone());
     "item": maybe(Type::Text), "its item (品目), if any" => |c| text_or_null(&c.item);
     "formed": maybe(Type::Date), "the day it was formed; () while a new contract is only proposed elsewhere"
         => |c| Value::maybe_date(c.formed);
@@ -249,16 +251,18 @@ record!(ContractFacts, "contract", label: |c| format!("contract {}", c.id), inst
     "sandbox_continuation_declared": maybe(Type::Date), "附則(令和8年4月1日)第2項: the day of the declaration, if any"
         => |c| Value::maybe_date(c.declared);
     "options": Type::list(Type::Record("option")), "its options, listed and added, each with its days"
-        => |c| Value::list(c.options.iter().map(|o| Value::Record(o.clone())).collect());
+        => |c| c.options_value.get_or_init(|| {
+            Value::list(c.options.iter().map(|o| Value::Record(o.clone())).collect())
+        }).clone();
 });
 
 impl ContractFacts {
     /// A contract as the case lists it or a request proposes it (then `formed` is `None`).
     pub fn new(contract: &Contract) -> ContractFacts {
         ContractFacts {
-            id: contract.id.clone(),
-            kind: contract.kind.clone(),
-            item: contract.item.clone(),
+            id: contract.id.as_str().into(),
+            kind: contract.kind.as_str().into(),
+            item: contract.item.as_deref().map(Arc::from),
             formed: contract.formed,
             billing_start: contract.billing_start,
             ended: contract.ended,
@@ -270,6 +274,7 @@ impl ContractFacts {
                 .enumerate()
                 .map(|(i, o)| Arc::new(OptionFacts::listed(o, contract.billing_start, i)))
                 .collect(),
+            options_value: std::sync::OnceLock::new(),
             accounts: vec![(NaiveDate::MIN, contract.accounts)],
         }
     }
@@ -305,6 +310,7 @@ impl ContractFacts {
 
     /// Adds an option from its request's day on.
     pub fn add_option(&mut self, option: &OptionFacts) {
+        self.options_value = std::sync::OnceLock::new();
         let index = self.options.len();
         self.options.push(Arc::new(option.at(index)));
     }
@@ -312,6 +318,7 @@ impl ContractFacts {
     /// Ends the option at `index` (or, for one a fact derived, lists it from now on) on
     /// `day`, unless an earlier end is set.
     pub fn end_option(&mut self, option: &OptionFacts, day: NaiveDate) {
+        self.options_value = std::sync::OnceLock::new();
         match option.index {
             Some(index) => {
                 let listed = Arc::make_mut(&mut self.options[index]);
@@ -592,7 +599,7 @@ pub fn schema() -> Schema {
                 let kind = a[1].as_text().ok_or_else(|| "expected text".to_owned())?;
                 let day = day_arg(&a[2])?;
                 let count = contracts_arg(&a[0])?
-                    .filter(|c| c.kind == kind && c.in_force_on(day))
+                    .filter(|c| &*c.kind == kind && c.in_force_on(day))
                     .count();
                 Ok(Value::Int(count as i64))
             },
@@ -606,7 +613,7 @@ pub fn schema() -> Schema {
                 let kinds = a[1].as_list().ok_or_else(|| "expected a list".to_owned())?;
                 let day = day_arg(&a[2])?;
                 let held = contracts_arg(&a[0])?.any(|c| {
-                    c.in_force_on(day) && kinds.iter().any(|k| k.as_text() == Some(&c.kind))
+                    c.in_force_on(day) && kinds.iter().any(|k| k.as_text() == Some(&*c.kind))
                 });
                 Ok(Value::Bool(held))
             },

@@ -10,6 +10,9 @@ use super::compile::{Arith, Each, Ir};
 use super::syntax::{BinaryOp, Pos};
 use super::value::Value;
 
+/// Arguments of a call: most functions take two or three.
+type Args = smallvec::SmallVec<[Value; 4]>;
+
 /// A data-dependent failure (an overflow, a date out of range), where it happened.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunError {
@@ -79,7 +82,7 @@ pub fn eval(ir: &Ir, host: &dyn Host, frame: &mut Frame) -> Result<Value, RunErr
             let args = args
                 .iter()
                 .map(|a| eval(a, host, frame))
-                .collect::<Result<Vec<_>, _>>()?;
+                .collect::<Result<Args, _>>()?;
             run(&args).map_err(|message| fail(*pos, message))?
         }
         Ir::Fact(index, args, _) => {
