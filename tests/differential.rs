@@ -13,6 +13,7 @@
 
 mod differential {
     pub mod case;
+    pub mod from_case;
     pub mod generate;
     pub mod model;
 }
@@ -433,4 +434,105 @@ fn the_generator_covers_what_it_should() {
         .filter(|w| !seen.contains(*w))
         .collect();
     assert!(missing.is_empty(), "never generated: {missing:?}");
+}
+
+/// The model against the hand-derived expectations of the case corpus: what a case expects
+/// of decisions, values, rejecting refs the model knows, and contract fields. A check of the
+/// model itself (its arithmetic and readings), independent of yakkan's evaluation.
+/// Fails on any difference, each named by file and field.
+#[test]
+fn the_model_agrees_with_the_hand_derived_corpus() {
+    use yakkan::corpus::case_files;
+    const KNOWN: [&str; 13] = [
+        "1", "2", "4.3", "5", "6.1", "6.2", "8", "9.1", "9.2", "9.2.2", "9.4", "11", "14",
+    ];
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let files = case_files(&[root.join("tests/cases"), root.join("examples")]).unwrap();
+    let mut problems = Vec::new();
+    let mut checked = 0;
+    for file in &files {
+        let text = std::fs::read_to_string(file).unwrap();
+        let Ok(case) = Case::from_str(&text, Some(&file.display().to_string())) else {
+            continue; // cases of input errors
+        };
+        let Some(expect) = &case.expect else { continue };
+        let name = file.strip_prefix(root).unwrap().display().to_string();
+        let out = model::evaluate(&differential::from_case::convert(&case));
+        checked += 1;
+        for (i, want) in expect.requests.iter().enumerate() {
+            let Some(got) = out.requests.get(i) else {
+                continue;
+            };
+            let decision = if got.accepted { "accepted" } else { "rejected" };
+            if let Some(d) = want.decision {
+                let d = format!("{d:?}").to_lowercase();
+                if d != decision {
+                    problems.push(format!(
+                        "{name} requests[{i}]: expects {d}, model {decision} {:?}",
+                        got.rejects
+                    ));
+                }
+            }
+            for r in &want.refs {
+                if KNOWN.contains(&r.as_str()) && !got.accepted && !got.rejects.contains(r) {
+                    problems.push(format!(
+                        "{name} requests[{i}]: expects ref {r}, model {:?}",
+                        got.rejects
+                    ));
+                }
+            }
+            for r in &want.not_refs {
+                if got.rejects.contains(r) {
+                    problems.push(format!(
+                        "{name} requests[{i}]: expects no {r}, model {:?}",
+                        got.rejects
+                    ));
+                }
+            }
+            for (key, value) in &want.values {
+                let want_text = match value {
+                    serde_json::Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                };
+                if let Some(have) = got.values.get(key)
+                    && have != &want_text
+                {
+                    problems.push(format!(
+                        "{name} requests[{i}] values.{key}: expects {want_text}, model {have}"
+                    ));
+                }
+            }
+        }
+        for (id, want) in &expect.contracts {
+            let Some(got) = out.contracts.iter().find(|c| &c.id == id) else {
+                problems.push(format!(
+                    "{name} contracts[{id}]: not in the model's contracts"
+                ));
+                continue;
+            };
+            if let Some(m) = &want.minimum_period_end
+                && m != &got.minimum_period_end
+            {
+                problems.push(format!(
+                    "{name} contracts[{id}].minimum_period_end: expects {m}, model {}",
+                    got.minimum_period_end
+                ));
+            }
+            if let Some(w) = want.web_sandbox
+                && w != got.web_sandbox
+            {
+                problems.push(format!(
+                    "{name} contracts[{id}].web_sandbox: expects {w}, model {}",
+                    got.web_sandbox
+                ));
+            }
+        }
+    }
+    assert!(checked >= 60, "only {checked} cases checked");
+    assert!(
+        problems.is_empty(),
+        "{} differences:\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
 }
