@@ -4,7 +4,8 @@
 //! Each case is written as YAML and read back with `Case::from_str`, so the reader is part
 //! of what is compared. Compared: each request's decision, the refs of its rejecting
 //! findings, its `values` (effective_date, early_termination_fee, credit, outage_units,
-//! claim_deadline), and each contract's `minimum_period_end` and `web_sandbox`.
+//! claim_deadline), the contracts listed and each one's `minimum_period_end` and
+//! `web_sandbox`, and `ruleset.in_force`.
 //!
 //! Fixed seed and size by default (bounded for CI); run it long with
 //! `YAKKAN_DIFF_CASES=200000 YAKKAN_DIFF_SEED=7 cargo test --test differential -- --nocapture`.
@@ -85,6 +86,7 @@ fn yakkan_out(rules: &RuleSet, text: &str) -> Result<Out, String> {
         })
         .collect();
     Ok(Out {
+        in_force: ruling.ruleset.in_force.clone(),
         requests,
         contracts,
     })
@@ -123,6 +125,11 @@ fn context(case: &GCase, index: usize) -> String {
         || matches!(request, GRequest::Stop { .. }) && earlier_same
     {
         tags.push("an end already set or noticed");
+    }
+    if let GRequest::Terminate { notice, .. } | GRequest::Stop { notice, .. } = request
+        && *notice < chrono::NaiveDate::from_ymd_opt(2026, 4, 1).expect("a date")
+    {
+        tags.push("noticed before 2026-04-01");
     }
     if case
         .requests
@@ -210,6 +217,12 @@ fn compare(case: &GCase, spec: &Out, got: &Result<Out, String>) -> Vec<Diff> {
                 });
             }
         }
+    }
+    if spec.in_force != got.in_force {
+        diffs.push(Diff {
+            class: "ruleset.in_force differs".into(),
+            detail: format!("spec {}, yakkan {}", spec.in_force, got.in_force),
+        });
     }
     if spec.requests.len() != got.requests.len() {
         diffs.push(Diff {

@@ -242,6 +242,8 @@ pub struct ContractOut {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Out {
+    /// The latest revision in force on `as_of`.
+    pub in_force: String,
     pub requests: Vec<RequestOut>,
     pub contracts: Vec<ContractOut>,
 }
@@ -430,13 +432,17 @@ pub fn evaluate(case: &GCase) -> Out {
                         }
                         let accounts = k.accounts_on(eff);
                         k.end = Some(eff);
+                        // The options end with it (13.2), each as a stop would end it: an
+                        // end already set on or before `eff` stays and owes nothing more;
+                        // a later one moves to `eff` and owes for the rest of its period,
+                        // as the contract does (the same reading as 13.1 above). An
+                        // option not yet held on `eff` never was, and owes nothing.
                         for o in &mut k.options {
                             if o.end.is_some_and(|e| e <= eff) {
                                 continue;
                             }
-                            let charged_before = o.end.is_some();
                             o.end = Some(eff);
-                            if o.kind == SANDBOX && !charged_before && o.held_from <= eff {
+                            if o.kind == SANDBOX && o.held_from <= eff {
                                 let end = one_month_end(o.billing_start);
                                 fee +=
                                     remaining_fee(o.monthly(accounts), o.billing_start, end, eff);
@@ -532,6 +538,12 @@ pub fn evaluate(case: &GCase) -> Out {
         })
         .collect();
     Out {
+        in_force: if case.as_of >= r8() {
+            "2026-04-01"
+        } else {
+            "2022-09-01"
+        }
+        .into(),
         requests,
         contracts,
     }
