@@ -125,6 +125,8 @@ pub struct Environment {
 
 #[derive(Debug, Clone)]
 pub struct GCase {
+    /// Hand it to yakkan as JSON rather than YAML (SPEC §1 takes both).
+    pub as_json: bool,
     pub as_of: NaiveDate,
     pub environment: Option<Environment>,
     pub contracts: Vec<GContract>,
@@ -219,6 +221,13 @@ fn stamp(s: Stamp) -> String {
         }
         Stamp::Local(t) => t.format("%Y-%m-%dT%H:%M:%S").to_string(),
     }
+}
+
+/// The case as JSON, from its YAML: the same document in the other syntax SPEC §1 takes.
+pub fn render_json(case: &GCase) -> String {
+    let doc: serde_json::Value =
+        serde_yaml::from_str(&render(case)).expect("the rendered YAML reads back");
+    serde_json::to_string_pretty(&doc).expect("JSON writes")
 }
 
 /// The case as YAML, one flow mapping per request.

@@ -442,6 +442,7 @@ pub fn case(rng: &mut Rng) -> GCase {
         settings_disclosed: rng.chance(50),
     });
     GCase {
+        as_json: rng.chance(20),
         as_of: near(rng, anchor, -10, 300),
         environment,
         contracts,
