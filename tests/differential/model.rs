@@ -319,9 +319,15 @@ pub fn evaluate(case: &GCase) -> Out {
         st.known.insert(c.id.clone(), Some(st.contracts.len()));
         st.contracts.push(contract_from(c, c.formed));
     }
+    // The kind a contract named by a new_contract has, formed or not: 9.2.2 asks whether
+    // the option attaches to a Web gateway, whatever its state (9.1 speaks to that).
+    let mut proposed_kind: BTreeMap<String, String> = BTreeMap::new();
     for r in &case.requests {
         if let GRequest::New { contract, .. } = r {
             st.known.insert(contract.id.clone(), None);
+            proposed_kind
+                .entry(contract.id.clone())
+                .or_insert_with(|| contract.kind.clone());
         }
     }
     let mut requests = Vec::new();
@@ -395,7 +401,11 @@ pub fn evaluate(case: &GCase) -> Out {
                 if !st.in_force(contract, d) {
                     rejects.insert("9.1".into());
                 }
-                let kind = st.get(contract).map(|k| k.kind.clone()).unwrap_or_default();
+                let kind = st
+                    .get(contract)
+                    .map(|k| k.kind.clone())
+                    .or_else(|| proposed_kind.get(contract).cloned())
+                    .unwrap_or_default();
                 st.judge_option(&mut rejects, option, &kind, false, d);
                 if rejects.is_empty() {
                     // A second option of a kind already held is accepted with a caution
@@ -437,12 +447,15 @@ pub fn evaluate(case: &GCase) -> Out {
                         // a later one moves to `eff` and owes for the rest of its period,
                         // as the contract does (the same reading as 13.1 above). An
                         // option not yet held on `eff` never was, and owes nothing.
+                        // The rule versions are those in force on the notice date (SPEC
+                        // §1): before 2026-04-01 the terms know no Web sandbox option, so
+                        // a notice then prices none, even for one billing from that day.
                         for o in &mut k.options {
                             if o.end.is_some_and(|e| e <= eff) {
                                 continue;
                             }
                             o.end = Some(eff);
-                            if o.kind == SANDBOX && o.held_from <= eff {
+                            if o.kind == SANDBOX && o.held_from <= eff && *notice >= r8() {
                                 let end = one_month_end(o.billing_start);
                                 fee +=
                                     remaining_fee(o.monthly(accounts), o.billing_start, end, eff);
