@@ -264,12 +264,15 @@ pub fn from_str<T: DeserializeOwned>(
     };
     // Serde loses positions inside internally tagged enums; the locator does not.
     let location = location.or_else(|| Locator::new(text).find(&path));
+    let hint = crate::hint::for_message(&message);
     Err(Diagnostic {
         file: file.map(str::to_owned),
         path,
         position: location,
         message,
-    })
+        notes: None,
+    }
+    .with_hint(hint))
 }
 
 /// Drops the ` at line N column M` tail that serde_yaml and serde_json append.
@@ -289,6 +292,23 @@ fn strip_path(message: &str, path: &str) -> String {
         Some((head, rest)) if !head.is_empty() && path.starts_with(head) => rest.to_owned(),
         _ => message.to_owned(),
     }
+}
+
+/// The `id` of the rule at `rules[N]` that `path` lies in, read from a rule file's text.
+pub(crate) fn rule_id(text: &str, path: &str) -> Option<String> {
+    let index: usize = path
+        .strip_prefix("rules[")?
+        .split(']')
+        .next()?
+        .parse()
+        .ok()?;
+    let document: serde_yaml::Value = serde_yaml::from_str(text).ok()?;
+    document
+        .get("rules")?
+        .get(index)?
+        .get("id")?
+        .as_str()
+        .map(str::to_owned)
 }
 
 /// Writes a value as YAML.
