@@ -46,6 +46,8 @@ pub mod error;
 pub mod eval;
 pub mod expect;
 mod hint;
+#[cfg(feature = "server")]
+pub mod openapi;
 pub mod report;
 pub mod ruleset;
 pub mod ruling;

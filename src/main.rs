@@ -198,6 +198,8 @@ fn main() -> ExitCode {
                 },
                 body_limit,
                 watch_interval: std::time::Duration::from_millis(watch_ms),
+                book_cases: default_book_cases(),
+                book_impact: std::fs::read_to_string("docs/r8-impact/README.md").ok(),
             })
         }),
         Command::Diff {
@@ -457,17 +459,14 @@ fn serve(config: server::Config) -> Result<u8, u8> {
 
 fn write_book(dir: &Path, out: &Path, cases: Vec<PathBuf>) -> Result<u8, u8> {
     let rules = load(dir)?;
-    let cases = if cases.is_empty() {
-        ["tests/cases", "examples"]
-            .iter()
-            .map(PathBuf::from)
-            .filter(|path| path.is_dir())
-            .collect()
+    let files = if cases.is_empty() {
+        default_book_cases()
     } else {
-        cases
+        corpus::case_files(&cases).map_err(input_error)?
     };
-    let files = corpus::case_files(&cases).map_err(input_error)?;
-    let site = book::Book::build(&rules, &files);
+    // The project's review of the 2026-04-01 revision, when run in the project.
+    let impact = std::fs::read_to_string("docs/r8-impact/README.md").ok();
+    let site = book::Book::build(&rules, &files, impact.as_deref());
     site.write(out)
         .map_err(|error| input_error(format!("{}: {error}", out.display())))?;
     println!(
@@ -477,6 +476,16 @@ fn write_book(dir: &Path, out: &Path, cases: Vec<PathBuf>) -> Result<u8, u8> {
         out.join("index.html").display()
     );
     Ok(OK)
+}
+
+/// The case files of the project, when run in it: `tests/cases/` and `examples/`.
+fn default_book_cases() -> Vec<PathBuf> {
+    let folders: Vec<PathBuf> = ["tests/cases", "examples"]
+        .iter()
+        .map(PathBuf::from)
+        .filter(|path| path.is_dir())
+        .collect();
+    corpus::case_files(&folders).unwrap_or_default()
 }
 
 fn write_schema(out: Option<&Path>, name: Option<&str>) -> Result<u8, u8> {
