@@ -252,7 +252,9 @@ impl<'a> Site<'a> {
     }
 
     fn page(&self, title: &str, body: &str) -> String {
-        let mut nav = String::from("<a href=\"index.html\">目次 Contents</a>");
+        let mut nav = String::from(
+            "<a href=\"index.html\">目次 Contents</a><a href=\"index.html#try\">事例を試す Try a case</a>",
+        );
         for revision in &self.rules.revisions {
             let _ = write!(
                 nav,
