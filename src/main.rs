@@ -34,7 +34,7 @@ struct Cli {
 enum Command {
     /// Validate every rule file; print file:line:col diagnostics.
     Check {
-        /// The rule set folder (default: the project's rules/).
+        /// The rule set folder (default: rules/ here, else the bundled rule set).
         #[arg(long)]
         rules: Option<PathBuf>,
         /// Output format: text lines, or a JSON array with one object per diagnostic
@@ -44,7 +44,7 @@ enum Command {
     },
     /// Evaluate a case and print the ruling.
     Eval {
-        /// The rule set folder (default: the project's rules/).
+        /// The rule set folder (default: rules/ here, else the bundled rule set).
         #[arg(long)]
         rules: Option<PathBuf>,
         /// Judge the state on this date instead of the case's `as_of`.
@@ -65,7 +65,7 @@ enum Command {
     },
     /// List the rules in force on a date, with citation and title.
     Rules {
-        /// The rule set folder (default: the project's rules/).
+        /// The rule set folder (default: rules/ here, else the bundled rule set).
         #[arg(long)]
         rules: Option<PathBuf>,
         /// The date (default: today, in Japan time).
@@ -91,7 +91,7 @@ enum Command {
     },
     /// Write the rulebook: a static HTML site of the articles and the rules encoding them.
     Book {
-        /// The rule set folder (default: the project's rules/).
+        /// The rule set folder (default: rules/ here, else the bundled rule set).
         #[arg(long)]
         rules: Option<PathBuf>,
         /// Where to write the site (created if missing).
@@ -111,7 +111,7 @@ enum Command {
     /// Serve the evaluator over HTTP, reloading the rules when they change.
     #[cfg(feature = "server")]
     Serve {
-        /// The rule set folder (default: the project's rules/).
+        /// The rule set folder (default: rules/ here, else the bundled rule set).
         #[arg(long)]
         rules: Option<PathBuf>,
         /// Where to listen.
@@ -129,7 +129,7 @@ enum Command {
     },
     /// Run example cases against their `expect:` blocks.
     Test {
-        /// The rule set folder (default: the project's rules/).
+        /// The rule set folder (default: rules/ here, else the bundled rule set).
         #[arg(long)]
         rules: Option<PathBuf>,
         /// Case files or folders (default: tests/cases/).
