@@ -46,10 +46,27 @@ impl Diagnostic {
 
     /// Names the rule the diagnostic is in, when its path lies in `rules[N]` of a rule
     /// file whose text is `text`.
+    /// A file that does not parse has no field paths to go by: then the rule is the last
+    /// `- id:` entry above the diagnostic's line.
     pub fn locate_rule(&mut self, text: &str) {
-        if self.rule().is_none()
-            && let Some(id) = crate::yaml::rule_id(text, &self.path)
-        {
+        if self.rule().is_some() {
+            return;
+        }
+        let by_path = crate::yaml::rule_id(text, &self.path);
+        let by_line = || {
+            let line = self.position?.line;
+            text.lines()
+                .take(line)
+                .filter_map(|l| l.trim_start().strip_prefix("- id:"))
+                .last()
+                .map(|id| id.trim().trim_matches(['"', '\'']).to_owned())
+                .filter(|id| !id.is_empty())
+        };
+        if let Some(id) = by_path.or_else(|| {
+            (self.path == "rules" || self.path.starts_with("rules["))
+                .then(by_line)
+                .flatten()
+        }) {
             self.notes.get_or_insert_default().rule = Some(id);
         }
     }
@@ -74,16 +91,28 @@ impl Diagnostic {
 
     /// One JSON object for editors and CI annotations: `file`, `line`, `column`, `rule`,
     /// `field`, `message`, `hint` (absent ones are `null`).
-    pub fn to_json(&self) -> serde_json::Value {
-        serde_json::json!({
-            "file": self.file,
-            "line": self.position.map(|at| at.line),
-            "column": self.position.map(|at| at.column),
-            "rule": self.rule(),
-            "field": (!self.path.is_empty()).then_some(&self.path),
-            "message": self.message,
-            "hint": self.hint(),
-        })
+    pub fn to_json(&self) -> String {
+        /// The fields in the order a reader expects them.
+        #[derive(serde::Serialize)]
+        struct Json<'a> {
+            file: Option<&'a str>,
+            line: Option<usize>,
+            column: Option<usize>,
+            rule: Option<&'a str>,
+            field: Option<&'a str>,
+            message: &'a str,
+            hint: Option<&'a str>,
+        }
+        let json = Json {
+            file: self.file.as_deref(),
+            line: self.position.map(|at| at.line),
+            column: self.position.map(|at| at.column),
+            rule: self.rule(),
+            field: (!self.path.is_empty()).then_some(self.path.as_str()),
+            message: &self.message,
+            hint: self.hint(),
+        };
+        serde_json::to_string(&json).expect("diagnostics serialize")
     }
 
     /// The same diagnostic placed at `position`.

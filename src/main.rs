@@ -246,10 +246,7 @@ fn check(dir: &Path, format: ReportFormat) -> u8 {
             OK
         }
         (Err(error), ReportFormat::Json) => {
-            let objects: Vec<String> = diagnostics_of(error)
-                .iter()
-                .map(|d| d.to_json().to_string())
-                .collect();
+            let objects: Vec<String> = diagnostics_of(error).iter().map(|d| d.to_json()).collect();
             println!("[\n{}\n]", objects.join(",\n"));
             FAILED
         }
