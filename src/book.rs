@@ -489,18 +489,23 @@ and open its address instead.</p>
 
     fn part(&self, index: usize, part: &Part) -> String {
         let rules = self.rules;
-        // Rule ids in order of first appearance, grouped by the paragraph they cite
-        // (0: the whole part).
+        // Rule ids grouped by the paragraph they cite (0: the whole part).
         let mut by_paragraph: BTreeMap<usize, Vec<&str>> = BTreeMap::new();
-        for rule in rules.rules.iter().filter(|r| r.part == index) {
+        // A rule's card stands once, under the paragraph its latest version cites.
+        let mut placed = BTreeSet::new();
+        for rule in rules.rules.iter().rev().filter(|r| r.part == index) {
+            if !placed.insert(rule.id.as_str()) {
+                continue;
+            }
             let mut paragraph = paragraph_of(&rule.reference).unwrap_or(0);
             if part.paragraphs.len() == 1 || paragraph > part.paragraphs.len() {
                 paragraph = if part.paragraphs.len() == 1 { 1 } else { 0 };
             }
-            let ids = by_paragraph.entry(paragraph).or_default();
-            if !ids.contains(&rule.id.as_str()) {
-                ids.push(&rule.id);
-            }
+            by_paragraph.entry(paragraph).or_default().push(&rule.id);
+        }
+        // Back in the order of the file.
+        for ids in by_paragraph.values_mut() {
+            ids.reverse();
         }
         let mut body = format!(
             "<h1>{} {}</h1>\n<p>{} · <code>{}</code></p>\n{}",
@@ -755,11 +760,13 @@ and open its address instead.</p>
             body.push_str("<ul>\n");
             for &i in list.iter() {
                 let rule = &rules.rules[i];
+                // The version itself, on its rule's timeline.
                 let _ = writeln!(
                     body,
-                    "<li><a href=\"{}#{}\">{}</a> {} ({}){}</li>",
+                    "<li><a href=\"{}#{}-{}\">{}</a> {} ({}){}</li>",
                     self.part_pages[rule.part],
                     rule_anchor(&rule.id),
+                    rule.from,
                     esc(&rule.id),
                     esc(&rule.cite),
                     esc(&rule.reference),

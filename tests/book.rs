@@ -40,6 +40,9 @@ fn every_link_resolves_to_a_page_and_an_anchor() {
         .collect();
     let mut reached = std::collections::BTreeSet::from(["index.html"]);
     for (name, html) in &pages {
+        let ids = attributes(html, "id");
+        let unique: std::collections::BTreeSet<&&str> = ids.iter().collect();
+        assert_eq!(unique.len(), ids.len(), "{name} repeats an id");
         assert!(
             !html.contains("http://") && !html.contains("https://"),
             "{name} links outside"

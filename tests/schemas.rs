@@ -112,8 +112,13 @@ fn rulings_are_valid_and_read_back() {
             file.display(),
             found.join("\n")
         );
-        // A Rust client reads the ruling back, equal field for field, explanations too.
+        // A Rust client reads the ruling back, equal field for field, explanations too;
+        // so does a reviewer's tool from the YAML of a snapshot.
         assert_eq!(yakkan::Ruling::from_json(&json).unwrap(), ruling);
+        assert_eq!(
+            serde_yaml::from_str::<yakkan::Ruling>(&ruling.to_yaml()).unwrap(),
+            ruling
+        );
         let (explained, _) =
             yakkan::eval::evaluate_with(&rules, &case, yakkan::eval::Settings { explain: true })
                 .unwrap();
