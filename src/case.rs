@@ -53,6 +53,7 @@ struct CaseFile {
     customer: Customer,
     /// The contracts the customer already has.
     #[serde(default)]
+    #[schemars(schema_with = "listed_contracts_schema")]
     contracts: Vec<Contract>,
     /// Requests, decided in order; an accepted request changes the state later ones see.
     #[serde(default)]
@@ -486,7 +487,12 @@ fn request_list_schema(generator: &mut schemars::SchemaGenerator) -> schemars::S
             for &field in takes {
                 let schema = if field == "contract" {
                     if kind == RequestType::NewContract {
-                        contract.clone()
+                        // A new contract is formed on the request's date: no `formed`, no `ended`.
+                        serde_json::json!({
+                            "$ref": contract["$ref"],
+                            "description": "The proposed contract; it is formed on the request's date when accepted.",
+                            "properties": { "formed": { "type": "null" }, "ended": { "type": "null" } }
+                        })
                     } else {
                         serde_json::json!({ "type": "string", "description": "The contract's id." })
                     }
@@ -522,6 +528,19 @@ fn request_list_schema(generator: &mut schemars::SchemaGenerator) -> schemars::S
     schemars::json_schema!({
         "type": "array",
         "items": { "oneOf": shapes }
+    })
+}
+
+/// The schema of `contracts`: a listed contract names the day it was formed.
+fn listed_contracts_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    let contract = generator.subschema_for::<Contract>().to_value();
+    schemars::json_schema!({
+        "type": "array",
+        "items": {
+            "$ref": contract["$ref"],
+            "required": ["formed"],
+            "properties": { "formed": { "type": "string" } }
+        }
     })
 }
 

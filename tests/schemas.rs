@@ -163,6 +163,16 @@ fn schemas_refuse_what_the_readers_refuse() {
             "basic_monthly: \"20000\"",
             "basic_monthly: [20000]",
         ),
+        (
+            "listed contract without formed",
+            "    formed: 2026-04-10\n",
+            "",
+        ),
+        (
+            "listed contract formed null",
+            "formed: 2026-04-10",
+            "formed: null",
+        ),
     ] {
         assert!(base.contains(from), "{what}: no `{from}`");
         let text = base.replace(from, to);
@@ -173,6 +183,13 @@ fn schemas_refuse_what_the_readers_refuse() {
         let document: Value = serde_yaml::from_str(&text).unwrap();
         assert!(!case.is_valid(&document), "{what}: the schema accepts it");
     }
+    // A new contract is formed by its request: it has no `formed` yet.
+    let new_contract = "as_of: 2026-05-01\nrequests:\n  - { type: new_contract, date: 2026-05-01, contract: { id: N, kind: web_gateway, accounts: 50, billing_start: 2026-05-01, formed: 2026-05-01 } }\n";
+    assert!(Case::from_str(new_contract, None).is_err());
+    assert!(!case.is_valid(&serde_yaml::from_str(new_contract).unwrap()));
+    let fine = new_contract.replace(", formed: 2026-05-01", "");
+    Case::from_str(&fine, None).unwrap();
+    assert!(case.is_valid(&serde_yaml::from_str(&fine).unwrap()));
     let part = validator("rule-file.schema.json");
     let text =
         fs::read_to_string(project().join("rules/iij-secure-access/art-05-accounts.yaml")).unwrap();
