@@ -475,6 +475,7 @@ and open its address instead.</p>
         var place = e.line ? ' (line ' + e.line + ', column ' + e.column + ')' : '';
         out.textContent = '';
         out.appendChild(el('p', 'error', (e.path || e.rule || '') + place + ': ' + e.message));
+        if (e.hint) out.appendChild(el('p', 'hint', 'hint: ' + e.hint));
       }})
       .catch(function () {{
         out.textContent = 'This form needs yakkan serve: run `yakkan serve` and open its address.';

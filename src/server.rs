@@ -339,6 +339,9 @@ enum ErrorDetail {
         column: Option<usize>,
         /// What is wrong.
         message: String,
+        /// How to fix it, in plain words, for the common mistakes.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        hint: Option<String>,
     },
     /// A rule failed while evaluating (for example it exceeded the operation budget).
     Rule {
@@ -360,6 +363,7 @@ fn error_body(error: &EvalError, digest: &str) -> (StatusCode, ErrorBody) {
                 line: diagnostic.position.map(|at| at.line),
                 column: diagnostic.position.map(|at| at.column),
                 message: diagnostic.message.clone(),
+                hint: diagnostic.hint().map(str::to_owned),
             },
         ),
         EvalError::Rule {
@@ -423,6 +427,7 @@ async fn evaluate_batch(State(service): State<Arc<Service>>, body: String) -> Re
                 line: Some(error.line()),
                 column: Some(error.column()),
                 message: format!("expected a JSON array of cases: {error}"),
+                hint: None,
             };
             let body = ErrorBody {
                 error: detail,
@@ -488,6 +493,7 @@ async fn rules_in_force(
                     line: None,
                     column: None,
                     message: format!("`{text}` is not a YYYY-MM-DD date"),
+                    hint: None,
                 };
                 let body = ErrorBody {
                     error: detail,

@@ -208,6 +208,17 @@ fn the_description_matches_real_answers() {
         assert_eq!(status, expected, "{method} {path}: {text}");
         conforms(&document, route, method, status, &kind, &text);
     }
+    // An input error carries the hint the command line shows.
+    let (_, _, text) = server.call(
+        "post",
+        "/v1/evaluate",
+        Some(&good.replace("\"terminate\"", "\"terminated\"")),
+    );
+    let error: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(
+        error["error"]["hint"], "did you mean `terminate`? (write it exactly as shown)",
+        "{text}"
+    );
     let (_, kind, page) = server.call("get", "/", None);
     assert!(kind.starts_with("text/html"));
     assert!(

@@ -181,6 +181,7 @@ test('a case submitted through the form shows its ruling, findings linked to the
   const error = page.locator('#ruling .error');
   await error.waitFor({ timeout: 15_000 });
   assert.match(await error.innerText(), /requests\[0\]\.notice_arrived \(line 22, column \d+\): invalid date/);
+  assert.match(await page.locator('#ruling .hint').innerText(), /hint: write the date as YYYY-MM-DD/);
   await page.screenshot({ path: join(artefacts, 'form-error.png') });
   await page.close();
 });
