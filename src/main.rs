@@ -308,29 +308,7 @@ fn eval(
     match yakkan::eval::evaluate_with(&rules, &case, Settings { explain }) {
         Ok((ruling, _)) => {
             let mut out = render(&ruling, &rules, format);
-            let (verdict, code) = match &case.expect {
-                None => (None, OK),
-                Some(_) if as_of.is_some() => (
-                    Some("expect: not compared: --as-of moves the case from the date its expect: block was written for\n".to_owned()),
-                    OK,
-                ),
-                Some(wanted) => {
-                    let mismatches = expect::compare(wanted, &ruling);
-                    if mismatches.is_empty() {
-                        (Some("expect: the ruling matches the case's expect: block\n".to_owned()), OK)
-                    } else {
-                        let mut text = format!(
-                            "expect: the ruling does NOT match the case's expect: block ({} difference{})\n",
-                            mismatches.len(),
-                            if mismatches.len() == 1 { "" } else { "s" }
-                        );
-                        for mismatch in &mismatches {
-                            text.push_str(&format!("  {mismatch}\n"));
-                        }
-                        (Some(text), FAILED)
-                    }
-                }
-            };
+            let (verdict, code) = expect_verdict(&case, &ruling, as_of.is_some());
             // In text the verdict closes the report; JSON and YAML stay one document on
             // standard output, the verdict going to standard error.
             if let Some(verdict) = verdict {
@@ -351,6 +329,32 @@ fn eval(
             Err(RULE_FAILED)
         }
     }
+}
+
+/// What `eval` says of a case's `expect:` block, and the exit code: 1 on a mismatch, as
+/// `test` gives. Not compared when `--as-of` moved the case off the date it was written for.
+fn expect_verdict(case: &Case, ruling: &Ruling, as_of_moved: bool) -> (Option<String>, u8) {
+    let Some(wanted) = &case.expect else {
+        return (None, OK);
+    };
+    if as_of_moved {
+        let note = "expect: not compared: --as-of moves the case from the date its expect: block was written for\n";
+        return (Some(note.to_owned()), OK);
+    }
+    let mismatches = expect::compare(wanted, ruling);
+    if mismatches.is_empty() {
+        let note = "expect: the ruling matches the case's expect: block\n";
+        return (Some(note.to_owned()), OK);
+    }
+    let mut text = format!(
+        "expect: the ruling does NOT match the case's expect: block ({} difference{})\n",
+        mismatches.len(),
+        if mismatches.len() == 1 { "" } else { "s" }
+    );
+    for mismatch in &mismatches {
+        text.push_str(&format!("  {mismatch}\n"));
+    }
+    (Some(text), FAILED)
 }
 
 fn eval_lines(dir: &Path, path: &str) -> Result<u8, u8> {
