@@ -1,8 +1,9 @@
 //! The HTTP service other services call: evaluate cases, list the rules in force, health
 //! and Prometheus metrics, its OpenAPI description (`/v1/openapi.json`), and the rulebook
-//! (`/`, see [`crate::book`]) with a form to try a case. The rule set is hot-reloaded on SIGHUP or when its folder
-//! changes: a new set is loaded and checked in the background and swapped in atomically;
-//! a broken one is refused, its diagnostics logged, and the old set keeps serving.
+//! (`/`, see [`crate::book`]) with a form to try a case. The rule set is hot-reloaded on
+//! SIGHUP or when its folder changes: a new set is loaded and checked in the background
+//! and swapped in atomically (with its rulebook); a broken one is refused, its
+//! diagnostics logged, and the old set keeps serving.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
