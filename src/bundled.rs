@@ -38,7 +38,14 @@ pub fn dir() -> io::Result<PathBuf> {
     // folder never sees it half written.
     let staging =
         std::env::temp_dir().join(format!("yakkan-rules-{digest}.{}.tmp", std::process::id()));
+    let _ = fs::remove_dir_all(&staging);
     write_files(&staging)?;
+    if !matches_files(&staging) {
+        return Err(io::Error::other(format!(
+            "{} holds files other than the bundled rules",
+            staging.display()
+        )));
+    }
     match fs::rename(&staging, &target) {
         Ok(()) => Ok(target),
         Err(_) if target.is_dir() && matches_files(&target) => {
@@ -64,11 +71,16 @@ fn write_files(root: &Path) -> io::Result<()> {
     Ok(())
 }
 
-/// Whether a folder holds exactly the bundled texts (someone may have edited it).
+/// Whether a folder holds exactly the bundled files and texts, nothing more: the shared
+/// temporary folder may hold a copy someone edited or added to.
 fn matches_files(root: &Path) -> bool {
-    FILES
-        .iter()
-        .all(|(name, text)| fs::read_to_string(root.join(name)).is_ok_and(|t| t == *text))
+    let Ok(found) = crate::corpus::case_files(&[root.to_path_buf()]) else {
+        return false;
+    };
+    found.len() == FILES.len()
+        && FILES
+            .iter()
+            .all(|(name, text)| fs::read_to_string(root.join(name)).is_ok_and(|t| t == *text))
 }
 
 /// Loads the bundled rule set.
@@ -116,6 +128,23 @@ mod tests {
         assert!(FILES.iter().any(|(name, text)| {
             *name == "iij-secure-access/ruleset.yaml" && text.contains("name: iij-secure-access")
         }));
+    }
+
+    #[test]
+    fn an_altered_copy_is_not_trusted() {
+        let dir = tempfile::tempdir().unwrap();
+        write_files(dir.path()).unwrap();
+        assert!(matches_files(dir.path()));
+        let (name, _) = FILES[0];
+        fs::write(
+            dir.path().join("iij-secure-access/extra.yaml"),
+            "rules: []\n",
+        )
+        .unwrap();
+        assert!(!matches_files(dir.path()), "an added file");
+        fs::remove_file(dir.path().join("iij-secure-access/extra.yaml")).unwrap();
+        fs::write(dir.path().join(name), "edited").unwrap();
+        assert!(!matches_files(dir.path()), "an edited file");
     }
 
     #[test]
