@@ -191,7 +191,7 @@ header a { color: #fff; margin-right: 1.2em; }
 main { padding: 1em 1.5em; max-width: 1300px; }
 h1 { font-size: 1.5em; margin: .3em 0; } h2 { font-size: 1.2em; border-bottom: 1px solid #ccd; }
 .paragraph { display: grid; grid-template-columns: minmax(18em, 1fr) minmax(22em, 1.3fr); gap: 1.2em; padding: .8em; margin: .8em 0; border-radius: 6px; border-left: 6px solid #bbb; }
-.paragraph .text { white-space: pre-wrap; }
+.paragraph .text { white-space: pre-wrap; position: sticky; top: .5em; align-self: start; }
 .cov-full { background: #e7f6e7; border-left-color: #2e8b57; }
 .cov-part { background: #fff6dc; border-left-color: #d4a017; }
 .cov-none { background: #fde8e8; border-left-color: #c0392b; }
