@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use chrono::NaiveDate;
 
 use crate::corpus;
-use crate::ruleset::format::RuleSetFile;
+use crate::ruleset::format::{PartFile, RuleSetFile};
 use crate::ruleset::{Part, PartLabel, Rule, RuleSet};
 use crate::ruling::{Finding, Outcome, Ruling};
 use crate::yaml::{self, Syntax};
@@ -48,6 +48,9 @@ impl CaseEntry {
 struct Site<'a> {
     rules: &'a RuleSet,
     params: BTreeMap<String, serde_json::Value>,
+    /// The params each function of the definitions reads, itself or through the
+    /// functions it calls.
+    functions: BTreeMap<String, BTreeSet<String>>,
     cases: Vec<CaseEntry>,
     /// Page of each part, by index in `rules.parts`.
     part_pages: Vec<String>,
@@ -168,6 +171,76 @@ fn params_read(source: &str, into: &mut BTreeSet<String>) {
     }
 }
 
+/// Whether `source` calls the function `name`: `name(` not inside a longer identifier.
+fn calls(source: &str, name: &str) -> bool {
+    let pattern = format!("{name}(");
+    source.match_indices(&pattern).any(|(at, _)| {
+        !source[..at]
+            .chars()
+            .next_back()
+            .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_')
+    })
+}
+
+/// Per function of the rule files' `definitions`, the params it reads, directly or
+/// through the functions it calls (read from the text: `fn NAME(` opens a function).
+fn definitions_params(rules: &RuleSet) -> BTreeMap<String, BTreeSet<String>> {
+    let mut bodies: BTreeMap<String, String> = BTreeMap::new();
+    for part in &rules.parts {
+        let Ok(text) = std::fs::read_to_string(&part.file) else {
+            continue;
+        };
+        let Ok(file) = yaml::from_str::<PartFile>(&text, Syntax::Yaml, None) else {
+            continue;
+        };
+        let Some(definitions) = file.definitions else {
+            continue;
+        };
+        let mut current: Option<String> = None;
+        for line in definitions.lines() {
+            if let Some(rest) = line.trim_start().strip_prefix("fn ") {
+                let name: String = rest
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .collect();
+                current = (!name.is_empty()).then_some(name);
+            }
+            if let Some(name) = &current {
+                let body = bodies.entry(name.clone()).or_default();
+                body.push_str(line);
+                body.push('\n');
+            }
+        }
+    }
+    let mut read: BTreeMap<String, BTreeSet<String>> = bodies
+        .iter()
+        .map(|(name, body)| {
+            let mut names = BTreeSet::new();
+            params_read(body, &mut names);
+            (name.clone(), names)
+        })
+        .collect();
+    // Through the calls, until nothing more is learnt.
+    loop {
+        let mut grew = false;
+        for (name, body) in &bodies {
+            let mut more = BTreeSet::new();
+            for (callee, callee_reads) in &read {
+                if callee != name && calls(body, callee) {
+                    more.extend(callee_reads.iter().cloned());
+                }
+            }
+            let own = read.get_mut(name).expect("every body has an entry");
+            let before = own.len();
+            own.extend(more);
+            grew |= own.len() > before;
+        }
+        if !grew {
+            return read;
+        }
+    }
+}
+
 fn label(part: &Part) -> String {
     match part.label {
         PartLabel::Article(n) => format!("第{n}条"),
@@ -246,6 +319,7 @@ impl<'a> Site<'a> {
         Site {
             rules,
             params,
+            functions: definitions_params(rules),
             cases,
             part_pages,
         }
@@ -670,6 +744,11 @@ and open its address instead.</p>
                 .chain(&rule.require)
             {
                 params_read(&expression.source, &mut names);
+                for (function, read) in &self.functions {
+                    if calls(&expression.source, function) {
+                        names.extend(read.iter().cloned());
+                    }
+                }
             }
         }
         if names.is_empty() {
@@ -940,6 +1019,13 @@ mod tests {
             names.into_iter().collect::<Vec<_>>(),
             ["items", "min_accounts"]
         );
+    }
+
+    #[test]
+    fn calls_are_whole_names() {
+        assert!(calls("x + remaining_fee(a, b)", "remaining_fee"));
+        assert!(!calls("x + my_remaining_fee(a)", "remaining_fee"));
+        assert!(!calls("remaining_fee + 1", "remaining_fee"));
     }
 
     #[test]

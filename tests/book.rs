@@ -80,6 +80,10 @@ fn an_article_page_shows_text_rules_params_cases_and_shading() {
         "tests/cases/art05/accounts-49-rejected.yaml</a> <span class=\"pass\">pass</span>"
     ));
     assert!(page.contains("class=\"paragraph cov-full\""));
+    // Params read through the functions of the definitions count too: article 13's
+    // rules call functions that read the minimum period.
+    let page = book.page("art-13-early-termination.html").unwrap();
+    assert!(page.contains("<code>params.minimum_period_months</code></td><td><code>1</code>"));
     // Article 9: a paragraph whose rules do not all fire is shaded apart, and the
     // reconstructed version shows on the timeline.
     let page = book.page("art-09-options.html").unwrap();
