@@ -9,6 +9,7 @@ use std::collections::HashSet;
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::calendar;
@@ -35,19 +36,30 @@ pub struct Case {
     pub source: Source,
 }
 
-/// The document as serde reads it; requests are checked per type afterwards, so that
-/// every error keeps its full field path and position.
-#[derive(Debug, Deserialize)]
+// The document as serde reads it; requests are checked per type afterwards, so that
+// every error keeps its full field path and position.
+/// A case (SPEC §1): the customer, the contracts they hold and the requests to decide,
+/// judged on `as_of`. Unknown fields are errors.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(title = "yakkan case")]
 struct CaseFile {
+    /// The date the state is judged on.
     #[serde(deserialize_with = "date")]
+    #[schemars(schema_with = "crate::schema::date")]
     as_of: NaiveDate,
+    /// The customer.
     #[serde(default)]
     customer: Customer,
+    /// The contracts the customer already has.
     #[serde(default)]
+    #[schemars(schema_with = "listed_contracts_schema")]
     contracts: Vec<Contract>,
+    /// Requests, decided in order; an accepted request changes the state later ones see.
     #[serde(default)]
+    #[schemars(schema_with = "request_list_schema")]
     requests: Vec<WireRequest>,
+    /// What the legal team expects of the ruling (`yakkan test`, `yakkan eval`).
     #[serde(default)]
     expect: Option<Expectations>,
 }
@@ -77,7 +89,7 @@ impl Source {
 }
 
 /// The customer.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Customer {
     /// The customer's id.
@@ -89,7 +101,7 @@ pub struct Customer {
 }
 
 /// The customer's operating environment (art. 7).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Environment {
     /// 7.1(1): the operation policy is decided. Absent = decided.
@@ -108,7 +120,7 @@ fn yes() -> bool {
 }
 
 /// Whose network the customer's environment runs on.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Network {
     /// The provider's own service.
@@ -129,7 +141,7 @@ impl Network {
 }
 
 /// A contract, as the case lists it or a `new_contract` request proposes it.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Contract {
     /// The contract's id, unique in the case.
@@ -141,21 +153,26 @@ pub struct Contract {
     pub item: Option<String>,
     /// The number of accounts (契約アカウント数); checked by the rules, so any number is read.
     #[serde(deserialize_with = "count")]
+    #[schemars(schema_with = "crate::schema::count")]
     pub accounts: Decimal,
     /// The day the contract was formed; set by the request date for a new contract.
     #[serde(default, deserialize_with = "optional_date")]
+    #[schemars(schema_with = "crate::schema::optional_date")]
     pub formed: Option<NaiveDate>,
     /// The day billing starts (課金開始日).
     #[serde(deserialize_with = "date")]
+    #[schemars(schema_with = "crate::schema::date")]
     pub billing_start: NaiveDate,
     /// The day termination took effect; in force through that day.
     #[serde(default, deserialize_with = "optional_date")]
+    #[schemars(schema_with = "crate::schema::optional_date")]
     pub ended: Option<NaiveDate>,
     /// The amounts shown to the customer.
     #[serde(default)]
     pub fees: Fees,
     /// The day of the 附則 (2026-04-01) ¶2 declaration, if any.
     #[serde(default, deserialize_with = "optional_date")]
+    #[schemars(schema_with = "crate::schema::optional_date")]
     pub sandbox_continuation_declared: Option<NaiveDate>,
     /// Option services on this contract.
     #[serde(default)]
@@ -163,16 +180,18 @@ pub struct Contract {
 }
 
 /// An option service on a contract.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ContractOption {
     /// The option's kind; checked by the rules.
     pub kind: String,
     /// Its billing start; the contract's when absent.
     #[serde(default, deserialize_with = "optional_date")]
+    #[schemars(schema_with = "crate::schema::optional_date")]
     pub billing_start: Option<NaiveDate>,
     /// The day it stopped; in force through that day.
     #[serde(default, deserialize_with = "optional_date")]
+    #[schemars(schema_with = "crate::schema::optional_date")]
     pub ended: Option<NaiveDate>,
     /// Its fees, when shown separately.
     #[serde(default)]
@@ -180,14 +199,16 @@ pub struct ContractOption {
 }
 
 /// Monthly amounts "shown separately" (別途契約者に示す金額), in yen excluding tax.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Fees {
     /// 基本料金 per month.
     #[serde(default, deserialize_with = "yen")]
+    #[schemars(schema_with = "crate::schema::yen")]
     pub basic_monthly: Decimal,
     /// アカウント使用料 per account per month.
     #[serde(default, deserialize_with = "yen")]
+    #[schemars(schema_with = "crate::schema::yen")]
     pub per_account_monthly: Decimal,
 }
 
@@ -287,27 +308,10 @@ impl Request {
 
     /// The fields a request of type `kind` takes besides `type`, in SPEC order.
     pub fn fields(kind: &str) -> &'static [&'static str] {
-        match kind {
-            "new_contract" => &["date", "contract"],
-            "change_accounts" => &["date", "contract", "accounts"],
-            "add_option" => &["date", "contract", "option", "billing_start", "fees"],
-            "terminate" => &[
-                "contract",
-                "notice_arrived",
-                "requested_end",
-                "general_terms_28",
-            ],
-            "stop_option" => &["contract", "option", "notice_arrived", "requested_end"],
-            "outage_credit" => &[
-                "contract",
-                "attributable_to_provider",
-                "total",
-                "known_at",
-                "restored_at",
-                "claimed_on",
-            ],
-            _ => &[],
-        }
+        RequestType::ALL
+            .iter()
+            .find(|t| t.name() == kind)
+            .map_or(&[], |t| t.fields().0)
     }
 
     /// The date that selects the rule versions for this request (SPEC §1).
@@ -337,42 +341,66 @@ impl Request {
 
 /// A request as written: every field of every type, typed but optional. Which fields a
 /// type takes is checked when it becomes a [`Request`].
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct WireRequest {
+    /// The request's type.
     #[serde(rename = "type")]
     kind: RequestType,
+    /// The request date (new_contract, change_accounts, add_option).
     #[serde(default, deserialize_with = "optional_date")]
+    #[schemars(schema_with = "crate::schema::optional_date")]
     date: Option<NaiveDate>,
+    /// The contract's id; for new_contract, the whole proposed contract.
     #[serde(default)]
+    #[schemars(with = "Option<String>")]
     contract: Option<ContractRef>,
+    /// The new number of accounts (change_accounts).
     #[serde(default, deserialize_with = "optional_count")]
+    #[schemars(schema_with = "crate::schema::optional_count")]
     accounts: Option<Decimal>,
+    /// The option's kind: web_sandbox or dedicated_ip (add_option, stop_option).
     #[serde(default)]
     option: Option<String>,
+    /// The option's billing start; the request date when absent (add_option).
     #[serde(default, deserialize_with = "optional_date")]
+    #[schemars(schema_with = "crate::schema::optional_date")]
     billing_start: Option<NaiveDate>,
+    /// The option's fees, when shown separately (add_option).
     #[serde(default)]
     fees: Option<Fees>,
+    /// The day the notice reached the provider (terminate, stop_option).
     #[serde(default, deserialize_with = "optional_date")]
+    #[schemars(schema_with = "crate::schema::optional_date")]
     notice_arrived: Option<NaiveDate>,
+    /// The end the customer asked for, if any (terminate, stop_option).
     #[serde(default, deserialize_with = "optional_date")]
+    #[schemars(schema_with = "crate::schema::optional_date")]
     requested_end: Option<NaiveDate>,
+    /// Terminated under 一般規程 第28条第2項/第3項 (terminate; false when absent).
     #[serde(default)]
     general_terms_28: Option<bool>,
+    /// The outage is attributable to the provider (outage_credit).
     #[serde(default)]
     attributable_to_provider: Option<bool>,
+    /// The service was wholly unusable (outage_credit).
     #[serde(default)]
     total: Option<bool>,
+    /// When the provider learned of the outage (outage_credit).
     #[serde(default, deserialize_with = "optional_timestamp")]
+    #[schemars(schema_with = "crate::schema::optional_timestamp")]
     known_at: Option<Timestamp>,
+    /// When service was restored (outage_credit).
     #[serde(default, deserialize_with = "optional_timestamp")]
+    #[schemars(schema_with = "crate::schema::optional_timestamp")]
     restored_at: Option<Timestamp>,
+    /// The day the customer claimed the credit (outage_credit).
     #[serde(default, deserialize_with = "optional_date")]
+    #[schemars(schema_with = "crate::schema::optional_date")]
     claimed_on: Option<NaiveDate>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 enum RequestType {
     NewContract,
@@ -381,6 +409,152 @@ enum RequestType {
     Terminate,
     StopOption,
     OutageCredit,
+}
+
+impl RequestType {
+    const ALL: [RequestType; 6] = [
+        RequestType::NewContract,
+        RequestType::ChangeAccounts,
+        RequestType::AddOption,
+        RequestType::Terminate,
+        RequestType::StopOption,
+        RequestType::OutageCredit,
+    ];
+
+    fn name(self) -> &'static str {
+        match self {
+            RequestType::NewContract => "new_contract",
+            RequestType::ChangeAccounts => "change_accounts",
+            RequestType::AddOption => "add_option",
+            RequestType::Terminate => "terminate",
+            RequestType::StopOption => "stop_option",
+            RequestType::OutageCredit => "outage_credit",
+        }
+    }
+
+    /// The fields a request of this type takes (besides `type`), and those it needs.
+    fn fields(self) -> (&'static [&'static str], &'static [&'static str]) {
+        use RequestType as T;
+        match self {
+            T::NewContract => (&["date", "contract"], &["date", "contract"]),
+            T::ChangeAccounts => (
+                &["date", "contract", "accounts"],
+                &["date", "contract", "accounts"],
+            ),
+            T::AddOption => (
+                &["date", "contract", "option", "billing_start", "fees"],
+                &["date", "contract", "option"],
+            ),
+            T::Terminate => (
+                &[
+                    "contract",
+                    "notice_arrived",
+                    "requested_end",
+                    "general_terms_28",
+                ],
+                &["contract", "notice_arrived"],
+            ),
+            T::StopOption => (
+                &["contract", "option", "notice_arrived", "requested_end"],
+                &["contract", "option", "notice_arrived"],
+            ),
+            T::OutageCredit => {
+                const ALL: &[&str] = &[
+                    "contract",
+                    "attributable_to_provider",
+                    "total",
+                    "known_at",
+                    "restored_at",
+                    "claimed_on",
+                ];
+                (ALL, ALL)
+            }
+        }
+    }
+}
+
+/// The schema of `requests`: one shape per `type`, each with exactly the fields that type
+/// takes, as [`WireRequest::into_request`] checks them.
+fn request_list_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    let wire = WireRequest::json_schema(generator);
+    let properties = wire
+        .get("properties")
+        .and_then(serde_json::Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+    let contract = generator.subschema_for::<Contract>().to_value();
+    let shapes: Vec<serde_json::Value> = RequestType::ALL
+        .iter()
+        .map(|&kind| {
+            let (takes, needs) = kind.fields();
+            let mut shape = serde_json::Map::new();
+            shape.insert(
+                "type".to_owned(),
+                serde_json::json!({ "const": kind.name(), "description": "The request's type." }),
+            );
+            for &field in takes {
+                let schema = if field == "contract" {
+                    if kind == RequestType::NewContract {
+                        // A new contract is formed on the request's date: no `formed`, no `ended`.
+                        serde_json::json!({
+                            "$ref": contract["$ref"],
+                            "description": "The proposed contract; it is formed on the request's date when accepted.",
+                            "properties": { "formed": { "type": "null" }, "ended": { "type": "null" } }
+                        })
+                    } else {
+                        serde_json::json!({ "type": "string", "description": "The contract's id." })
+                    }
+                } else {
+                    let mut schema = properties
+                        .get(field)
+                        .cloned()
+                        .unwrap_or(serde_json::Value::Bool(true));
+                    // A field the type needs cannot be null: null reads as absent.
+                    if needs.contains(&field) {
+                        if let Some(types) = schema.get_mut("type").and_then(|t| t.as_array_mut()) {
+                            types.retain(|t| t != "null");
+                        }
+                        if let Some(object) = schema.as_object_mut() {
+                            object.remove("default");
+                        }
+                    }
+                    schema
+                };
+                shape.insert(field.to_owned(), schema);
+            }
+            let mut required = vec!["type"];
+            required.extend_from_slice(needs);
+            serde_json::json!({
+                "title": kind.name(),
+                "type": "object",
+                "properties": shape,
+                "required": required,
+                "additionalProperties": false,
+            })
+        })
+        .collect();
+    schemars::json_schema!({
+        "type": "array",
+        "items": { "oneOf": shapes }
+    })
+}
+
+/// The schema of `contracts`: a listed contract names the day it was formed.
+fn listed_contracts_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    let contract = generator.subschema_for::<Contract>().to_value();
+    schemars::json_schema!({
+        "type": "array",
+        "items": {
+            "$ref": contract["$ref"],
+            "required": ["formed"],
+            "properties": { "formed": { "type": "string" } }
+        }
+    })
+}
+
+/// The JSON Schema of a case document (SPEC §1, with `expect:`).
+pub fn json_schema() -> schemars::Schema {
+    schemars::schema_for!(CaseFile)
 }
 
 /// A request's `contract`: an id, or a whole contract for `new_contract`.
@@ -419,15 +593,8 @@ impl WireRequest {
     fn into_request(self, index: usize, source: &Source) -> Result<Request, Diagnostic> {
         use RequestType as T;
         let kind = self.kind;
-        let name = match kind {
-            T::NewContract => "new_contract",
-            T::ChangeAccounts => "change_accounts",
-            T::AddOption => "add_option",
-            T::Terminate => "terminate",
-            T::StopOption => "stop_option",
-            T::OutageCredit => "outage_credit",
-        };
-        let takes = Request::fields(name);
+        let name = kind.name();
+        let (takes, _) = kind.fields();
         let present = [
             ("date", self.date.is_some()),
             ("contract", self.contract.is_some()),

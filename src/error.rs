@@ -18,6 +18,18 @@ pub struct Diagnostic {
     pub position: Option<Position>,
     /// What is wrong.
     pub message: String,
+    /// A hint and the rule the problem lies in, when known (see [`Diagnostic::hint`]);
+    /// boxed, so that a `Result` carrying a diagnostic stays small.
+    pub notes: Option<Box<Notes>>,
+}
+
+/// What a diagnostic may add to its message.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Notes {
+    /// How to fix it, in plain words, for the common mistakes (see `src/hint.rs`).
+    pub hint: Option<String>,
+    /// The id of the rule the problem lies in, for a rule file.
+    pub rule: Option<String>,
 }
 
 impl Diagnostic {
@@ -28,7 +40,79 @@ impl Diagnostic {
             path: path.into(),
             position: None,
             message: message.into(),
+            notes: None,
         }
+    }
+
+    /// Names the rule the diagnostic is in, when its path lies in `rules[N]` of a rule
+    /// file whose text is `text`.
+    /// A file that does not parse has no field paths to go by: then the rule is the last
+    /// `- id:` entry above the diagnostic's line.
+    pub fn locate_rule(&mut self, text: &str) {
+        if self.rule().is_some() {
+            return;
+        }
+        let by_path = crate::yaml::rule_id(text, &self.path);
+        let by_line = || {
+            let line = self.position?.line;
+            text.lines()
+                .take(line)
+                .filter_map(|l| l.trim_start().strip_prefix("- id:"))
+                .last()
+                .map(|id| id.trim().trim_matches(['"', '\'']).to_owned())
+                .filter(|id| !id.is_empty())
+        };
+        if let Some(id) = by_path.or_else(|| {
+            (self.path == "rules" || self.path.starts_with("rules["))
+                .then(by_line)
+                .flatten()
+        }) {
+            self.notes.get_or_insert_default().rule = Some(id);
+        }
+    }
+
+    /// The same diagnostic with a hint.
+    pub fn with_hint(mut self, hint: Option<String>) -> Self {
+        if hint.is_some() {
+            self.notes.get_or_insert_default().hint = hint;
+        }
+        self
+    }
+
+    /// How to fix the problem, in plain words, for the common mistakes.
+    pub fn hint(&self) -> Option<&str> {
+        self.notes.as_ref()?.hint.as_deref()
+    }
+
+    /// The id of the rule the problem lies in.
+    pub fn rule(&self) -> Option<&str> {
+        self.notes.as_ref()?.rule.as_deref()
+    }
+
+    /// One JSON object for editors and CI annotations: `file`, `line`, `column`, `rule`,
+    /// `field`, `message`, `hint` (absent ones are `null`).
+    pub fn to_json(&self) -> String {
+        /// The fields in the order a reader expects them.
+        #[derive(serde::Serialize)]
+        struct Json<'a> {
+            file: Option<&'a str>,
+            line: Option<usize>,
+            column: Option<usize>,
+            rule: Option<&'a str>,
+            field: Option<&'a str>,
+            message: &'a str,
+            hint: Option<&'a str>,
+        }
+        let json = Json {
+            file: self.file.as_deref(),
+            line: self.position.map(|at| at.line),
+            column: self.position.map(|at| at.column),
+            rule: self.rule(),
+            field: (!self.path.is_empty()).then_some(self.path.as_str()),
+            message: &self.message,
+            hint: self.hint(),
+        };
+        serde_json::to_string(&json).expect("diagnostics serialize")
     }
 
     /// The same diagnostic placed at `position`.
@@ -53,7 +137,11 @@ impl fmt::Display for Diagnostic {
         if !self.path.is_empty() {
             write!(f, "{}: ", self.path)?;
         }
-        f.write_str(&self.message)
+        f.write_str(&self.message)?;
+        if let Some(hint) = self.hint() {
+            write!(f, "\n    hint: {hint}")?;
+        }
+        Ok(())
     }
 }
 

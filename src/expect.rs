@@ -4,13 +4,14 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 
 use crate::ruling::{Decision, Finding, Ruling, Value};
 
 /// What a case expects of its ruling. Every field is optional; only what is written is
 /// checked.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Expectations {
     /// The revision expected in force on `as_of` (`ruleset.in_force`).
@@ -25,7 +26,7 @@ pub struct Expectations {
 }
 
 /// What one request's ruling should hold.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RequestExpectation {
     /// The decision.
@@ -43,7 +44,7 @@ pub struct RequestExpectation {
 }
 
 /// What one contract's ruling should hold.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ContractExpectation {
     /// The last day of the minimum period.

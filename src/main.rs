@@ -8,8 +8,10 @@ use clap::{Parser, Subcommand, ValueEnum};
 use yakkan::corpus::Coverage;
 use yakkan::diff::Report;
 use yakkan::eval::Settings;
-use yakkan::{Case, EvalError, RuleSet, Ruling, corpus, report, yaml};
-use yakkan::{batch, server};
+#[cfg(feature = "server")]
+use yakkan::server;
+use yakkan::{Case, EvalError, LoadError, RuleSet, Ruling, corpus, report};
+use yakkan::{batch, book, bundled, expect, schema};
 
 /// Exit codes (SPEC §4).
 const OK: u8 = 0;
@@ -30,13 +32,17 @@ struct Cli {
 enum Command {
     /// Validate every rule file; print file:line:col diagnostics.
     Check {
-        /// The rule set folder (default: the project's rules/).
+        /// The rule set folder (default: rules/ here, else the bundled rule set).
         #[arg(long)]
         rules: Option<PathBuf>,
+        /// Output format: text lines, or a JSON array with one object per diagnostic
+        /// (file, line, column, rule, field, message, hint).
+        #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+        format: ReportFormat,
     },
     /// Evaluate a case and print the ruling.
     Eval {
-        /// The rule set folder (default: the project's rules/).
+        /// The rule set folder (default: rules/ here, else the bundled rule set).
         #[arg(long)]
         rules: Option<PathBuf>,
         /// Judge the state on this date instead of the case's `as_of`.
@@ -57,7 +63,7 @@ enum Command {
     },
     /// List the rules in force on a date, with citation and title.
     Rules {
-        /// The rule set folder (default: the project's rules/).
+        /// The rule set folder (default: rules/ here, else the bundled rule set).
         #[arg(long)]
         rules: Option<PathBuf>,
         /// The date (default: today, in Japan time).
@@ -81,9 +87,29 @@ enum Command {
         /// Case files or folders (default: tests/cases/).
         cases: Vec<PathBuf>,
     },
+    /// Write the rulebook: a static HTML site of the articles and the rules encoding them.
+    Book {
+        /// The rule set folder (default: rules/ here, else the bundled rule set).
+        #[arg(long)]
+        rules: Option<PathBuf>,
+        /// Where to write the site (created if missing).
+        #[arg(long)]
+        out: PathBuf,
+        /// Case files or folders to show per rule (default: tests/cases/ and examples/).
+        cases: Vec<PathBuf>,
+    },
+    /// Print or write the JSON Schemas of cases, rulings and rule files.
+    Schema {
+        /// Write every schema into this folder (the project keeps them in schemas/).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// The schema to print: case, ruling, ruleset or rule-file.
+        name: Option<String>,
+    },
     /// Serve the evaluator over HTTP, reloading the rules when they change.
+    #[cfg(feature = "server")]
     Serve {
-        /// The rule set folder (default: the project's rules/).
+        /// The rule set folder (default: rules/ here, else the bundled rule set).
         #[arg(long)]
         rules: Option<PathBuf>,
         /// Where to listen.
@@ -98,7 +124,7 @@ enum Command {
     },
     /// Run example cases against their `expect:` blocks.
     Test {
-        /// The rule set folder (default: the project's rules/).
+        /// The rule set folder (default: rules/ here, else the bundled rule set).
         #[arg(long)]
         rules: Option<PathBuf>,
         /// Case files or folders (default: tests/cases/).
@@ -126,7 +152,7 @@ enum Format {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Check { rules } => Ok(check(&rules_dir(rules))),
+        Command::Check { rules, format } => rules_dir(rules).map(|dir| check(&dir, format)),
         Command::Eval {
             rules,
             as_of,
@@ -134,28 +160,37 @@ fn main() -> ExitCode {
             explain,
             jsonl,
             case,
-        } => {
+        } => rules_dir(rules).and_then(|dir| {
             if jsonl || case.ends_with(".jsonl") {
-                eval_lines(&rules_dir(rules), &case)
+                eval_lines(&dir, &case)
             } else {
-                eval(&rules_dir(rules), as_of.as_deref(), format, explain, &case)
+                eval(&dir, as_of.as_deref(), format, explain, &case)
             }
-        }
+        }),
         Command::Rules {
             rules,
             as_of,
             at_file,
-        } => list_rules(&rules_dir(rules), as_of.as_deref(), at_file),
+        } => rules_dir(rules).and_then(|dir| list_rules(&dir, as_of.as_deref(), at_file)),
+        Command::Book { rules, out, cases } => {
+            rules_dir(rules).and_then(|dir| write_book(&dir, &out, cases))
+        }
+        Command::Schema { out, name } => write_schema(out.as_deref(), name.as_deref()),
+        #[cfg(feature = "server")]
         Command::Serve {
             rules,
             addr,
             body_limit,
             watch_ms,
-        } => serve(server::Config {
-            addr,
-            rules: rules_dir(rules),
-            body_limit,
-            watch_interval: std::time::Duration::from_millis(watch_ms),
+        } => rules_dir(rules).and_then(|rules| {
+            serve(server::Config {
+                addr,
+                rules,
+                body_limit,
+                watch_interval: std::time::Duration::from_millis(watch_ms),
+                book_cases: default_book_cases(),
+                book_impact: std::fs::read_to_string("docs/r8-impact/README.md").ok(),
+            })
         }),
         Command::Diff {
             old,
@@ -167,22 +202,20 @@ fn main() -> ExitCode {
             rules,
             paths,
             coverage,
-        } => test(&rules_dir(rules), paths, coverage),
+        } => rules_dir(rules).and_then(|dir| test(&dir, paths, coverage)),
     };
     // A command's error is its exit code, the message already printed.
     ExitCode::from(result.unwrap_or_else(|code| code))
 }
 
-/// `--rules`, else `rules/` here, else the `rules/` the binary was built with.
-fn rules_dir(given: Option<PathBuf>) -> PathBuf {
-    given.unwrap_or_else(|| {
-        let here = PathBuf::from("rules");
-        if here.is_dir() {
-            here
-        } else {
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("rules")
-        }
-    })
+/// `--rules`, else `rules/` here, else beside the executable, else the bundled rules
+/// (see [`bundled::default_dir`]).
+fn rules_dir(given: Option<PathBuf>) -> Result<PathBuf, u8> {
+    match given {
+        Some(dir) => Ok(dir),
+        None => bundled::default_dir()
+            .map_err(|error| input_error(format!("cannot unpack the bundled rules: {error}"))),
+    }
 }
 
 /// Prints an input problem and gives exit code 2.
@@ -196,9 +229,18 @@ fn load(dir: &Path) -> Result<RuleSet, u8> {
     RuleSet::load(dir).map_err(input_error)
 }
 
-fn check(dir: &Path) -> u8 {
-    match RuleSet::load(dir) {
-        Ok(rules) => {
+fn check(dir: &Path, format: ReportFormat) -> u8 {
+    match (RuleSet::load(dir), format) {
+        (Ok(_), ReportFormat::Json) => {
+            println!("[]");
+            OK
+        }
+        (Err(error), ReportFormat::Json) => {
+            let objects: Vec<String> = diagnostics_of(error).iter().map(|d| d.to_json()).collect();
+            println!("[\n{}\n]", objects.join(",\n"));
+            FAILED
+        }
+        (Ok(rules), ReportFormat::Text) => {
             let revisions: Vec<String> =
                 rules.revisions.iter().map(|r| r.date.to_string()).collect();
             println!(
@@ -211,11 +253,33 @@ fn check(dir: &Path) -> u8 {
             );
             OK
         }
-        Err(error) => {
-            eprintln!("{error}");
+        (Err(error), ReportFormat::Text) => {
+            for diagnostic in diagnostics_of(error) {
+                eprintln!("{diagnostic}");
+            }
             FAILED
         }
     }
+}
+
+/// Every diagnostic of a load error, each naming the rule it lies in.
+fn diagnostics_of(error: LoadError) -> Vec<yakkan::Diagnostic> {
+    let mut diagnostics = match error {
+        LoadError::Invalid(diagnostics) => diagnostics,
+        LoadError::Io { path, source } => {
+            vec![yakkan::Diagnostic::new(Some(&path), "", source.to_string())]
+        }
+    };
+    for diagnostic in &mut diagnostics {
+        if let Some(text) = diagnostic
+            .file
+            .as_ref()
+            .and_then(|file| std::fs::read_to_string(file).ok())
+        {
+            diagnostic.locate_rule(&text);
+        }
+    }
+    diagnostics
 }
 
 fn eval(
@@ -233,8 +297,21 @@ fn eval(
     }
     match yakkan::eval::evaluate_with(&rules, &case, Settings { explain }) {
         Ok((ruling, _)) => {
-            print!("{}", render(&ruling, &rules, format));
-            Ok(OK)
+            let mut out = render(&ruling, &rules, format);
+            let (verdict, code) = expect_verdict(&case, &ruling, as_of.is_some());
+            // In text the verdict closes the report; JSON and YAML stay one document on
+            // standard output, the verdict going to standard error.
+            if let Some(verdict) = verdict {
+                match format {
+                    Format::Text => {
+                        out.push('\n');
+                        out.push_str(&verdict);
+                    }
+                    Format::Json | Format::Yaml => eprint!("{verdict}"),
+                }
+            }
+            print!("{out}");
+            Ok(code)
         }
         Err(EvalError::Case(diagnostic)) => Err(input_error(diagnostic)),
         Err(error @ EvalError::Rule { .. }) => {
@@ -242,6 +319,32 @@ fn eval(
             Err(RULE_FAILED)
         }
     }
+}
+
+/// What `eval` says of a case's `expect:` block, and the exit code: 1 on a mismatch, as
+/// `test` gives. Not compared when `--as-of` moved the case off the date it was written for.
+fn expect_verdict(case: &Case, ruling: &Ruling, as_of_moved: bool) -> (Option<String>, u8) {
+    let Some(wanted) = &case.expect else {
+        return (None, OK);
+    };
+    if as_of_moved {
+        let note = "expect: not compared: --as-of moves the case from the date its expect: block was written for\n";
+        return (Some(note.to_owned()), OK);
+    }
+    let mismatches = expect::compare(wanted, ruling);
+    if mismatches.is_empty() {
+        let note = "expect: the ruling matches the case's expect: block\n";
+        return (Some(note.to_owned()), OK);
+    }
+    let mut text = format!(
+        "expect: the ruling does NOT match the case's expect: block ({} difference{})\n",
+        mismatches.len(),
+        if mismatches.len() == 1 { "" } else { "s" }
+    );
+    for mismatch in &mismatches {
+        text.push_str(&format!("  {mismatch}\n"));
+    }
+    (Some(text), FAILED)
 }
 
 fn eval_lines(dir: &Path, path: &str) -> Result<u8, u8> {
@@ -320,6 +423,7 @@ fn diff(old: &Path, new: &Path, format: ReportFormat, cases: Vec<PathBuf>) -> Re
     }
 }
 
+#[cfg(feature = "server")]
 fn serve(config: server::Config) -> Result<u8, u8> {
     use std::io::IsTerminal;
     tracing_subscriber::fmt()
@@ -344,10 +448,73 @@ fn serve(config: server::Config) -> Result<u8, u8> {
     }
 }
 
+fn write_book(dir: &Path, out: &Path, cases: Vec<PathBuf>) -> Result<u8, u8> {
+    let rules = load(dir)?;
+    let files = if cases.is_empty() {
+        default_book_cases()
+    } else {
+        corpus::case_files(&cases).map_err(input_error)?
+    };
+    // The project's review of the 2026-04-01 revision, when run in the project.
+    let impact = std::fs::read_to_string("docs/r8-impact/README.md").ok();
+    let site = book::Book::build(&rules, &files, impact.as_deref());
+    site.write(out)
+        .map_err(|error| input_error(format!("{}: {error}", out.display())))?;
+    println!(
+        "wrote {} pages to {} (open {})",
+        site.pages.len(),
+        out.display(),
+        out.join("index.html").display()
+    );
+    Ok(OK)
+}
+
+/// The case files of the project, when run in it: `tests/cases/` and `examples/`.
+fn default_book_cases() -> Vec<PathBuf> {
+    let folders: Vec<PathBuf> = ["tests/cases", "examples"]
+        .iter()
+        .map(PathBuf::from)
+        .filter(|path| path.is_dir())
+        .collect();
+    corpus::case_files(&folders).unwrap_or_default()
+}
+
+fn write_schema(out: Option<&Path>, name: Option<&str>) -> Result<u8, u8> {
+    if let Some(dir) = out {
+        schema::write_all(dir)
+            .map_err(|error| input_error(format!("{}: {error}", dir.display())))?;
+        return Ok(OK);
+    }
+    let all = schema::all();
+    let names: Vec<&str> = all
+        .iter()
+        .map(|(file, _)| file.trim_end_matches(".schema.json"))
+        .collect();
+    let Some(name) = name else {
+        return Err(input_error(format!(
+            "name a schema ({}) or give --out DIR",
+            names.join(", ")
+        )));
+    };
+    match all
+        .iter()
+        .find(|(file, _)| file.trim_end_matches(".schema.json") == name)
+    {
+        Some((_, found)) => {
+            print!("{}", schema::to_text(found));
+            Ok(OK)
+        }
+        None => Err(input_error(format!(
+            "no schema `{name}`: the schemas are {}",
+            names.join(", ")
+        ))),
+    }
+}
+
 fn render(ruling: &Ruling, rules: &RuleSet, format: Format) -> String {
     match format {
         Format::Json => format!("{}\n", ruling.to_json()),
-        Format::Yaml => yaml::to_string(ruling),
+        Format::Yaml => ruling.to_yaml(),
         Format::Text => report::text(ruling, rules),
     }
 }

@@ -5,10 +5,11 @@
 
 use std::collections::BTreeMap;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// The ruling for one case.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Ruling {
     /// Which rule set, and which revision of it, decided.
     pub ruleset: RuleSetStamp,
@@ -21,7 +22,7 @@ pub struct Ruling {
 }
 
 /// Names the rule set a ruling was made with.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct RuleSetStamp {
     /// The rule set's name.
     pub name: String,
@@ -32,7 +33,7 @@ pub struct RuleSetStamp {
 }
 
 /// The state of one contract on `as_of`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ContractRuling {
     /// The contract's id.
     pub id: String,
@@ -44,7 +45,7 @@ pub struct ContractRuling {
 }
 
 /// The decision on one request.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct RequestRuling {
     /// The request's position in the case.
     pub index: usize,
@@ -60,7 +61,7 @@ pub struct RequestRuling {
 }
 
 /// A request's decision.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Decision {
     /// No finding rejects the request.
@@ -70,7 +71,9 @@ pub enum Decision {
 }
 
 /// What a rule says about a request or contract.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     /// The request is refused.
@@ -82,7 +85,7 @@ pub enum Outcome {
 }
 
 /// One finding, citing the article it comes from.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Finding {
     /// The rule's id.
     pub rule: String,
@@ -96,37 +99,37 @@ pub struct Finding {
     /// The rule's message.
     pub message: Message,
     /// Set when the rule version is reconstructed rather than read from a published text.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub reconstructed: bool,
     /// Why the rule spoke (`yakkan eval --explain` only).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub explain: Option<Explanation>,
 }
 
 /// How a finding came about: the rule's expressions as written, what they read, and the
 /// result of its requirement.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Explanation {
     /// The file that defines the rule.
     pub file: String,
     /// The `when` condition, if any.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub when: Option<String>,
     /// The computed values' expressions.
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub values: BTreeMap<String, String>,
     /// The `require` condition, if any.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub require: Option<String>,
     /// What `require` gave (false: the finding is made because it failed).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub require_result: Option<bool>,
     /// Every case and rule-set value the expressions read, with its value.
     pub read: BTreeMap<String, Value>,
 }
 
 /// A message in Japanese and English.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Message {
     /// Japanese.
@@ -138,7 +141,9 @@ pub struct Message {
 /// A value as a ruling writes it: dates, yen and decimals as text, whole numbers as
 /// integers. Its own type rather than `serde_json::Value`, so that JSON, YAML and
 /// snapshots all write it the same way.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// Read back by hand rather than derived: serde's untagged reading loses JSON numbers
+/// read with `arbitrary_precision`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(untagged)]
 pub enum Value {
     /// Text: dates, yen amounts, decimals, names.
@@ -172,9 +177,103 @@ impl std::fmt::Display for Value {
     }
 }
 
+impl<'de> Deserialize<'de> for Value {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(ValueVisitor)
+    }
+}
+
+struct ValueVisitor;
+
+/// The key serde_json's `arbitrary_precision` wraps a number's text in.
+const JSON_NUMBER: &str = "$serde_json::private::Number";
+
+impl<'de> serde::de::Visitor<'de> for ValueVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("text, a whole number, true or false, a list, a map or null")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Value, E> {
+        Ok(Value::Text(text.to_owned()))
+    }
+
+    fn visit_string<E: serde::de::Error>(self, text: String) -> Result<Value, E> {
+        Ok(Value::Text(text))
+    }
+
+    fn visit_i64<E: serde::de::Error>(self, n: i64) -> Result<Value, E> {
+        Ok(Value::Integer(n))
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, n: u64) -> Result<Value, E> {
+        i64::try_from(n)
+            .map(Value::Integer)
+            .map_err(|_| E::custom(format!("{n} is too large for a ruling's whole number")))
+    }
+
+    fn visit_f64<E: serde::de::Error>(self, n: f64) -> Result<Value, E> {
+        Err(E::custom(format!(
+            "{n}: a ruling writes fractions as text, never as a number"
+        )))
+    }
+
+    fn visit_bool<E: serde::de::Error>(self, b: bool) -> Result<Value, E> {
+        Ok(Value::Bool(b))
+    }
+
+    fn visit_unit<E: serde::de::Error>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_none<E: serde::de::Error>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(ValueVisitor)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(Value::List(items))
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut entries = BTreeMap::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if key == JSON_NUMBER {
+                // A JSON number, as its exact text.
+                let text: String = map.next_value()?;
+                return text.parse::<i64>().map(Value::Integer).map_err(|_| {
+                    serde::de::Error::custom(format!(
+                        "{text}: a ruling writes fractions as text, never as a number"
+                    ))
+                });
+            }
+            entries.insert(key, map.next_value()?);
+        }
+        Ok(Value::Map(entries))
+    }
+}
+
 impl Ruling {
     /// The ruling as pretty JSON, the default output.
     pub fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).expect("rulings serialize to JSON")
+    }
+
+    /// The ruling as YAML.
+    pub fn to_yaml(&self) -> String {
+        crate::yaml::to_string(self)
+    }
+
+    /// Reads a ruling back from its JSON (as `yakkan eval` and `POST /v1/evaluate` write it).
+    pub fn from_json(text: &str) -> Result<Ruling, serde_json::Error> {
+        serde_json::from_str(text)
     }
 }

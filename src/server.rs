@@ -1,7 +1,9 @@
 //! The HTTP service other services call: evaluate cases, list the rules in force, health
-//! and Prometheus metrics. The rule set is hot-reloaded on SIGHUP or when its folder
-//! changes: a new set is loaded and checked in the background and swapped in atomically;
-//! a broken one is refused, its diagnostics logged, and the old set keeps serving.
+//! and Prometheus metrics, its OpenAPI description (`/v1/openapi.json`), and the rulebook
+//! (`/`, see [`crate::book`]) with a form to try a case. The rule set is hot-reloaded on
+//! SIGHUP or when its folder changes: a new set is loaded and checked in the background
+//! and swapped in atomically (with its rulebook); a broken one is refused, its
+//! diagnostics logged, and the old set keeps serving.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -23,6 +25,7 @@ use serde_json::value::RawValue;
 use tokio::net::TcpListener;
 
 use crate::batch::evaluate_all;
+use crate::book::Book;
 use crate::calendar;
 use crate::case::Case;
 use crate::error::{EvalError, LoadError};
@@ -40,11 +43,17 @@ pub struct Config {
     pub body_limit: usize,
     /// How often the rules folder is checked for changes.
     pub watch_interval: Duration,
+    /// The case files the rulebook shows per rule (`/`).
+    pub book_cases: Vec<PathBuf>,
+    /// The impact review the rulebook's revision pages show, if any.
+    pub book_impact: Option<String>,
 }
 
 /// The shared state: the rule set in service and the metrics.
 pub struct Service {
     rules: ArcSwap<RuleSet>,
+    /// The rulebook of the rule set in service, rebuilt after each reload.
+    book: ArcSwap<Book>,
     config: Config,
     metrics: Metrics,
     /// The digest of the last folder text a reload was tried with, good or broken, so a
@@ -134,8 +143,10 @@ impl Service {
             .ruleset
             .with_label_values(&[&rules.name, &rules.digest])
             .set(1);
+        let book = Book::build(&rules, &config.book_cases, config.book_impact.as_deref());
         Ok(Arc::new(Service {
             last_tried: std::sync::Mutex::new(rules.digest.clone()),
+            book: ArcSwap::from_pointee(book),
             rules: ArcSwap::from_pointee(rules),
             config,
             metrics,
@@ -150,15 +161,22 @@ impl Service {
     /// Loads the folder again; swaps the new set in if it checks, keeps the old one if not.
     pub async fn reload(self: &Arc<Self>, why: &str) {
         let dir = self.config.rules.clone();
+        let (cases, impact) = (
+            self.config.book_cases.clone(),
+            self.config.book_impact.clone(),
+        );
         // A loaded set carries its digest; for a refused one the folder's digest is read,
         // so that the same broken text is not tried again at every check.
         let loaded = tokio::task::spawn_blocking(move || match RuleSet::load(&dir) {
-            Ok(rules) => (None, Ok(rules)),
+            Ok(rules) => {
+                let book = Book::build(&rules, &cases, impact.as_deref());
+                (None, Ok((rules, book)))
+            }
             Err(error) => (crate::ruleset::source_digest(&dir).ok(), Err(error)),
         })
         .await;
         match loaded {
-            Ok((_, Ok(rules))) => {
+            Ok((_, Ok((rules, book)))) => {
                 let old = self.rules.load();
                 *self.last_tried.lock().expect("not poisoned") = rules.digest.clone();
                 self.metrics
@@ -172,6 +190,7 @@ impl Service {
                 self.metrics.reloads.with_label_values(&["ok"]).inc();
                 tracing::info!(reason = why, old = %old.digest, new = %rules.digest, "rule set reloaded");
                 self.rules.store(Arc::new(rules));
+                self.book.store(Arc::new(book));
             }
             Ok((digest, Err(error))) => {
                 if let Some(digest) = digest {
@@ -208,6 +227,9 @@ pub fn router(service: Arc<Service>) -> Router {
         .route("/v1/rules", get(rules_in_force))
         .route("/healthz", get(health))
         .route("/metrics", get(metrics))
+        .route("/v1/openapi.json", get(openapi))
+        .route("/", get(book_index))
+        .route("/{page}", get(book_page))
         .layer(DefaultBodyLimit::max(service.config.body_limit))
         .layer(middleware::from_fn_with_state(service.clone(), measure))
         .with_state(service)
@@ -293,25 +315,38 @@ async fn measure(State(service): State<Arc<Service>>, request: Request, next: Ne
 }
 
 /// An evaluation error as JSON: an input error names the field; a rule error names the rule.
-#[derive(Serialize)]
-struct ErrorBody {
+#[derive(Serialize, schemars::JsonSchema)]
+pub(crate) struct ErrorBody {
     error: ErrorDetail,
     /// The rule set the attempt was made with.
     digest: String,
 }
 
-#[derive(Serialize)]
+/// What went wrong: `input` (the case; HTTP 400) or `rule` (a rule failed; HTTP 500).
+#[derive(Serialize, schemars::JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 enum ErrorDetail {
+    /// The case cannot be read, or refers to something it does not have.
     Input {
+        /// The field path, e.g. `requests[2].notice_arrived`; empty for the whole body.
         path: String,
+        /// The line of the field in the body, when known.
         line: Option<usize>,
+        /// The column of the field in the body, when known.
         column: Option<usize>,
+        /// What is wrong.
         message: String,
+        /// How to fix it, in plain words, for the common mistakes.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        hint: Option<String>,
     },
+    /// A rule failed while evaluating (for example it exceeded the operation budget).
     Rule {
+        /// The rule's id.
         rule: String,
+        /// The rule file that defines it.
         file: String,
+        /// What went wrong.
         message: String,
     },
 }
@@ -325,6 +360,7 @@ fn error_body(error: &EvalError, digest: &str) -> (StatusCode, ErrorBody) {
                 line: diagnostic.position.map(|at| at.line),
                 column: diagnostic.position.map(|at| at.column),
                 message: diagnostic.message.clone(),
+                hint: diagnostic.hint().map(str::to_owned),
             },
         ),
         EvalError::Rule {
@@ -388,6 +424,7 @@ async fn evaluate_batch(State(service): State<Arc<Service>>, body: String) -> Re
                 line: Some(error.line()),
                 column: Some(error.column()),
                 message: format!("expected a JSON array of cases: {error}"),
+                hint: None,
             };
             let body = ErrorBody {
                 error: detail,
@@ -453,6 +490,7 @@ async fn rules_in_force(
                     line: None,
                     column: None,
                     message: format!("`{text}` is not a YYYY-MM-DD date"),
+                    hint: None,
                 };
                 let body = ErrorBody {
                     error: detail,
@@ -496,6 +534,33 @@ async fn health(State(service): State<Arc<Service>>) -> Response {
     let rules = service.rules();
     Json(serde_json::json!({ "status": "ok", "ruleset": rules.name, "digest": rules.digest }))
         .into_response()
+}
+
+async fn openapi() -> Response {
+    Json(crate::openapi::document()).into_response()
+}
+
+fn html(page: &str) -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        page.to_owned(),
+    )
+        .into_response()
+}
+
+async fn book_index(State(service): State<Arc<Service>>) -> Response {
+    book_page(State(service), axum::extract::Path("index.html".to_owned())).await
+}
+
+async fn book_page(
+    State(service): State<Arc<Service>>,
+    axum::extract::Path(name): axum::extract::Path<String>,
+) -> Response {
+    let book = service.book.load();
+    match book.page(&name) {
+        Some(page) => html(page),
+        None => (StatusCode::NOT_FOUND, format!("no page {name}")).into_response(),
+    }
 }
 
 async fn metrics(State(service): State<Arc<Service>>) -> Response {

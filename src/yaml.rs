@@ -275,23 +275,45 @@ pub fn from_str<T: DeserializeOwned>(
     };
     // Serde loses positions inside internally tagged enums; the locator does not.
     let location = location.or_else(|| Locator::new(text).find(&path));
+    let hint = crate::hint::for_message(&message);
     Err(Diagnostic {
         file: file.map(str::to_owned),
         path,
         position: location,
         message,
-    })
+        notes: None,
+    }
+    .with_hint(hint))
 }
 
-/// Drops the ` at line N column M` tail that serde_yaml and serde_json append.
+/// Drops every ` at line N column M` that serde_yaml and serde_json put in messages (at
+/// the end, and before a `, while parsing …` tail): the diagnostic has the position.
 fn strip_location(message: &str) -> String {
-    let cut = message
-        .rfind(" at line ")
-        .filter(|&at| message[at..].contains(" column "));
-    match cut {
-        Some(at) => message[..at].to_owned(),
-        None => message.to_owned(),
+    let mut text = message.to_owned();
+    loop {
+        let stripped = strip_one_location(&text);
+        if stripped == text {
+            return text;
+        }
+        text = stripped;
     }
+}
+
+fn strip_one_location(message: &str) -> String {
+    let Some(at) = message.rfind(" at line ") else {
+        return message.to_owned();
+    };
+    let rest = &message[at + " at line ".len()..];
+    let digits = |text: &str| text.chars().take_while(char::is_ascii_digit).count();
+    let line_len = digits(rest);
+    let Some(after_line) = rest[line_len..].strip_prefix(" column ") else {
+        return message.to_owned();
+    };
+    if line_len == 0 || digits(after_line) == 0 {
+        return message.to_owned();
+    }
+    let tail = &after_line[digits(after_line)..];
+    format!("{}{tail}", &message[..at])
 }
 
 /// Drops the `path: ` head serde_yaml puts before messages; the diagnostic names the path.
@@ -300,6 +322,23 @@ fn strip_path(message: &str, path: &str) -> String {
         Some((head, rest)) if !head.is_empty() && path.starts_with(head) => rest.to_owned(),
         _ => message.to_owned(),
     }
+}
+
+/// The `id` of the rule at `rules[N]` that `path` lies in, read from a rule file's text.
+pub(crate) fn rule_id(text: &str, path: &str) -> Option<String> {
+    let index: usize = path
+        .strip_prefix("rules[")?
+        .split(']')
+        .next()?
+        .parse()
+        .ok()?;
+    let document: serde_yaml::Value = serde_yaml::from_str(text).ok()?;
+    document
+        .get("rules")?
+        .get(index)?
+        .get("id")?
+        .as_str()
+        .map(str::to_owned)
 }
 
 /// Writes a value as YAML.
@@ -373,6 +412,21 @@ list: [1, {k: v}]
     #[allow(dead_code)]
     struct Item {
         count: u32,
+    }
+
+    #[test]
+    fn positions_leave_the_message() {
+        assert_eq!(
+            strip_location(
+                "did not find expected '-' indicator at line 13 column 4, while parsing a block collection at line 11 column 3"
+            ),
+            "did not find expected '-' indicator, while parsing a block collection"
+        );
+        assert_eq!(
+            strip_location("unknown field `x` at line 2 column 9"),
+            "unknown field `x`"
+        );
+        assert_eq!(strip_location("seen at line one"), "seen at line one");
     }
 
     #[test]

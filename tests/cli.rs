@@ -386,8 +386,8 @@ fn check_reports_a_misspelt_field_or_function() {
     );
     let message = stderr(&output);
     assert_eq!(output.status.code(), Some(1), "{message}");
-    // Line 20, column 26: the misspelt property itself inside the block expression.
-    assert!(message.contains("art-02-items.yaml:20:26:"), "{message}");
+    // Line 21, column 26: the misspelt property itself inside the block expression.
+    assert!(message.contains("art-02-items.yaml:21:26:"), "{message}");
     assert!(message.contains("has no field `iten`"), "{message}");
     assert!(message.contains("did you mean `item`?"), "{message}");
 

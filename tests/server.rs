@@ -1,3 +1,4 @@
+#![cfg(feature = "server")]
 //! `yakkan serve` over a real socket on loopback: evaluate, bad input, body limit, batch,
 //! rules, metrics, hot reload (good and broken sets, under concurrent requests, and on
 //! SIGHUP), and a looping rule that is stopped while the server keeps serving.

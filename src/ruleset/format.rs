@@ -3,6 +3,7 @@
 
 use chrono::NaiveDate;
 use indexmap::IndexMap;
+use schemars::JsonSchema;
 use serde::Deserialize;
 
 use crate::de::{date, optional_date};
@@ -10,7 +11,7 @@ use crate::ruling::{Message, Outcome};
 
 /// `ruleset.yaml`: the set's name, its revisions, the constants the terms fix, and the
 /// values rules may compute.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RuleSetFile {
     /// The rule set's name, e.g. `iij-secure-access`.
@@ -33,7 +34,7 @@ pub struct RuleSetFile {
 }
 
 /// A value rules compute: its type, written `yen`, or `{ type: yen, rejected: 0 }`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(untagged)]
 pub enum ValueDecl {
     /// Only the type.
@@ -68,7 +69,7 @@ impl ValueDecl {
 
 /// The names by which the generic evaluator asks the rules what it must know to apply an
 /// accepted request (SPEC §1 fixes what a request does; the rules say when and which).
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EvaluatorFile {
     /// The fact `(contract, date) -> [option]` giving the options a contract holds on a
@@ -81,11 +82,12 @@ pub struct EvaluatorFile {
 }
 
 /// One revision of the terms.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RevisionFile {
     /// The day it took effect.
     #[serde(deserialize_with = "date")]
+    #[schemars(schema_with = "crate::schema::date")]
     pub date: NaiveDate,
     /// What it is called.
     pub title: Message,
@@ -95,7 +97,7 @@ pub struct RevisionFile {
 }
 
 /// The type of a computed value, which fixes how it is written in a ruling.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ValueType {
     /// A calendar date, written `YYYY-MM-DD`.
@@ -113,7 +115,7 @@ pub enum ValueType {
 }
 
 /// An article, appendix or supplementary provision, with its rules.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PartFile {
     /// The article number, for an article.
@@ -124,6 +126,7 @@ pub struct PartFile {
     pub appendix: Option<u32>,
     /// The day the supplementary provisions (附則) of a revision took effect.
     #[serde(default, deserialize_with = "optional_date")]
+    #[schemars(schema_with = "crate::schema::optional_date")]
     pub supplementary: Option<NaiveDate>,
     /// The title.
     pub title: Message,
@@ -139,7 +142,7 @@ pub struct PartFile {
 
 /// A derived fact: a named, typed value computed from its parameters, e.g. the options a
 /// contract holds on a day.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FactFile {
     /// Its name; rules call it as `name(args…)`.
@@ -164,7 +167,7 @@ pub struct FactFile {
 }
 
 /// One rule version.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RuleFile {
     /// The rule's id; versions of one rule share it.
@@ -197,19 +200,21 @@ pub struct RuleFile {
 }
 
 /// The days a rule version is in force, both ends included.
-#[derive(Debug, Clone, Copy, Deserialize)]
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct InForceFile {
     /// The first day.
     #[serde(deserialize_with = "date")]
+    #[schemars(schema_with = "crate::schema::date")]
     pub from: NaiveDate,
     /// The last day, if it has ended.
     #[serde(default, deserialize_with = "optional_date")]
+    #[schemars(schema_with = "crate::schema::optional_date")]
     pub until: Option<NaiveDate>,
 }
 
 /// What a rule judges.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Subject {
     /// A `new_contract` request.

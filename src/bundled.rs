@@ -1,0 +1,158 @@
+//! The rule sets shipped with yakkan (`rules/` of the project), embedded in the binary at
+//! build time so that an installed or copied `yakkan` and a container image carry them.
+//!
+//! The loader reads folders, so the embedded files are written once to a folder of the
+//! system's temporary directory named by their digest, and loaded from there.
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use crate::error::LoadError;
+use crate::ruleset::RuleSet;
+
+/// Every bundled rule file: its path under `rules/` (with `/`) and its text.
+pub static FILES: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/bundled.rs"));
+
+/// A folder holding the bundled rule files, written on first use. Its name carries a
+/// digest of their text, so a different build never reads another build's files.
+pub fn dir() -> io::Result<PathBuf> {
+    let mut hasher = Sha256::new();
+    for (name, text) in FILES {
+        hasher.update(name.as_bytes());
+        hasher.update([0]);
+        hasher.update(text.as_bytes());
+        hasher.update([0]);
+    }
+    let digest: String = hasher.finalize()[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let target = std::env::temp_dir().join(format!("yakkan-rules-{digest}"));
+    if target.is_dir() && matches_files(&target) {
+        return Ok(target);
+    }
+    // Written beside the target, then renamed into place: another process reading the
+    // folder never sees it half written.
+    let staging =
+        std::env::temp_dir().join(format!("yakkan-rules-{digest}.{}.tmp", std::process::id()));
+    let _ = fs::remove_dir_all(&staging);
+    write_files(&staging)?;
+    if !matches_files(&staging) {
+        return Err(io::Error::other(format!(
+            "{} holds files other than the bundled rules",
+            staging.display()
+        )));
+    }
+    match fs::rename(&staging, &target) {
+        Ok(()) => Ok(target),
+        Err(_) if target.is_dir() && matches_files(&target) => {
+            // Another process got there first with the same files.
+            let _ = fs::remove_dir_all(&staging);
+            Ok(target)
+        }
+        Err(_) => {
+            // A stale or altered folder: use this process's own copy.
+            Ok(staging)
+        }
+    }
+}
+
+fn write_files(root: &Path) -> io::Result<()> {
+    for (name, text) in FILES {
+        let path = root.join(name);
+        if let Some(parent) = path.parent() {
+            fs::create_dir_all(parent)?;
+        }
+        fs::write(path, text)?;
+    }
+    Ok(())
+}
+
+/// Whether a folder holds exactly the bundled files and texts, nothing more: the shared
+/// temporary folder may hold a copy someone edited or added to.
+fn matches_files(root: &Path) -> bool {
+    let Ok(found) = crate::corpus::case_files(&[root.to_path_buf()]) else {
+        return false;
+    };
+    found.len() == FILES.len()
+        && FILES
+            .iter()
+            .all(|(name, text)| fs::read_to_string(root.join(name)).is_ok_and(|t| t == *text))
+}
+
+/// Loads the bundled rule set.
+pub fn load() -> Result<RuleSet, LoadError> {
+    let dir = dir().map_err(|source| LoadError::Io {
+        path: std::env::temp_dir().display().to_string(),
+        source,
+    })?;
+    RuleSet::load(&dir)
+}
+
+/// The rules folder a command uses when none is given: `rules/` in the current folder;
+/// else `rules/` beside the executable, or `../share/yakkan/rules` from it (an installed
+/// layout); else the bundled rules. Never a path fixed when the binary was built.
+pub fn default_dir() -> io::Result<PathBuf> {
+    let here = PathBuf::from("rules");
+    if here.is_dir() {
+        return Ok(here);
+    }
+    if let Some(exe_dir) = std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(Path::to_path_buf))
+    {
+        for candidate in [exe_dir.join("rules"), exe_dir.join("../share/yakkan/rules")] {
+            if candidate.is_dir() {
+                return Ok(candidate);
+            }
+        }
+    }
+    dir()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embeds_every_rule_file_of_the_project() {
+        let on_disk = crate::corpus::case_files(&[PathBuf::from(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/rules"
+        ))])
+        .unwrap();
+        assert_eq!(FILES.len(), on_disk.len());
+        assert!(FILES.iter().any(|(name, text)| {
+            *name == "iij-secure-access/ruleset.yaml" && text.contains("name: iij-secure-access")
+        }));
+    }
+
+    #[test]
+    fn an_altered_copy_is_not_trusted() {
+        let dir = tempfile::tempdir().unwrap();
+        write_files(dir.path()).unwrap();
+        assert!(matches_files(dir.path()));
+        let (name, _) = FILES[0];
+        fs::write(
+            dir.path().join("iij-secure-access/extra.yaml"),
+            "rules: []\n",
+        )
+        .unwrap();
+        assert!(!matches_files(dir.path()), "an added file");
+        fs::remove_file(dir.path().join("iij-secure-access/extra.yaml")).unwrap();
+        fs::write(dir.path().join(name), "edited").unwrap();
+        assert!(!matches_files(dir.path()), "an edited file");
+    }
+
+    #[test]
+    fn the_bundled_set_loads_with_the_digest_of_the_project_folder() {
+        let bundled = load().unwrap();
+        let project =
+            RuleSet::load(Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/rules"))).unwrap();
+        assert_eq!(bundled.digest, project.digest);
+        assert_eq!(bundled.rules.len(), project.rules.len());
+    }
+}

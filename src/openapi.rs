@@ -1,0 +1,217 @@
+//! The OpenAPI 3.1 description of `yakkan serve`, served at `GET /v1/openapi.json`. The
+//! bodies' schemas are the ones derived from the Rust types (see [`crate::schema`]), so
+//! the description follows the code; `tests/openapi.rs` checks it against real responses.
+
+use serde_json::{Map, Value, json};
+
+/// The OpenAPI document.
+pub fn document() -> Value {
+    let mut components = Map::new();
+    let mut add = |name: &str, schema: schemars::Schema| {
+        let mut schema = schema.to_value();
+        if let Some(object) = schema.as_object_mut() {
+            object.remove("$schema");
+            if let Some(Value::Object(defs)) = object.remove("$defs") {
+                for (key, def) in defs {
+                    components.insert(key, def);
+                }
+            }
+        }
+        components.insert(name.to_owned(), schema);
+    };
+    add("Case", crate::case::json_schema());
+    add("Ruling", schemars::schema_for!(crate::ruling::Ruling));
+    add("Error", schemars::schema_for!(crate::server::ErrorBody));
+    components.insert("RulesInForce".to_owned(), rules_in_force());
+    components.insert(
+        "Health".to_owned(),
+        json!({
+            "type": "object",
+            "required": ["status", "ruleset", "digest"],
+            "additionalProperties": false,
+            "properties": {
+                "status": { "const": "ok" },
+                "ruleset": { "type": "string", "description": "The rule set's name." },
+                "digest": { "type": "string", "pattern": "^sha256:[0-9a-f]{64}$" }
+            }
+        }),
+    );
+    let mut document = json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "yakkan",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Evaluates cases against service terms encoded as rules and returns rulings whose findings cite the articles. The case and ruling formats are described in docs/reference/."
+        },
+        "jsonSchemaDialect": "https://json-schema.org/draft/2020-12/schema",
+        "paths": {
+            "/v1/evaluate": {
+                "post": {
+                    "summary": "Evaluate one case",
+                    "operationId": "evaluate",
+                    "requestBody": {
+                        "required": true,
+                        "description": "A case as JSON (YAML is read too).",
+                        "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Case" } } }
+                    },
+                    "responses": {
+                        "200": json_response("The ruling.", "Ruling"),
+                        "400": json_response("The case cannot be read: the error names the field path, line and column.", "Error"),
+                        "413": { "description": "The body is larger than --body-limit." },
+                        "500": json_response("A rule failed while evaluating: the error names the rule and its file.", "Error")
+                    }
+                }
+            },
+            "/v1/evaluate/batch": {
+                "post": {
+                    "summary": "Evaluate many cases, in order, on every core",
+                    "operationId": "evaluateBatch",
+                    "requestBody": {
+                        "required": true,
+                        "content": { "application/json": { "schema": {
+                            "type": "array", "items": { "$ref": "#/components/schemas/Case" }
+                        } } }
+                    },
+                    "responses": {
+                        "200": {
+                            "description": "One entry per case, in order: its ruling, or the error it gave.",
+                            "content": { "application/json": { "schema": {
+                                "type": "array",
+                                "items": { "oneOf": [
+                                    { "$ref": "#/components/schemas/Ruling" },
+                                    { "$ref": "#/components/schemas/Error" }
+                                ] }
+                            } } }
+                        },
+                        "400": json_response("The body is not a JSON array.", "Error"),
+                        "413": { "description": "The body is larger than --body-limit." }
+                    }
+                }
+            },
+            "/v1/rules": {
+                "get": {
+                    "summary": "The rules in force on a date",
+                    "operationId": "rulesInForce",
+                    "parameters": [{
+                        "name": "as_of", "in": "query", "required": false,
+                        "description": "YYYY-MM-DD; today in Japan time when absent.",
+                        "schema": { "type": "string", "pattern": "^\\d{4}-\\d{2}-\\d{2}$" }
+                    }],
+                    "responses": {
+                        "200": json_response("The rules in force, with citation, title and file.", "RulesInForce"),
+                        "400": json_response("as_of is not a date.", "Error")
+                    }
+                }
+            },
+            "/v1/openapi.json": {
+                "get": {
+                    "summary": "This description",
+                    "operationId": "openapi",
+                    "responses": { "200": { "description": "OpenAPI 3.1", "content": { "application/json": {} } } }
+                }
+            },
+            "/healthz": {
+                "get": {
+                    "summary": "Health and the digest of the rule set in service",
+                    "operationId": "health",
+                    "responses": { "200": json_response("Serving.", "Health") }
+                }
+            },
+            "/metrics": {
+                "get": {
+                    "summary": "Prometheus metrics",
+                    "operationId": "metrics",
+                    "responses": { "200": { "description": "Prometheus text format.", "content": { "text/plain": { "schema": { "type": "string" } } } } }
+                }
+            },
+            "/": {
+                "get": {
+                    "summary": "The rulebook, with a form to try a case",
+                    "operationId": "rulebook",
+                    "responses": { "200": { "description": "HTML.", "content": { "text/html": { "schema": { "type": "string" } } } } }
+                }
+            },
+            "/{page}": {
+                "get": {
+                    "summary": "A page of the rulebook",
+                    "operationId": "rulebookPage",
+                    "parameters": [{ "name": "page", "in": "path", "required": true, "schema": { "type": "string" } }],
+                    "responses": {
+                        "200": { "description": "HTML.", "content": { "text/html": { "schema": { "type": "string" } } } },
+                        "404": { "description": "No such page." }
+                    }
+                }
+            }
+        },
+        "components": { "schemas": Value::Object(components) }
+    });
+    rewrite_refs(&mut document);
+    document
+}
+
+fn json_response(description: &str, schema: &str) -> Value {
+    json!({
+        "description": description,
+        "content": { "application/json": { "schema": { "$ref": format!("#/components/schemas/{schema}") } } }
+    })
+}
+
+/// `GET /v1/rules`.
+fn rules_in_force() -> Value {
+    json!({
+        "type": "object",
+        "required": ["ruleset", "as_of", "rules"],
+        "additionalProperties": false,
+        "properties": {
+            "ruleset": {
+                "type": "object",
+                "required": ["name", "digest", "in_force"],
+                "additionalProperties": false,
+                "properties": {
+                    "name": { "type": "string" },
+                    "digest": { "type": "string" },
+                    "in_force": { "type": ["string", "null"], "description": "The latest revision in force on as_of." }
+                }
+            },
+            "as_of": { "type": "string" },
+            "rules": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["id", "ref", "cite", "title", "file", "from", "until", "reconstructed"],
+                    "additionalProperties": false,
+                    "properties": {
+                        "id": { "type": "string" },
+                        "ref": { "type": "string" },
+                        "cite": { "type": "string" },
+                        "title": { "$ref": "#/components/schemas/Message" },
+                        "file": { "type": "string" },
+                        "from": { "type": "string" },
+                        "until": { "type": ["string", "null"] },
+                        "reconstructed": { "type": "boolean" }
+                    }
+                }
+            }
+        }
+    })
+}
+
+/// Points the derived schemas' `#/$defs/NAME` references at `#/components/schemas/NAME`.
+fn rewrite_refs(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            for (key, entry) in map.iter_mut() {
+                if key == "$ref"
+                    && let Value::String(target) = entry
+                    && let Some(name) = target.strip_prefix("#/$defs/")
+                {
+                    *target = format!("#/components/schemas/{name}");
+                } else {
+                    rewrite_refs(entry);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(rewrite_refs),
+        _ => {}
+    }
+}

@@ -1,0 +1,99 @@
+//! JSON Schemas of the documents yakkan reads and writes, derived from the Rust types
+//! that read them: a case, a ruling, a rule set's `ruleset.yaml` and a rule file. They
+//! are committed under `schemas/` (`yakkan schema --out schemas` writes them; a test
+//! fails when they drift) and an editor uses them to complete and check fields.
+//!
+//! Fields read by the hand-written readers of `src/de.rs` get their schema here, so the
+//! schema accepts what the reader accepts: dates as `YYYY-MM-DD` text, yen as decimal
+//! text or a number, timestamps as RFC 3339 text (Japan time without an offset).
+
+use schemars::{Schema, SchemaGenerator, json_schema};
+
+/// A `YYYY-MM-DD` date.
+pub(crate) fn date(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({
+        "type": "string",
+        "pattern": r"^\d{4}-\d{2}-\d{2}$",
+        "description": "A calendar day, YYYY-MM-DD (a day that exists: not 2026-02-30)."
+    })
+}
+
+/// A date or `null`.
+pub(crate) fn optional_date(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({
+        "type": ["string", "null"],
+        "pattern": r"^\d{4}-\d{2}-\d{2}$",
+        "description": "A calendar day, YYYY-MM-DD, or null for none."
+    })
+}
+
+/// An RFC 3339 timestamp; without an offset it is Japan time.
+pub(crate) fn optional_timestamp(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({
+        "type": ["string", "null"],
+        "pattern": r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}",
+        "description": "A timestamp, RFC 3339 (2026-06-01T10:00:00+09:00); without an offset it is Japan time."
+    })
+}
+
+/// A yen amount: decimal text, or a number (JSON reads its exact text; YAML only whole).
+pub(crate) fn yen(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({
+        "type": ["string", "number"],
+        "pattern": r"^\s*[+-]?(\d+(\.\d*)?|\.\d+)\s*$",
+        "description": "Yen, tax excluded: decimal text (\"20000\") or a number. In YAML write a fraction as text."
+    })
+}
+
+/// A count such as accounts: a number or decimal text (the rules check it).
+pub(crate) fn count(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({
+        "type": ["string", "number"],
+        "pattern": r"^\s*[+-]?(\d+(\.\d*)?|\.\d+)\s*$",
+        "description": "A number, or decimal text; the rules decide whether it is acceptable."
+    })
+}
+
+/// A count or `null`.
+pub(crate) fn optional_count(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({
+        "type": ["string", "number", "null"],
+        "pattern": r"^\s*[+-]?(\d+(\.\d*)?|\.\d+)\s*$",
+        "description": "A number, or decimal text; the rules decide whether it is acceptable."
+    })
+}
+
+/// Every schema with the file name it is committed under in `schemas/`.
+pub fn all() -> Vec<(&'static str, Schema)> {
+    vec![
+        ("case.schema.json", crate::case::json_schema()),
+        (
+            "ruling.schema.json",
+            schemars::schema_for!(crate::ruling::Ruling),
+        ),
+        (
+            "ruleset.schema.json",
+            schemars::schema_for!(crate::ruleset::format::RuleSetFile),
+        ),
+        (
+            "rule-file.schema.json",
+            schemars::schema_for!(crate::ruleset::format::PartFile),
+        ),
+    ]
+}
+
+/// A schema as committed: pretty JSON with a final newline.
+pub fn to_text(schema: &Schema) -> String {
+    let mut text = serde_json::to_string_pretty(schema).expect("schemas serialize");
+    text.push('\n');
+    text
+}
+
+/// Writes every schema into `dir`.
+pub fn write_all(dir: &std::path::Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    for (name, schema) in all() {
+        std::fs::write(dir.join(name), to_text(&schema))?;
+    }
+    Ok(())
+}

@@ -1,0 +1,303 @@
+#![cfg(feature = "server")]
+//! `GET /v1/openapi.json` describes the service as it answers: every status code a real
+//! request gets is documented for its route, and every JSON body is valid against the
+//! schema the description gives for it. The rulebook is served at `/`.
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use serde_json::Value;
+
+fn project() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A running `yakkan serve`, stopped when dropped.
+struct Server {
+    child: Child,
+    base: String,
+    agent: ureq::Agent,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Server {
+    fn start(extra: &[&str]) -> Server {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_yakkan"))
+            .args(["serve", "--addr", "127.0.0.1:0"])
+            .args(extra)
+            .current_dir(project())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the server starts");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let addr = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+            .to_owned();
+        let agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(20)))
+            .build()
+            .into();
+        Server {
+            child,
+            base: format!("http://{addr}"),
+            agent,
+        }
+    }
+
+    fn call(&self, method: &str, path: &str, body: Option<&str>) -> (u16, String, String) {
+        let url = format!("{}{path}", self.base);
+        let mut response = match body {
+            Some(body) => self
+                .agent
+                .post(url)
+                .header("content-type", "application/json")
+                .send(body),
+            None => self.agent.get(url).call(),
+        }
+        .unwrap_or_else(|e| panic!("{method} {path}: {e}"));
+        let kind = response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        (
+            response.status().as_u16(),
+            kind,
+            response.body_mut().read_to_string().unwrap(),
+        )
+    }
+}
+
+/// The JSON Pointer escape of one path segment.
+fn pointer(segment: &str) -> String {
+    segment.replace('~', "~0").replace('/', "~1")
+}
+
+/// Checks one real answer against the description: its status is documented for the
+/// route, and a JSON body is valid against the documented schema.
+fn conforms(document: &Value, route: &str, method: &str, status: u16, kind: &str, body: &str) {
+    let operation = &document["paths"][route][method];
+    assert!(operation.is_object(), "{method} {route} is not described");
+    let response = &operation["responses"][status.to_string()];
+    assert!(
+        response.is_object(),
+        "{method} {route} answered {status}, which the description does not list"
+    );
+    if !kind.starts_with("application/json") {
+        return;
+    }
+    let schema_path = format!(
+        "#/paths/{}/{method}/responses/{status}/content/{}/schema",
+        pointer(route),
+        pointer("application/json")
+    );
+    assert!(
+        response["content"]["application/json"]["schema"].is_object(),
+        "{method} {route} {status}: no JSON schema described"
+    );
+    // The whole document, validated from the response's schema, so its references resolve.
+    let mut root = document.clone();
+    root["$ref"] = Value::String(schema_path);
+    let validator = jsonschema::validator_for(&root).unwrap();
+    let instance: Value = serde_json::from_str(body).unwrap();
+    let problems: Vec<String> = validator
+        .iter_errors(&instance)
+        .map(|e| format!("{}: {e}", e.instance_path()))
+        .collect();
+    assert!(
+        problems.is_empty(),
+        "{method} {route} {status}:\n{}",
+        problems.join("\n")
+    );
+}
+
+fn example(name: &str) -> String {
+    std::fs::read_to_string(project().join("examples").join(name)).unwrap()
+}
+
+/// The example as JSON, as other services send it.
+fn example_json(name: &str) -> String {
+    let value: Value = serde_yaml::from_str(&example(name)).unwrap();
+    value.to_string()
+}
+
+#[test]
+fn the_description_matches_real_answers() {
+    let server = Server::start(&[]);
+    let (status, _, text) = server.call("get", "/v1/openapi.json", None);
+    assert_eq!(status, 200);
+    let document: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(document["openapi"], "3.1.0");
+    // Every reference points inside the document.
+    assert!(
+        !text.contains("#/$defs/"),
+        "a schema reference escaped its rewrite"
+    );
+
+    let good = example_json("02-early-termination-fee.yaml");
+    let bad_date = good.replace("2026-04-12", "2026-02-30");
+    let calls: Vec<(&str, &str, &str, Option<String>, u16)> = vec![
+        (
+            "/v1/evaluate",
+            "/v1/evaluate",
+            "post",
+            Some(good.clone()),
+            200,
+        ),
+        (
+            "/v1/evaluate",
+            "/v1/evaluate",
+            "post",
+            Some(example("05-fourth-contract.yaml")),
+            200,
+        ),
+        (
+            "/v1/evaluate",
+            "/v1/evaluate",
+            "post",
+            Some(bad_date.clone()),
+            400,
+        ),
+        (
+            "/v1/evaluate",
+            "/v1/evaluate",
+            "post",
+            Some("{\"as_of\": 1".to_owned()),
+            400,
+        ),
+        (
+            "/v1/evaluate/batch",
+            "/v1/evaluate/batch",
+            "post",
+            Some(format!("[{good}, {bad_date}]")),
+            200,
+        ),
+        (
+            "/v1/evaluate/batch",
+            "/v1/evaluate/batch",
+            "post",
+            Some("{}".to_owned()),
+            400,
+        ),
+        ("/v1/rules", "/v1/rules?as_of=2026-04-01", "get", None, 200),
+        ("/v1/rules", "/v1/rules?as_of=2026-02-30", "get", None, 400),
+        ("/healthz", "/healthz", "get", None, 200),
+        ("/metrics", "/metrics", "get", None, 200),
+        ("/", "/", "get", None, 200),
+        ("/{page}", "/art-05-accounts.html", "get", None, 200),
+        ("/{page}", "/no-such-page.html", "get", None, 404),
+    ];
+    for (route, path, method, body, expected) in calls {
+        let (status, kind, text) = server.call(method, path, body.as_deref());
+        assert_eq!(status, expected, "{method} {path}: {text}");
+        conforms(&document, route, method, status, &kind, &text);
+    }
+    // An input error carries the hint the command line shows.
+    let (_, _, text) = server.call(
+        "post",
+        "/v1/evaluate",
+        Some(&good.replace("\"terminate\"", "\"terminated\"")),
+    );
+    let error: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(
+        error["error"]["hint"], "did you mean `terminate`? (write it exactly as shown)",
+        "{text}"
+    );
+    let (_, kind, page) = server.call("get", "/", None);
+    assert!(kind.starts_with("text/html"));
+    assert!(
+        page.contains("id=\"case-form\""),
+        "the rulebook index has the form"
+    );
+}
+
+#[test]
+fn a_rule_error_is_described_too() {
+    // A rule that passes `check` but divides by zero for this case's 60 accounts.
+    let dir = tempfile::tempdir().unwrap();
+    let source = project().join("rules/iij-secure-access");
+    for entry in std::fs::read_dir(&source).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), dir.path().join(entry.file_name())).unwrap();
+    }
+    let article = dir.path().join("art-12-charges.yaml");
+    let text = std::fs::read_to_string(&article).unwrap().replacen(
+        "    applies_to: [new_contract, add_option]\n",
+        "    applies_to: [new_contract, add_option]\n    when: yen(1) / (accounts_on(contract, date) - 60) > 0\n",
+        1,
+    );
+    std::fs::write(&article, text).unwrap();
+    let rules = dir.path().display().to_string();
+    let server = Server::start(&["--rules", &rules]);
+    let (_, _, text) = server.call("get", "/v1/openapi.json", None);
+    let document: Value = serde_json::from_str(&text).unwrap();
+    let body = r#"{"as_of": "2026-05-01", "requests": [{"type": "new_contract", "date": "2026-05-01",
+        "contract": {"id": "WG-1", "kind": "web_gateway", "accounts": 60, "billing_start": "2026-05-10"}}]}"#;
+    let (status, kind, text) = server.call("post", "/v1/evaluate", Some(body));
+    assert_eq!(status, 500, "{text}");
+    conforms(&document, "/v1/evaluate", "post", status, &kind, &text);
+    let error: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(error["error"]["kind"], "rule");
+    assert_eq!(error["error"]["rule"], "art12-payment-duties");
+}
+
+#[test]
+fn the_description_is_a_valid_openapi_31_document() {
+    let document = yakkan::openapi::document();
+    // Each schema is a valid JSON Schema (2020-12) and each reference resolves.
+    let schemas = document["components"]["schemas"].as_object().unwrap();
+    for name in [
+        "Case",
+        "Ruling",
+        "Error",
+        "RulesInForce",
+        "Health",
+        "Message",
+    ] {
+        assert!(schemas.contains_key(name), "no component {name}");
+    }
+    let mut root = document.clone();
+    for name in schemas.keys() {
+        root["$ref"] = Value::String(format!("#/components/schemas/{name}"));
+        jsonschema::validator_for(&root)
+            .unwrap_or_else(|e| panic!("components.schemas.{name}: {e}"));
+    }
+    // No rubber stamp: a ruling is no error body, and an error body no ruling.
+    let rules = yakkan::RuleSet::load(&project().join("rules")).unwrap();
+    let case = yakkan::Case::from_str(&example("02-early-termination-fee.yaml"), None).unwrap();
+    let ruling: Value =
+        serde_json::from_str(&yakkan::evaluate(&rules, &case).unwrap().to_json()).unwrap();
+    let error = serde_json::json!({"error": {"kind": "input", "path": "as_of", "line": 1, "column": 2, "message": "x"}, "digest": "sha256:0"});
+    let mut valid = |name: &str, instance: &Value| {
+        root["$ref"] = Value::String(format!("#/components/schemas/{name}"));
+        jsonschema::validator_for(&root).unwrap().is_valid(instance)
+    };
+    assert!(valid("Ruling", &ruling) && valid("Error", &error));
+    assert!(!valid("Error", &ruling) && !valid("Ruling", &error));
+    for (path, item) in document["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            assert!(
+                operation["responses"]
+                    .as_object()
+                    .is_some_and(|r| !r.is_empty()),
+                "{method} {path} has no responses"
+            );
+        }
+    }
+}
