@@ -595,3 +595,47 @@ fn the_model_agrees_with_the_hand_derived_corpus() {
         problems.join("\n")
     );
 }
+
+fn bundled_twice() -> &'static (RuleSet, RuleSet) {
+    static RULES: std::sync::OnceLock<(RuleSet, RuleSet)> = std::sync::OnceLock::new();
+    RULES.get_or_init(|| {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
+        (RuleSet::load(&dir).unwrap(), RuleSet::load(&dir).unwrap())
+    })
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig {
+        cases: 300,
+        failure_persistence: None,
+        ..proptest::prelude::ProptestConfig::default()
+    })]
+
+    /// The same case and rule set always give byte-identical output — evaluated twice,
+    /// and under a second load of the same rules — and the compiled rules agree with the
+    /// reference reading of SPEC in `differential/model.rs`.
+    #[test]
+    fn rulings_are_byte_identical_and_agree_with_the_reference(seed in proptest::prelude::any::<u64>()) {
+        let (rules, again) = bundled_twice();
+        let case = generate(&mut Rng::new(seed));
+        let text = render(&case);
+        let read = Case::from_str(&text, Some("generated.yaml"));
+        let read = read.map_err(|e| proptest::test_runner::TestCaseError::fail(e.to_string()))?;
+        let first = yakkan::evaluate(rules, &read).map(|r| r.to_json());
+        let second = yakkan::evaluate(rules, &read).map(|r| r.to_json());
+        let other = yakkan::evaluate(again, &read).map(|r| r.to_json());
+        match (first, second, other) {
+            (Ok(a), Ok(b), Ok(c)) => {
+                proptest::prop_assert_eq!(&a, &b);
+                proptest::prop_assert_eq!(&a, &c);
+            }
+            (Err(a), Err(b), Err(c)) => {
+                proptest::prop_assert_eq!(a.to_string(), b.to_string());
+                proptest::prop_assert_eq!(a.to_string(), c.to_string());
+            }
+            (a, b, c) => proptest::prop_assert!(false, "the evaluations differ: {a:?} / {b:?} / {c:?}"),
+        }
+        let diffs = diffs_of(rules, &case);
+        proptest::prop_assert!(diffs.is_empty(), "{} disagreements on\n{text}", diffs.len());
+    }
+}
