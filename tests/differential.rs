@@ -34,7 +34,7 @@ use differential::model::{self, Out};
 use yakkan::ruling::{Decision, Outcome, Ruling};
 use yakkan::{Case, RuleSet};
 
-const DEFAULT_CASES: usize = 5000;
+const DEFAULT_CASES: usize = 20_000;
 const DEFAULT_SEED: u64 = 0x5EC_0011;
 const VALUE_KEYS: [&str; 5] = [
     "effective_date",

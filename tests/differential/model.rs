@@ -485,8 +485,12 @@ pub fn evaluate(case: &GCase) -> Out {
                     Some(i) => {
                         let k = st.get_mut(contract).unwrap();
                         let accounts = k.accounts_on(eff);
+                        // An option ends with its contract: a contract's end already set
+                        // on or before `eff` is the option's end too.
+                        let contract_end = k.end;
                         let o = &mut k.options[i];
-                        if o.end.is_none_or(|e| eff < e) {
+                        let ended = o.end.into_iter().chain(contract_end).min();
+                        if ended.is_none_or(|e| eff < e) {
                             if o.kind == SANDBOX {
                                 let end = one_month_end(o.billing_start);
                                 fee +=
