@@ -25,6 +25,7 @@ pub fn evaluate_all(
     documents: &[&str],
     name: impl Fn(usize) -> String + Sync,
     threads: Option<NonZeroUsize>,
+    limits: &CaseLimits,
 ) -> Vec<Result<Ruling, EvalError>> {
     let workers = threads
         .or_else(|| thread::available_parallelism().ok())
@@ -41,7 +42,9 @@ pub fn evaluate_all(
                     texts
                         .iter()
                         .enumerate()
-                        .map(|(i, text)| evaluate_text(rules, text, &name(part * chunk + i)))
+                        .map(|(i, text)| {
+                            evaluate_text(rules, text, &name(part * chunk + i), limits)
+                        })
                         .collect::<Vec<_>>()
                 })
             })
@@ -53,8 +56,13 @@ pub fn evaluate_all(
     })
 }
 
-fn evaluate_text(rules: &RuleSet, text: &str, name: &str) -> Result<Ruling, EvalError> {
-    let case = Case::from_str(text, Some(name)).map_err(EvalError::Case)?;
+fn evaluate_text(
+    rules: &RuleSet,
+    text: &str,
+    name: &str,
+    limits: &CaseLimits,
+) -> Result<Ruling, EvalError> {
+    let case = Case::from_str_with(text, Some(name), limits).map_err(EvalError::Case)?;
     evaluate_case(rules, &case)
 }
 
@@ -131,7 +139,8 @@ pub fn evaluate_lines(
         .filter(|(_, line)| !line.trim().is_empty())
         .map(|(i, line)| (i + 1, line))
         .unzip();
-    let results = evaluate_all(rules, &lines, |i| format!("line {}", numbers[i]), threads);
+    let name = |i: usize| format!("line {}", numbers[i]);
+    let results = evaluate_all(rules, &lines, name, threads, &CaseLimits::default());
     results
         .into_iter()
         .zip(numbers)

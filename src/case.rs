@@ -563,7 +563,17 @@ impl Case {
         file: Option<&str>,
         limits: &CaseLimits,
     ) -> Result<Case, Diagnostic> {
-        let syntax = Syntax::detect(file, text);
+        Case::read(text, file, Syntax::detect(file, text), limits)
+    }
+
+    /// Reads a case in the given syntax (an HTTP body's content type decides it), refusing
+    /// one past `limits`.
+    pub fn read(
+        text: &str,
+        file: Option<&str>,
+        syntax: Syntax,
+        limits: &CaseLimits,
+    ) -> Result<Case, Diagnostic> {
         let bounds = Bounds {
             max_bytes: limits.max_bytes,
             max_depth: limits.max_depth,

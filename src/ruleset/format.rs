@@ -27,6 +27,10 @@ pub struct RuleSetFile {
     pub params: IndexMap<String, serde_json::Value>,
     /// Names and types of the values rules compute (`values.NAME`).
     pub values: IndexMap<String, ValueType>,
+    /// Folders of example cases with `expect:` blocks that this set must pass before
+    /// `serve` swaps it in, relative to this folder (see `corpus::shipped_cases`).
+    #[serde(default)]
+    pub cases: Option<Vec<String>>,
 }
 
 /// One revision of the terms.
