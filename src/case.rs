@@ -41,9 +41,9 @@ impl Default for CaseLimits {
         CaseLimits {
             max_bytes: 1 << 20,
             max_depth: 32,
-            max_contracts: 200,
-            max_requests: 200,
-            max_options: 20,
+            max_contracts: 100,
+            max_requests: 100,
+            max_options: 10,
         }
     }
 }
