@@ -947,6 +947,9 @@ requests:
             );
         assert!(Case::from_str(&quoted, None).is_ok());
 
+        // A compact entry that ends its line (found by tests/readers_proptest.rs).
+        assert!(Case::from_str("as_of: 2026-05-01\ncontracts:\n -", None).is_err());
+
         let limits = CaseLimits {
             max_bytes: 100,
             ..CaseLimits::default()

@@ -312,7 +312,7 @@ fn too_deep(text: &str, max: usize) -> Option<Position> {
                 && chars.get(i + 1).is_none_or(|c| *c == ' ')
             {
                 depth_here += 1;
-                i += 2;
+                i = (i + 2).min(chars.len());
             }
             if indents.len() + depth_here > max {
                 return Some(at(i.min(chars.len())));
