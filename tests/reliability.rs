@@ -345,11 +345,22 @@ fn serve_flags_out_of_range_are_usage_errors() {
         ["--read-timeout-ms", "0"],
         ["--max-requests", "0"],
     ] {
-        let output = yakkan()
+        let mut child = yakkan()
             .args(["serve", "--addr", "127.0.0.1:0"])
             .args(flags)
-            .output()
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
             .unwrap();
+        // A server that starts anyway is stopped, and the test fails.
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while child.try_wait().unwrap().is_none() && Instant::now() < deadline {
+            thread::sleep(Duration::from_millis(20));
+        }
+        if child.try_wait().unwrap().is_none() {
+            child.kill().unwrap();
+        }
+        let output = child.wait_with_output().unwrap();
         assert_eq!(output.status.code(), Some(2), "{flags:?}");
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(stderr.contains(flags[0]), "{stderr}");
@@ -632,8 +643,21 @@ fn jsonl_streams_in_order_with_bad_lines_in_place() {
     // The first ruling comes out while the input is still open.
     writeln!(input, "{line}").unwrap();
     input.flush().unwrap();
-    let mut first = String::new();
-    output.read_line(&mut first).unwrap();
+    let (first, mut output) = {
+        let (sender, receiver) = std::sync::mpsc::channel();
+        thread::spawn(move || {
+            let mut first = String::new();
+            output.read_line(&mut first).unwrap();
+            sender.send((first, output)).unwrap();
+        });
+        match receiver.recv_timeout(Duration::from_secs(10)) {
+            Ok(read) => read,
+            Err(_) => {
+                child.kill().unwrap();
+                panic!("no ruling while the input was open: the lines are not streamed");
+            }
+        }
+    };
     let ruling: Value = serde_json::from_str(&first).unwrap();
     assert_eq!(ruling["requests"][0]["decision"], "accepted");
     // Order is kept and a bad line answers in its place.
@@ -678,11 +702,11 @@ fn jsonl_memory_stays_flat_however_long_the_input() {
     let mut input = child.stdin.take().unwrap();
     let output = child.stdout.take().unwrap();
     let counted = thread::spawn(move || BufReader::new(output).lines().count());
-    // 100,000 lines of ~600 bytes (60 MB): mostly unreadable cases, which cost the
+    // 100,000 lines of ~1.2 kB (120 MB): mostly unreadable cases, which cost the
     // reader little time, and a ruled one every 500 lines.
     let bad = format!(
         "{{\"as_of\": \"2026-05-01\", \"customer\": {{\"id\": \"{}\"}}, \"oops\": 1}}\n",
-        "x".repeat(520)
+        "x".repeat(1150)
     );
     let good = format!("{}\n", CASE.replace('\n', " "));
     let lines = 100_000;
