@@ -643,7 +643,7 @@ fn jsonl_streams_in_order_with_bad_lines_in_place() {
     // The first ruling comes out while the input is still open.
     writeln!(input, "{line}").unwrap();
     input.flush().unwrap();
-    let (first, mut output) = {
+    let (first, output) = {
         let (sender, receiver) = std::sync::mpsc::channel();
         thread::spawn(move || {
             let mut first = String::new();
