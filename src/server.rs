@@ -93,6 +93,8 @@ pub struct Service {
     /// Digests of folder texts refused lately, newest last: not tried again on a tick.
     refused: Mutex<VecDeque<String>>,
     last_reload: Mutex<Option<ReloadReport>>,
+    /// The folder's digest when last read: a refusal stands while the folder holds it.
+    folder: Mutex<String>,
     /// One permit per core: parsing and evaluation wait here, not on an async worker.
     permits: Arc<Semaphore>,
 }
@@ -153,7 +155,7 @@ impl Metrics {
         .expect("valid metric");
         let last_refused = IntGauge::new(
             "yakkan_reload_last_refused",
-            "1 when the last reload tried was refused (the old set serves), else 0",
+            "1 while the rules folder holds a set that was refused (the old set serves), else 0",
         )
         .expect("valid metric");
         for metric in [
@@ -202,6 +204,7 @@ impl Service {
             metrics,
             refused: Mutex::new(VecDeque::new()),
             last_reload: Mutex::new(None),
+            folder: Mutex::new(String::new()),
             permits: Arc::new(Semaphore::new(cores)),
         }))
     }
@@ -214,6 +217,14 @@ impl Service {
     /// The last reload tried, if any.
     pub fn last_reload(&self) -> Option<ReloadReport> {
         self.last_reload.lock().expect("not poisoned").clone()
+    }
+
+    /// The last reload was refused and the folder still holds that text (once it is
+    /// edited back to the set in service, or to a good one, the refusal no longer stands).
+    fn refusal_stands(&self) -> bool {
+        let folder = self.folder.lock().expect("not poisoned").clone();
+        self.last_reload()
+            .is_some_and(|report| report.result == "refused" && report.digest == folder)
     }
 
     /// The folder's digest now, off the async workers.
@@ -232,6 +243,10 @@ impl Service {
             // An unreadable folder (mid-rename, say) is looked at again next tick.
             return;
         };
+        before.clone_into(&mut self.folder.lock().expect("not poisoned"));
+        if !self.refusal_stands() {
+            self.metrics.last_refused.set(0);
+        }
         if before == self.rules.load().digest && !forced {
             return;
         }
@@ -961,15 +976,16 @@ async fn rules_in_force(State(service): State<Arc<Service>>, request: Request) -
     Json(body).into_response()
 }
 
-/// `status` is `ok`, or `reload_refused` while the last reload tried was refused (the
-/// set in service is still the one named); `last_reload` says what was tried and why it
-/// was refused.
+/// `status` is `ok`, or `reload_refused` while the folder holds a set that was refused
+/// (the set in service is still the one named); `last_reload` says what was last tried,
+/// and why it was refused.
 async fn health(State(service): State<Arc<Service>>) -> Response {
     let rules = service.rules();
     let last = service.last_reload();
-    let status = match &last {
-        Some(report) if report.result == "refused" => "reload_refused",
-        _ => "ok",
+    let status = if service.refusal_stands() {
+        "reload_refused"
+    } else {
+        "ok"
     };
     Json(serde_json::json!({
         "status": status,

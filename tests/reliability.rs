@@ -334,6 +334,24 @@ fn a_refused_set_is_reported_remembered_and_the_old_one_serves() {
         metrics.contains("yakkan_reload_last_refused 1"),
         "{metrics}"
     );
+    // Edited back to the set in service: the refusal no longer stands.
+    fs::write(&path, text).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while server.health()["status"] != "ok" && Instant::now() < deadline {
+        thread::sleep(Duration::from_millis(20));
+    }
+    let health = server.health();
+    assert_eq!(health["status"], "ok", "{health}");
+    assert_eq!(
+        health["last_reload"]["result"], "refused",
+        "the history stays"
+    );
+    assert!(
+        server
+            .get("/metrics")
+            .1
+            .contains("yakkan_reload_last_refused 0")
+    );
 }
 
 #[test]
