@@ -97,6 +97,22 @@ pub struct Service {
     folder: Mutex<String>,
     /// One permit per core: parsing and evaluation wait here, not on an async worker.
     permits: Arc<Semaphore>,
+    /// Evaluation requests admitted (reading, waiting or running): past
+    /// [`ADMITTED_PER_CORE`] a core, new ones get 503 before their body is read, so the
+    /// memory held by waiting bodies is bounded too.
+    admitted: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+/// Evaluation requests admitted at once, per core.
+const ADMITTED_PER_CORE: usize = 64;
+
+/// A place among the admitted evaluation requests, given back when dropped.
+struct Admission(Arc<std::sync::atomic::AtomicUsize>);
+
+impl Drop for Admission {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
 }
 
 struct Metrics {
@@ -206,6 +222,7 @@ impl Service {
             last_reload: Mutex::new(None),
             folder: Mutex::new(String::new()),
             permits: Arc::new(Semaphore::new(cores)),
+            admitted: Arc::new(std::sync::atomic::AtomicUsize::new(0)),
         }))
     }
 
@@ -225,6 +242,11 @@ impl Service {
         let folder = self.folder.lock().expect("not poisoned").clone();
         self.last_reload()
             .is_some_and(|report| report.result == "refused" && report.digest == folder)
+    }
+
+    /// How many evaluations may run at once: one per core.
+    fn permits_total(&self) -> usize {
+        std::thread::available_parallelism().map_or(1, usize::from)
     }
 
     /// The folder's digest now, off the async workers.
@@ -749,6 +771,29 @@ async fn read_body(service: &Service, headers: &HeaderMap, body: Body) -> Result
     })
 }
 
+/// A place for one more evaluation request, if one is free.
+fn admit(service: &Service) -> Option<Admission> {
+    use std::sync::atomic::Ordering;
+    let admitted = service.admitted.fetch_add(1, Ordering::SeqCst);
+    let admission = Admission(service.admitted.clone());
+    (admitted < service.permits_total() * ADMITTED_PER_CORE).then_some(admission)
+}
+
+/// 503: every place for an evaluation request is taken.
+fn busy(service: &Service) -> Response {
+    let most = service.permits_total() * ADMITTED_PER_CORE;
+    let mut response = http_error(
+        service,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "unavailable",
+        format!("{most} evaluations are already admitted: try again shortly"),
+    );
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));
+    response
+}
+
 /// Runs `work` on a blocking thread once a core is free: async workers never parse or
 /// evaluate, so `/healthz` answers while every core evaluates.
 async fn off_the_workers<T: Send + 'static>(
@@ -793,6 +838,9 @@ async fn evaluate_one(
                 message,
             );
         }
+    };
+    let Some(_admission) = admit(&service) else {
+        return busy(&service);
     };
     let text = match read_body(&service, &headers, body).await {
         Ok(text) => text,
@@ -839,6 +887,9 @@ async fn evaluate_batch(
             message,
         );
     }
+    let Some(_admission) = admit(&service) else {
+        return busy(&service);
+    };
     let text = match read_body(&service, &headers, body).await {
         Ok(text) => text,
         Err(response) => return response,

@@ -740,3 +740,47 @@ fn jsonl_memory_stays_flat_however_long_the_input() {
         assert!(peak < 100 * 1024, "peak RSS {peak} kB for {lines} lines");
     }
 }
+
+#[test]
+fn evaluations_past_the_admission_bound_get_503() {
+    let server = Server::start(&project().join("rules"), &[]);
+    // Each holds a place: its headers are in, its body never comes.
+    let places = thread::available_parallelism().map_or(1, usize::from) * 64;
+    let held: Vec<TcpStream> = (0..places)
+        .map(|_| {
+            let mut stream = TcpStream::connect(&server.addr).unwrap();
+            stream
+                .write_all(b"POST /v1/evaluate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 10\r\n\r\n")
+                .unwrap();
+            stream
+        })
+        .collect();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut status = 0;
+    while Instant::now() < deadline {
+        let (answer, body) = server.post("/v1/evaluate", CASE);
+        status = answer;
+        if status == 503 {
+            let error: Value = serde_json::from_str(&body).unwrap();
+            assert_eq!(error["error"]["kind"], "unavailable");
+            break;
+        }
+        thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(
+        status, 503,
+        "{places} waiting bodies did not fill the places"
+    );
+    // Health is not an evaluation: it still answers.
+    assert_eq!(server.get("/healthz").0, 200);
+    drop(held);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while server.post("/v1/evaluate", CASE).0 != 200 && Instant::now() < deadline {
+        thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(
+        server.post("/v1/evaluate", CASE).0,
+        200,
+        "places are given back"
+    );
+}
