@@ -17,7 +17,37 @@ use crate::calendar::Timestamp;
 use crate::de::{count, date, optional_count, optional_date, optional_timestamp, yen};
 use crate::error::Diagnostic;
 use crate::expect::Expectations;
-use crate::yaml::{self, Locator, Syntax};
+use crate::yaml::{self, Bounds, Locator, Syntax};
+
+/// How large a case may be: what one document may make the reader and the evaluator do
+/// is bounded by these, and a case past one is an input error naming the limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CaseLimits {
+    /// Bytes of the document.
+    pub max_bytes: usize,
+    /// Nesting of mappings and sequences.
+    pub max_depth: usize,
+    /// Contracts the case lists.
+    pub max_contracts: usize,
+    /// Requests in the case.
+    pub max_requests: usize,
+    /// Options on one contract.
+    pub max_options: usize,
+}
+
+impl Default for CaseLimits {
+    /// Far above any real customer's case; a case at every limit evaluates in well under
+    /// a second (see docs/reliability.md).
+    fn default() -> Self {
+        CaseLimits {
+            max_bytes: 1 << 20,
+            max_depth: 32,
+            max_contracts: 100,
+            max_requests: 100,
+            max_options: 10,
+        }
+    }
+}
 
 /// A case: the state to judge and the requests to decide, read from a document.
 #[derive(Debug, Clone)]
@@ -694,9 +724,34 @@ impl WireRequest {
 }
 
 impl Case {
-    /// Reads a case from YAML or JSON text; `file` names it in errors.
+    /// Reads a case from YAML or JSON text within the default [`CaseLimits`]; `file`
+    /// names it in errors.
     pub fn from_str(text: &str, file: Option<&str>) -> Result<Case, Diagnostic> {
-        let syntax = Syntax::detect(file, text);
+        Case::from_str_with(text, file, &CaseLimits::default())
+    }
+
+    /// Reads a case from YAML or JSON text, refusing one past `limits`.
+    pub fn from_str_with(
+        text: &str,
+        file: Option<&str>,
+        limits: &CaseLimits,
+    ) -> Result<Case, Diagnostic> {
+        Case::read(text, file, Syntax::detect(file, text), limits)
+    }
+
+    /// Reads a case in the given syntax (an HTTP body's content type decides it), refusing
+    /// one past `limits`.
+    pub fn read(
+        text: &str,
+        file: Option<&str>,
+        syntax: Syntax,
+        limits: &CaseLimits,
+    ) -> Result<Case, Diagnostic> {
+        let bounds = Bounds {
+            max_bytes: limits.max_bytes,
+            max_depth: limits.max_depth,
+        };
+        yaml::screen(text, syntax, file, bounds)?;
         let read: CaseFile = yaml::from_str(text, syntax, file)?;
         let source = Source {
             file: file.map(str::to_owned),
@@ -717,8 +772,67 @@ impl Case {
             expect: read.expect,
             source,
         };
+        case.within(limits)?;
         case.validate()?;
         Ok(case)
+    }
+
+    /// Checks the counts `limits` bound, naming the first list that is too long.
+    fn within(&self, limits: &CaseLimits) -> Result<(), Diagnostic> {
+        let too_many = |path: String, what: &str, count: usize, max: usize, limit: &str| {
+            Err(self.source.error(
+                path,
+                format!("{count} {what}; at most {max} are read (limit {limit})"),
+            ))
+        };
+        if self.contracts.len() > limits.max_contracts {
+            let n = self.contracts.len();
+            return too_many(
+                "contracts".into(),
+                "contracts",
+                n,
+                limits.max_contracts,
+                "max_contracts",
+            );
+        }
+        if self.requests.len() > limits.max_requests {
+            let n = self.requests.len();
+            return too_many(
+                "requests".into(),
+                "requests",
+                n,
+                limits.max_requests,
+                "max_requests",
+            );
+        }
+        let listed = self
+            .contracts
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (format!("contracts[{i}].options"), c));
+        let proposed = self
+            .requests
+            .iter()
+            .enumerate()
+            .filter_map(|(i, r)| match r {
+                Request::NewContract { contract, .. } => {
+                    Some((format!("requests[{i}].contract.options"), contract))
+                }
+                _ => None,
+            });
+        for (path, contract) in listed.chain(proposed) {
+            if contract.options.len() > limits.max_options {
+                let n = contract.options.len();
+                return too_many(
+                    path,
+                    "options on one contract",
+                    n,
+                    limits.max_options,
+                    "max_options",
+                );
+            }
+        }
+        Ok(())
     }
 
     /// Checks what serde cannot: formation dates, and that every id a request names is
@@ -892,5 +1006,175 @@ requests:
         let error = Case::from_str(r#"{"as_of": "2026-13-01"}"#, Some("c.json")).unwrap_err();
         assert_eq!(error.path, "as_of");
         assert_eq!(error.position.map(|at| at.line), Some(1));
+    }
+
+    #[test]
+    fn numbers_a_float_cannot_hold_are_refused_not_rounded() {
+        // YAML hands these over as floats: 50 and 20000 after rounding.
+        let accounts =
+            error_of(&MINIMAL.replace("accounts: 120", "accounts: 49.99999999999999999"));
+        assert_eq!(accounts.path, "contracts[0].accounts");
+        assert!(
+            accounts.message.contains("cannot be read exactly"),
+            "{accounts}"
+        );
+        assert_eq!(accounts.position.map(|at| at.line), Some(5));
+        let yen = error_of(&MINIMAL.replace(
+            "per_account_monthly: 300",
+            "per_account_monthly: 19999.999999999999",
+        ));
+        assert_eq!(yen.path, "contracts[0].fees.per_account_monthly");
+        // Integers past 64 bits are still integers, read exactly.
+        let case = Case::from_str(
+            &MINIMAL.replace("accounts: 120", "accounts: 99999999999999999999"),
+            None,
+        )
+        .unwrap();
+        assert_eq!(
+            case.contracts[0].accounts.to_string(),
+            "99999999999999999999"
+        );
+        // What a float holds exactly is still read: 50.5 accounts (refused by the rules).
+        let case =
+            Case::from_str(&MINIMAL.replace("accounts: 120", "accounts: 50.5"), None).unwrap();
+        assert_eq!(case.contracts[0].accounts, Decimal::new(505, 1));
+        // JSON numbers are read from their text, but not past 28 significant digits.
+        let json = |accounts: &str| {
+            format!(
+                r#"{{"as_of": "2026-05-01", "contracts": [{{"id": "WG-1", "kind": "web_gateway",
+            "accounts": {accounts}, "formed": "2026-04-01", "billing_start": "2026-04-10"}}]}}"#
+            )
+        };
+        let error = Case::from_str(&json("50.00000000000000000000000000001"), None).unwrap_err();
+        assert_eq!(error.path, "contracts[0].accounts");
+        assert!(error.message.contains("28"), "{error}");
+        let case = Case::from_str(&json("5.000000000000000000000000000000e1"), None).unwrap();
+        assert_eq!(case.contracts[0].accounts, Decimal::from(50));
+        assert!(Case::from_str(&json("1e999999"), None).is_err());
+    }
+
+    #[test]
+    fn money_strings_are_plain_decimals() {
+        for bad in [
+            "\"1__0\"",
+            "\"1_000\"",
+            "\"1e3\"",
+            "\"0x10\"",
+            "\".5\"",
+            "\"5.\"",
+            "\"\"",
+        ] {
+            let error = error_of(&MINIMAL.replace("\"20000\"", bad));
+            assert_eq!(error.path, "contracts[0].fees.basic_monthly", "{bad}");
+        }
+        let case = Case::from_str(&MINIMAL.replace("\"20000\"", "\"-0.50\""), None).unwrap();
+        assert_eq!(case.contracts[0].fees.basic_monthly, Decimal::new(-50, 2));
+    }
+
+    #[test]
+    fn anchors_aliases_depth_and_size_are_refused_before_parsing() {
+        let alias = MINIMAL.replace("fees: {", "fees: &f {")
+            + "  - { type: add_option, date: 2026-05-02, contract: WG-1, option: dedicated_ip, fees: *f }\n";
+        let error = error_of(&alias);
+        assert!(error.message.contains("anchor"), "{error}");
+        assert_eq!(error.path, "contracts[0].fees");
+        let error = error_of(
+            &MINIMAL
+                .replace("fees: {", "fees: !!map {")
+                .replace("    accounts: 120", "    accounts: *a"),
+        );
+        assert!(error.message.contains("anchor"), "{error}");
+        let twice = MINIMAL
+            .replace("per_account_monthly: 300", "per_account_monthly: &p 300")
+            .replace("accounts: 40", "accounts: *p");
+        let error = error_of(&twice);
+        assert!(error.message.contains("anchor"), "{error}");
+        assert_eq!(error.path, "contracts[0].fees.per_account_monthly");
+
+        let deep = format!(
+            "as_of: 2026-05-01\ncustomer: {}{}\n",
+            "[".repeat(100_000),
+            "]".repeat(100_000)
+        );
+        let started = std::time::Instant::now();
+        let error = error_of(&deep);
+        assert!(error.message.contains("max_depth"), "{error}");
+        assert!(started.elapsed() < std::time::Duration::from_millis(500));
+        let compact = format!("as_of: 2026-05-01\ncontracts:\n{}x\n", "- ".repeat(40));
+        assert!(error_of(&compact).message.contains("max_depth"));
+        let json = format!(
+            "{{\"as_of\": \"2026-05-01\", \"customer\": {}1{}}}",
+            "[".repeat(40),
+            "]".repeat(40)
+        );
+        assert!(
+            Case::from_str(&json, None)
+                .unwrap_err()
+                .message
+                .contains("max_depth")
+        );
+        // Brackets inside quotes and comments are text, not nesting.
+        let quoted = MINIMAL
+            .replace(
+                "as_of: 2026-05-01",
+                &format!("as_of: 2026-05-01 # {}", "[".repeat(50)),
+            )
+            .replace(
+                "id: WG-1\n",
+                &format!("id: \"WG-1\"\n    item: '{}'\n", "{".repeat(50)),
+            );
+        assert!(Case::from_str(&quoted, None).is_ok());
+
+        // A compact entry that ends its line (found by tests/readers_proptest.rs).
+        assert!(Case::from_str("as_of: 2026-05-01\ncontracts:\n -", None).is_err());
+
+        let limits = CaseLimits {
+            max_bytes: 100,
+            ..CaseLimits::default()
+        };
+        let error = Case::from_str_with(MINIMAL, None, &limits).unwrap_err();
+        assert!(error.message.contains("max_bytes"), "{error}");
+    }
+
+    #[test]
+    fn case_sizes_are_capped_naming_the_field() {
+        let limits = CaseLimits {
+            max_requests: 1,
+            ..CaseLimits::default()
+        };
+        let error = Case::from_str_with(MINIMAL, None, &limits).unwrap_err();
+        assert_eq!(error.path, "requests");
+        assert!(error.message.contains("max_requests"), "{error}");
+        let limits = CaseLimits {
+            max_contracts: 0,
+            ..CaseLimits::default()
+        };
+        assert_eq!(
+            Case::from_str_with(MINIMAL, None, &limits)
+                .unwrap_err()
+                .path,
+            "contracts"
+        );
+        let options = MINIMAL.replace(
+            "    fees: {",
+            "    options: [{kind: dedicated_ip}, {kind: dedicated_ip}]\n    fees: {",
+        );
+        let limits = CaseLimits {
+            max_options: 1,
+            ..CaseLimits::default()
+        };
+        let error = Case::from_str_with(&options, None, &limits).unwrap_err();
+        assert_eq!(error.path, "contracts[0].options");
+        assert!(error.message.contains("max_options"), "{error}");
+        assert!(Case::from_str(&options, None).is_ok());
+    }
+
+    #[test]
+    fn text_after_a_json_case_is_an_error() {
+        let json = r#"{"as_of": "2026-05-01"} {"as_of": "2026-05-02"}"#;
+        let error = Case::from_str(json, None).unwrap_err();
+        assert!(error.message.contains("text after the document"), "{error}");
+        assert_eq!(error.position.map(|at| at.column), Some(25));
+        assert!(Case::from_str("{\"as_of\": \"2026-05-01\"}\n  \n", None).is_ok());
     }
 }

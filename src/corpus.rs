@@ -122,6 +122,37 @@ fn collect(path: &Path, files: &mut Vec<PathBuf>) -> Result<(), String> {
     Ok(())
 }
 
+/// The example cases a rule set ships, by which `serve` proves a new set before swapping
+/// it in: the folders listed under `cases:` in its `ruleset.yaml`, relative to the rule
+/// set's folder (`[../../tests/cases, ../../examples]` for the bundled set), else its
+/// `cases/` subfolder if there is one, else none. A listed folder that is missing is an
+/// error: the set promised cases it does not have.
+pub fn shipped_cases(dir: &Path) -> Result<Vec<PathBuf>, String> {
+    #[derive(serde::Deserialize)]
+    struct Declared {
+        #[serde(default)]
+        cases: Option<Vec<String>>,
+    }
+    let dir = crate::ruleset::resolve_dir(dir).map_err(|e| e.to_string())?;
+    let head = dir.join("ruleset.yaml");
+    let text = fs::read_to_string(&head).map_err(|e| format!("{}: {e}", head.display()))?;
+    let name = head.display().to_string();
+    let declared: Declared = crate::yaml::from_str(&text, crate::yaml::Syntax::Yaml, Some(&name))
+        .map_err(|e| e.to_string())?;
+    let folders = match declared.cases {
+        Some(listed) => listed.iter().map(|folder| dir.join(folder)).collect(),
+        None if dir.join("cases").is_dir() => vec![dir.join("cases")],
+        None => return Ok(Vec::new()),
+    };
+    if let Some(missing) = folders.iter().find(|folder| !folder.exists()) {
+        return Err(format!(
+            "{name}: cases: {} does not exist",
+            missing.display()
+        ));
+    }
+    case_files(&folders)
+}
+
 /// Reads, evaluates and checks one case file.
 pub fn run_case(rules: &RuleSet, file: &Path) -> CaseRun {
     let name = file.display().to_string();

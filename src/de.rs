@@ -69,6 +69,20 @@ impl<'de> Visitor<'de> for DecimalVisitor {
         Ok(Decimal::from(n))
     }
 
+    fn visit_i128<E: de::Error>(self, n: i128) -> Result<Decimal, E> {
+        Decimal::try_from_i128_with_scale(n, 0)
+            .map_err(|_| E::custom(format!("{n} is too large to be read exactly")))
+    }
+
+    fn visit_u128<E: de::Error>(self, n: u128) -> Result<Decimal, E> {
+        i128::try_from(n)
+            .map_err(|_| E::custom(format!("{n} is too large to be read exactly")))
+            .and_then(|n| self.visit_i128(n))
+    }
+
+    /// Only YAML hands over floats, and the YAML reader has already refused every float
+    /// whose shortest text is not the number written (`49.99999999999999999`), so the
+    /// float here is exactly what the document says.
     fn visit_f64<E: de::Error>(self, n: f64) -> Result<Decimal, E> {
         // A float with no fraction below 2^53 is an exact integer: `20000.0` is 20000.
         if n.fract() == 0.0 && n.abs() < 9_007_199_254_740_992.0 {
@@ -79,10 +93,8 @@ impl<'de> Visitor<'de> for DecimalVisitor {
                 "write the yen amount {n} as a string (\"{n}\"): fractional numbers are not read as money"
             )));
         }
-        // Not money: the shortest text that round-trips recovers what was written.
-        n.to_string()
-            .parse()
-            .map_err(|_| E::custom(format!("{n} is not a finite decimal")))
+        // Not money: the shortest text that round-trips is what was written.
+        exact_decimal(&n.to_string(), true).map_err(E::custom)
     }
 
     /// JSON numbers arrive as their exact text (serde_json's `arbitrary_precision`), so a
@@ -91,19 +103,66 @@ impl<'de> Visitor<'de> for DecimalVisitor {
         match map.next_key::<String>()? {
             Some(key) if key == JSON_NUMBER => {
                 let text: String = map.next_value()?;
-                self.visit_str(&text)
+                exact_decimal(&text, true).map_err(de::Error::custom)
             }
             _ => Err(de::Error::invalid_type(de::Unexpected::Map, &self)),
         }
     }
 
     fn visit_str<E: de::Error>(self, text: &str) -> Result<Decimal, E> {
-        let trimmed = text.trim();
-        trimmed
-            .parse::<Decimal>()
-            .ok()
-            .filter(|_| !trimmed.is_empty())
-            .ok_or_else(|| E::custom(format!("`{text}` is not a decimal number")))
+        exact_decimal(text.trim(), false).map_err(E::custom)
+    }
+}
+
+/// Reads `text` as a decimal exactly, or says why it cannot. A string is plain
+/// (`-12.50`); a number's text may also carry an exponent (`1e2`). Underscores,
+/// `rust_decimal`'s other spellings, and anything needing more than its 28 significant
+/// digits are refused rather than rounded.
+pub(crate) fn exact_decimal(text: &str, number: bool) -> Result<Decimal, String> {
+    let refuse = |why: &str| Err(format!("`{text}` is not a decimal number{why}"));
+    let (mantissa, exponent) = match text.find(['e', 'E']) {
+        Some(at) if number => (&text[..at], Some(&text[at + 1..])),
+        _ => (text, None),
+    };
+    let unsigned = mantissa.strip_prefix(['-', '+']).unwrap_or(mantissa);
+    let (whole, fraction) = unsigned.split_once('.').unwrap_or((unsigned, ""));
+    let digits = |part: &str| part.bytes().all(|b| b.is_ascii_digit());
+    if whole.is_empty() || !digits(whole) || !digits(fraction) || unsigned.ends_with('.') {
+        return refuse("");
+    }
+    let negative = mantissa.starts_with('-');
+    // An exponent moves the point; past what a Decimal holds it cannot be exact.
+    let shift: i64 = match exponent {
+        None => 0,
+        Some(e) => match e.parse::<i64>() {
+            Ok(e) if e.abs() <= 64 => e,
+            _ => return refuse(": its exponent is out of range"),
+        },
+    };
+    let mut all: String = format!("{whole}{fraction}");
+    let mut point = whole.len() as i64 + shift;
+    if point < 0 {
+        all.insert_str(0, &"0".repeat(point.unsigned_abs() as usize));
+        point = 0;
+    }
+    while (all.len() as i64) < point {
+        all.push('0');
+    }
+    let (int_part, frac_part) = all.split_at(point as usize);
+    let int_part = int_part.trim_start_matches('0');
+    let int_part = if int_part.is_empty() { "0" } else { int_part };
+    let sign = if negative { "-" } else { "" };
+    let write = |fraction: &str| match fraction {
+        "" => format!("{sign}{int_part}"),
+        _ => format!("{sign}{int_part}.{fraction}"),
+    };
+    // As written (`300.50` keeps its scale); failing that, without the trailing zeros of
+    // the fraction, which change no value but may exceed the 28 digits of scale.
+    match Decimal::from_str_exact(&write(frac_part))
+        .or_else(|_| Decimal::from_str_exact(&write(frac_part.trim_end_matches('0'))))
+    {
+        Ok(value) => Ok(value),
+        Err(_) => refuse(": it has more significant digits than can be read exactly (28)"),
     }
 }
 

@@ -62,4 +62,4 @@ pub use error::{Diagnostic, EvalError, LoadError};
 pub use eval::evaluate;
 pub use ruleset::RuleSet;
 pub use ruling::Ruling;
-pub use yaml::Position;
+pub use yaml::{Position, Syntax};

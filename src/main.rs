@@ -1,10 +1,11 @@
 //! The `yakkan` command: a thin layer over the library (see `yakkan --help`).
 
-use std::io::Read;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use yakkan::case::CaseLimits;
 use yakkan::corpus::Coverage;
 use yakkan::diff::Report;
 use yakkan::eval::Settings;
@@ -58,6 +59,8 @@ enum Command {
         /// every core (implied by a `.jsonl` file name).
         #[arg(long)]
         jsonl: bool,
+        #[command(flatten)]
+        limits: LimitArgs,
         /// The case file (YAML or JSON), or - for standard input.
         case: String,
     },
@@ -116,11 +119,21 @@ enum Command {
         #[arg(long, default_value = "127.0.0.1:8080")]
         addr: std::net::SocketAddr,
         /// Largest request body in bytes; larger gets 413.
-        #[arg(long, default_value_t = 1 << 20)]
-        body_limit: usize,
-        /// How often to check the rules folder for changes, in milliseconds.
-        #[arg(long, default_value_t = 1000)]
+        #[arg(long, default_value_t = 1 << 20, value_parser = clap::value_parser!(u64).range(1..=1 << 30))]
+        body_limit: u64,
+        /// How often to check the rules folder for changes, in milliseconds (10 to 3600000).
+        #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(10..=3_600_000))]
         watch_ms: u64,
+        /// How long a changed rules folder must stay unchanged before it is loaded, in
+        /// milliseconds (1 to 60000).
+        #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u64).range(1..=60_000))]
+        settle_ms: u64,
+        /// How long a client may take to send a request's headers, and then its body, in
+        /// milliseconds (1 to 600000); slower gets 408 or the connection closed.
+        #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..=600_000))]
+        read_timeout_ms: u64,
+        #[command(flatten)]
+        limits: LimitArgs,
     },
     /// Run example cases against their `expect:` blocks.
     Test {
@@ -134,6 +147,38 @@ enum Command {
         #[arg(long)]
         coverage: bool,
     },
+}
+
+/// Bounds on one case (see docs/reliability.md); a case past one is an input error.
+#[derive(Args, Clone, Copy)]
+struct LimitArgs {
+    /// Contracts one case may list.
+    #[arg(long, default_value_t = CaseLimits::default().max_contracts as u64, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    max_contracts: u64,
+    /// Requests one case may hold.
+    #[arg(long, default_value_t = CaseLimits::default().max_requests as u64, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    max_requests: u64,
+    /// Options one contract may list.
+    #[arg(long, default_value_t = CaseLimits::default().max_options as u64, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    max_options: u64,
+    /// Nesting depth of a case document.
+    #[arg(long, default_value_t = CaseLimits::default().max_depth as u64, value_parser = clap::value_parser!(u64).range(4..=1_000))]
+    max_depth: u64,
+    /// Bytes of one case document (for `serve`, `--body-limit` also bounds it).
+    #[arg(long, default_value_t = CaseLimits::default().max_bytes as u64, value_parser = clap::value_parser!(u64).range(1..=1 << 30))]
+    max_case_bytes: u64,
+}
+
+impl LimitArgs {
+    fn limits(self) -> CaseLimits {
+        CaseLimits {
+            max_bytes: self.max_case_bytes as usize,
+            max_depth: self.max_depth as usize,
+            max_contracts: self.max_contracts as usize,
+            max_requests: self.max_requests as usize,
+            max_options: self.max_options as usize,
+        }
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -152,21 +197,31 @@ enum Format {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Check { rules, format } => rules_dir(rules).map(|dir| check(&dir, format)),
+        Command::Check { rules, format } => rules_dir(rules).and_then(|dir| check(&dir, format)),
         Command::Eval {
             rules,
             as_of,
             format,
             explain,
             jsonl,
+            limits,
             case,
-        } => rules_dir(rules).and_then(|dir| {
-            if jsonl || case.ends_with(".jsonl") {
-                eval_lines(&dir, &case)
-            } else {
-                eval(&dir, as_of.as_deref(), format, explain, &case)
-            }
-        }),
+        } => {
+            let limits = limits.limits();
+            rules_dir(rules).and_then(|dir| {
+                if jsonl || case.ends_with(".jsonl") {
+                    eval_lines(&dir, &case, &limits)
+                } else {
+                    let how = How {
+                        as_of: as_of.as_deref(),
+                        format,
+                        explain,
+                        limits: &limits,
+                    };
+                    eval(&dir, how, &case)
+                }
+            })
+        }
         Command::Rules {
             rules,
             as_of,
@@ -182,16 +237,29 @@ fn main() -> ExitCode {
             addr,
             body_limit,
             watch_ms,
-        } => rules_dir(rules).and_then(|rules| {
-            serve(server::Config {
-                addr,
-                rules,
-                body_limit,
-                watch_interval: std::time::Duration::from_millis(watch_ms),
-                book_cases: default_book_cases(),
-                book_impact: std::fs::read_to_string("docs/r8-impact/README.md").ok(),
+            settle_ms,
+            read_timeout_ms,
+            limits,
+        } => {
+            let body_limit = body_limit as usize;
+            let case_limits = CaseLimits {
+                max_bytes: body_limit.min(limits.max_case_bytes as usize),
+                ..limits.limits()
+            };
+            rules_dir(rules).and_then(|rules| {
+                serve(server::Config {
+                    addr,
+                    rules,
+                    case_limits,
+                    body_limit,
+                    watch_interval: std::time::Duration::from_millis(watch_ms),
+                    settle: std::time::Duration::from_millis(settle_ms),
+                    read_timeout: std::time::Duration::from_millis(read_timeout_ms),
+                    book_cases: default_book_cases(),
+                    book_impact: std::fs::read_to_string("docs/r8-impact/README.md").ok(),
+                })
             })
-        }),
+        }
         Command::Diff {
             old,
             new,
@@ -229,21 +297,48 @@ fn load(dir: &Path) -> Result<RuleSet, u8> {
     RuleSet::load(dir).map_err(input_error)
 }
 
-fn check(dir: &Path, format: ReportFormat) -> u8 {
+/// Writes to standard output. A closed pipe (`yakkan rules | head -1`) ends the command
+/// quietly with exit code 0: the reader has what it wanted.
+fn emit(text: &str) -> Result<(), u8> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => Err(OK),
+        Err(error) => {
+            eprintln!("cannot write the output: {error}");
+            Err(FAILED)
+        }
+    }
+}
+
+/// `println!` through [`emit`], returning early on a closed pipe.
+macro_rules! out {
+    ($($arg:tt)*) => {
+        emit(&format!("{}\n", format_args!($($arg)*)))?
+    };
+}
+
+/// Exit 0 when the set checks, 1 when its files have errors, 2 when the folder itself
+/// cannot be read (a usage error, as for every command).
+fn check(dir: &Path, format: ReportFormat) -> Result<u8, u8> {
+    if !dir.is_dir() {
+        return Err(input_error(format!("{}: no such folder", dir.display())));
+    }
     match (RuleSet::load(dir), format) {
+        (Err(error @ LoadError::Io { .. }), _) => Err(input_error(error)),
         (Ok(_), ReportFormat::Json) => {
-            println!("[]");
-            OK
+            out!("[]");
+            Ok(OK)
         }
         (Err(error), ReportFormat::Json) => {
             let objects: Vec<String> = diagnostics_of(error).iter().map(|d| d.to_json()).collect();
-            println!("[\n{}\n]", objects.join(",\n"));
-            FAILED
+            out!("[\n{}\n]", objects.join(",\n"));
+            Ok(FAILED)
         }
         (Ok(rules), ReportFormat::Text) => {
             let revisions: Vec<String> =
                 rules.revisions.iter().map(|r| r.date.to_string()).collect();
-            println!(
+            out!(
                 "{}: {} rules in {} files, revisions {}; {}",
                 rules.name,
                 rules.rules.len(),
@@ -251,13 +346,13 @@ fn check(dir: &Path, format: ReportFormat) -> u8 {
                 revisions.join(", "),
                 rules.digest
             );
-            OK
+            Ok(OK)
         }
         (Err(error), ReportFormat::Text) => {
             for diagnostic in diagnostics_of(error) {
                 eprintln!("{diagnostic}");
             }
-            FAILED
+            Ok(FAILED)
         }
     }
 }
@@ -282,27 +377,34 @@ fn diagnostics_of(error: LoadError) -> Vec<yakkan::Diagnostic> {
     diagnostics
 }
 
-fn eval(
-    dir: &Path,
-    as_of: Option<&str>,
+/// How `eval` reads and writes one case.
+struct How<'a> {
+    as_of: Option<&'a str>,
     format: Format,
     explain: bool,
-    case_path: &str,
-) -> Result<u8, u8> {
+    limits: &'a CaseLimits,
+}
+
+fn eval(dir: &Path, how: How, case_path: &str) -> Result<u8, u8> {
     let rules = load(dir)?;
-    let (text, name) = read_case(case_path).map_err(input_error)?;
-    let mut case = Case::from_str(&text, name.as_deref()).map_err(input_error)?;
-    if let Some(day) = as_of {
+    let (text, name) = read_case(case_path, how.limits.max_bytes).map_err(input_error)?;
+    let mut case = Case::from_str_with(&text, name.as_deref(), how.limits).map_err(input_error)?;
+    if let Some(day) = how.as_of {
         case.as_of = parse_day("--as-of", day)?;
     }
-    match yakkan::eval::evaluate_with(&rules, &case, Settings { explain }) {
-        Ok((ruling, _)) => {
-            let mut out = render(&ruling, &rules, format);
-            let (verdict, code) = expect_verdict(&case, &ruling, as_of.is_some());
+    let settings = Settings {
+        explain: how.explain,
+    };
+    let result = yakkan::eval::evaluate_with(&rules, &case, settings)
+        .and_then(|(ruling, _)| batch::in_range(&case, ruling));
+    match result {
+        Ok(ruling) => {
+            let mut out = render(&ruling, &rules, how.format);
+            let (verdict, code) = expect_verdict(&case, &ruling, how.as_of.is_some());
             // In text the verdict closes the report; JSON and YAML stay one document on
             // standard output, the verdict going to standard error.
             if let Some(verdict) = verdict {
-                match format {
+                match how.format {
                     Format::Text => {
                         out.push('\n');
                         out.push_str(&verdict);
@@ -310,7 +412,7 @@ fn eval(
                     Format::Json | Format::Yaml => eprint!("{verdict}"),
                 }
             }
-            print!("{out}");
+            emit(&out)?;
             Ok(code)
         }
         Err(EvalError::Case(diagnostic)) => Err(input_error(diagnostic)),
@@ -347,21 +449,28 @@ fn expect_verdict(case: &Case, ruling: &Ruling, as_of_moved: bool) -> (Option<St
     (Some(text), FAILED)
 }
 
-fn eval_lines(dir: &Path, path: &str) -> Result<u8, u8> {
+/// JSON Lines, streamed: each ruling is written as soon as the lines before it are, and
+/// memory holds a bounded window of lines whatever the input's length.
+fn eval_lines(dir: &Path, path: &str, limits: &CaseLimits) -> Result<u8, u8> {
     let rules = load(dir)?;
-    let (text, _) = read_case(path).map_err(input_error)?;
-    let mut code = OK;
-    let mut out = String::new();
-    for result in batch::evaluate_lines(&rules, &text, None) {
-        if let batch::LineResult::Error { input, message, .. } = &result {
+    let input: Box<dyn Read + Send> = if path == "-" {
+        Box::new(std::io::stdin())
+    } else {
+        Box::new(std::fs::File::open(path).map_err(|e| input_error(format!("{path}: {e}")))?)
+    };
+    let output = std::io::BufWriter::new(std::io::stdout().lock());
+    let report = |result: &batch::LineResult| {
+        if let batch::LineResult::Error { message, .. } = result {
             eprintln!("{path}: {message}");
-            code = code.max(if *input { BAD_INPUT } else { RULE_FAILED });
         }
-        out.push_str(&result.to_json_line());
-        out.push('\n');
+    };
+    match batch::stream_lines(&rules, input, output, None, limits, report) {
+        Ok(summary) if summary.rule_errors > 0 => Ok(RULE_FAILED),
+        Ok(summary) if summary.input_errors > 0 => Ok(BAD_INPUT),
+        Ok(_) => Ok(OK),
+        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => Ok(OK),
+        Err(error) => Err(input_error(format!("{path}: {error}"))),
     }
-    print!("{out}");
-    Ok(code)
 }
 
 fn parse_day(flag: &str, text: &str) -> Result<chrono::NaiveDate, u8> {
@@ -380,7 +489,7 @@ fn list_rules(dir: &Path, as_of: Option<&str>, at_file: bool) -> Result<u8, u8> 
     let revision = rules
         .revision_on(day)
         .map_or("none".to_owned(), |r| format!("{} {}", r.date, r.title.ja));
-    println!("{} on {day} (revision in force: {revision})", rules.name);
+    out!("{} on {day} (revision in force: {revision})", rules.name);
     for rule in rules.rules.iter().filter(|r| r.in_force_on(day)) {
         let part = rules.part_of(rule);
         let mut line = format!(
@@ -393,7 +502,7 @@ fn list_rules(dir: &Path, as_of: Option<&str>, at_file: bool) -> Result<u8, u8> 
         if at_file {
             line.push_str(&format!("  [{}]", part.file));
         }
-        println!("{line}");
+        out!("{line}");
     }
     Ok(OK)
 }
@@ -413,8 +522,8 @@ fn diff(old: &Path, new: &Path, format: ReportFormat, cases: Vec<PathBuf>) -> Re
     let files = case_files(cases)?;
     let report = Report::build(&old_rules, &new_rules, &files);
     match format {
-        ReportFormat::Text => print!("{}", report.to_text()),
-        ReportFormat::Json => println!("{}", report.to_json()),
+        ReportFormat::Text => emit(&report.to_text())?,
+        ReportFormat::Json => out!("{}", report.to_json()),
     }
     if report.errors.is_empty() {
         Ok(OK)
@@ -460,7 +569,7 @@ fn write_book(dir: &Path, out: &Path, cases: Vec<PathBuf>) -> Result<u8, u8> {
     let site = book::Book::build(&rules, &files, impact.as_deref());
     site.write(out)
         .map_err(|error| input_error(format!("{}: {error}", out.display())))?;
-    println!(
+    out!(
         "wrote {} pages to {} (open {})",
         site.pages.len(),
         out.display(),
@@ -501,7 +610,7 @@ fn write_schema(out: Option<&Path>, name: Option<&str>) -> Result<u8, u8> {
         .find(|(file, _)| file.trim_end_matches(".schema.json") == name)
     {
         Some((_, found)) => {
-            print!("{}", schema::to_text(found));
+            emit(&schema::to_text(found))?;
             Ok(OK)
         }
         None => Err(input_error(format!(
@@ -519,17 +628,25 @@ fn render(ruling: &Ruling, rules: &RuleSet, format: Format) -> String {
     }
 }
 
-fn read_case(path: &str) -> Result<(String, Option<String>), String> {
-    if path == "-" {
-        let mut text = String::new();
-        std::io::stdin()
-            .read_to_string(&mut text)
-            .map_err(|e| format!("<stdin>: {e}"))?;
-        return Ok((text, Some("<stdin>".to_owned())));
-    }
-    std::fs::read_to_string(path)
-        .map(|text| (text, Some(path.to_owned())))
-        .map_err(|e| format!("{path}: {e}"))
+/// The case text, reading at most one byte past `max`: a larger document is refused by
+/// the reader without being held whole.
+fn read_case(path: &str, max: usize) -> Result<(String, Option<String>), String> {
+    let (input, name): (Box<dyn Read>, &str) = if path == "-" {
+        (Box::new(std::io::stdin()), "<stdin>")
+    } else {
+        let file = std::fs::File::open(path).map_err(|e| format!("{path}: {e}"))?;
+        (Box::new(file), path)
+    };
+    let mut bytes = Vec::new();
+    input
+        .take(max as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("{name}: {e}"))?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        format!("{name}: the document is not UTF-8 (byte {})", at + 1)
+    })?;
+    Ok((text, Some(name.to_owned())))
 }
 
 fn test(dir: &Path, paths: Vec<PathBuf>, coverage: bool) -> Result<u8, u8> {
@@ -546,25 +663,26 @@ fn test(dir: &Path, paths: Vec<PathBuf>, coverage: bool) -> Result<u8, u8> {
         } else {
             failed += 1;
             for problem in &outcome.problems {
-                println!("FAIL {}: {problem}", file.display());
+                out!("FAIL {}: {problem}", file.display());
             }
         }
     }
     let mut silent = Vec::new();
     if coverage {
-        print!("\n{}", covered.report(&rules));
+        emit(&format!("\n{}", covered.report(&rules)))?;
         silent = covered.never_fired();
         for &i in &silent {
             let rule = &rules.rules[i];
             let file = &rules.part_of(rule).file;
-            println!(
+            out!(
                 "FAIL {file}: rule {} ({}) fires in no case",
-                rule.id, rule.reference
+                rule.id,
+                rule.reference
             );
         }
-        println!();
+        out!("");
     }
-    println!("{passed} passed, {failed} failed");
+    out!("{passed} passed, {failed} failed");
     Ok(if failed == 0 && silent.is_empty() {
         OK
     } else {

@@ -30,9 +30,30 @@ pub fn document() -> Value {
             "required": ["status", "ruleset", "digest"],
             "additionalProperties": false,
             "properties": {
-                "status": { "const": "ok" },
+                "status": {
+                    "enum": ["ok", "reload_refused"],
+                    "description": "`reload_refused` while the rules folder holds a set that was refused; the old set keeps serving."
+                },
                 "ruleset": { "type": "string", "description": "The rule set's name." },
-                "digest": { "type": "string", "pattern": "^sha256:[0-9a-f]{64}$" }
+                "digest": { "type": "string", "pattern": "^sha256:[0-9a-f]{64}$" },
+                "last_reload": {
+                    "description": "The last reload tried, if any.",
+                    "oneOf": [
+                        { "type": "null" },
+                        {
+                            "type": "object",
+                            "required": ["result", "digest", "trigger", "at"],
+                            "additionalProperties": false,
+                            "properties": {
+                                "result": { "enum": ["ok", "refused"] },
+                                "digest": { "type": "string", "description": "The digest of the folder text tried." },
+                                "trigger": { "type": "string", "description": "What set it off: SIGHUP, or the folder changing." },
+                                "reason": { "type": ["string", "null"], "description": "Why it was refused." },
+                                "at": { "type": "string", "description": "When, RFC 3339 (UTC)." }
+                            }
+                        }
+                    ]
+                }
             }
         }),
     );
@@ -51,14 +72,17 @@ pub fn document() -> Value {
                     "operationId": "evaluate",
                     "requestBody": {
                         "required": true,
-                        "description": "A case as JSON (YAML is read too).",
+                        "description": "A case as JSON, or as YAML with a YAML content type (application/yaml).",
                         "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Case" } } }
                     },
                     "responses": {
                         "200": json_response("The ruling.", "Ruling"),
                         "400": json_response("The case cannot be read: the error names the field path, line and column.", "Error"),
                         "413": { "description": "The body is larger than --body-limit." },
-                        "500": json_response("A rule failed while evaluating: the error names the rule and its file.", "Error")
+                        "500": json_response("A rule failed on the case's data (an overflow, a division by zero): the error names the rule, its file, line and column.", "Error"),
+                        "413": json_response("The body is over --body-limit.", "Error"),
+                        "415": json_response("The content type is neither JSON nor YAML.", "Error"),
+                        "503": json_response("Too many evaluations in flight; retry after a second.", "Error")
                     }
                 }
             },
@@ -138,7 +162,7 @@ pub fn document() -> Value {
                     "parameters": [{ "name": "page", "in": "path", "required": true, "schema": { "type": "string" } }],
                     "responses": {
                         "200": { "description": "HTML.", "content": { "text/html": { "schema": { "type": "string" } } } },
-                        "404": { "description": "No such page." }
+                        "404": json_response("No such page.", "Error")
                     }
                 }
             }

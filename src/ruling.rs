@@ -262,6 +262,35 @@ impl<'de> serde::de::Visitor<'de> for ValueVisitor {
 }
 
 impl Ruling {
+    /// The first computed date outside 0001-01-01..=9999-12-31, as `(path, text)`: such a
+    /// date has no `YYYY-MM-DD` form (it would be written `+10000-01-11`), so a case whose
+    /// dates lead past the calendar's end is an input error rather than a ruling.
+    pub fn date_out_of_range(&self) -> Option<(String, String)> {
+        let outside = |value: &Value| match value {
+            Value::Text(text) => {
+                let digits = text.strip_prefix(['+', '-'])?;
+                let shaped = digits.len() > 10
+                    && digits.split('-').count() == 3
+                    && digits.bytes().all(|b| b.is_ascii_digit() || b == b'-');
+                shaped.then(|| text.clone())
+            }
+            _ => None,
+        };
+        let contracts = self.contracts.iter().enumerate().flat_map(|(i, c)| {
+            c.values
+                .iter()
+                .map(move |(k, v)| (format!("contracts[{i}].{k}"), v))
+        });
+        let requests = self.requests.iter().flat_map(|r| {
+            r.values
+                .iter()
+                .map(move |(k, v)| (format!("requests[{}].{k}", r.index), v))
+        });
+        contracts
+            .chain(requests)
+            .find_map(|(path, value)| outside(value).map(|text| (path, text)))
+    }
+
     /// The ruling as pretty JSON, the default output.
     pub fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).expect("rulings serialize to JSON")

@@ -1,36 +1,50 @@
 //! The HTTP service other services call: evaluate cases, list the rules in force, health
 //! and Prometheus metrics, its OpenAPI description (`/v1/openapi.json`), and the rulebook
-//! (`/`, see [`crate::book`]) with a form to try a case. The rule set is hot-reloaded on
-//! SIGHUP or when its folder changes: a new set is loaded and checked in the background
-//! and swapped in atomically (with its rulebook); a broken one is refused, its
-//! diagnostics logged, and the old set keeps serving.
+//! (`/`, see [`crate::book`]) with a form to try a case.
+//!
+//! The rule set is hot-reloaded on SIGHUP or when its folder changes, and only a set that
+//! is *settled* and *proven* is swapped in: the folder's digest must stay the same across
+//! the settle interval and match the text the loader read, and the set must load, check,
+//! and pass the example cases it ships (see `corpus::shipped_cases`) with no rule error
+//! and no mismatch. Anything else is refused, logged with its diagnostics, counted in
+//! `/metrics` and shown by `/healthz`, while the old set keeps serving; a refused digest
+//! is remembered so the same text is not tried again at every tick.
+//!
+//! Every request's work is bounded: header and body read timeouts, a body limit, case
+//! limits, and parsing and evaluation on blocking threads, at most one per core at a time,
+//! so the async workers stay free for `/healthz` and `/metrics`.
 
+use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwap;
-use axum::extract::{DefaultBodyLimit, MatchedPath, Query, Request, State};
-use axum::http::{StatusCode, header};
+use axum::body::{Body, Bytes};
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use http_body_util::BodyExt;
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder,
+    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
+    TextEncoder,
 };
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::value::RawValue;
 use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
 
-use crate::batch::evaluate_all;
+use crate::batch::{evaluate_all, evaluate_case};
 use crate::book::Book;
 use crate::calendar;
-use crate::case::Case;
+use crate::case::{Case, CaseLimits};
 use crate::error::{EvalError, LoadError};
-use crate::eval::evaluate;
 use crate::ruleset::RuleSet;
+use crate::yaml::Syntax;
 
 /// How the service runs.
 #[derive(Debug, Clone)]
@@ -39,14 +53,39 @@ pub struct Config {
     pub addr: SocketAddr,
     /// The rule set folder.
     pub rules: PathBuf,
+    /// Bounds on every case.
+    pub case_limits: CaseLimits,
     /// Largest request body, in bytes (larger: 413).
     pub body_limit: usize,
     /// How often the rules folder is checked for changes.
     pub watch_interval: Duration,
+    /// How long a changed folder must stay unchanged before it is loaded.
+    pub settle: Duration,
+    /// How long a client may take to send its headers, and then its body.
+    pub read_timeout: Duration,
     /// The case files the rulebook shows per rule (`/`).
     pub book_cases: Vec<PathBuf>,
     /// The impact review the rulebook's revision pages show, if any.
     pub book_impact: Option<String>,
+}
+
+/// How many refused digests are remembered.
+const REMEMBERED_REFUSALS: usize = 64;
+
+/// The last reload tried, for `/healthz`.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReloadReport {
+    /// `ok` or `refused`.
+    pub result: &'static str,
+    /// The digest of the folder text tried.
+    pub digest: String,
+    /// What set the reload off (`SIGHUP`, `the rules folder changed`).
+    pub trigger: String,
+    /// Why it was refused: the diagnostics, the failing cases, or the panic.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// When, in RFC 3339 (UTC).
+    pub at: String,
 }
 
 /// The shared state: the rule set in service and the metrics.
@@ -56,9 +95,29 @@ pub struct Service {
     book: ArcSwap<Book>,
     config: Config,
     metrics: Metrics,
-    /// The digest of the last folder text a reload was tried with, good or broken, so a
-    /// broken set is reported once rather than at every check.
-    last_tried: std::sync::Mutex<String>,
+    /// Digests of folder texts refused lately, newest last: not tried again on a tick.
+    refused: Mutex<VecDeque<String>>,
+    last_reload: Mutex<Option<ReloadReport>>,
+    /// The folder's digest when last read: a refusal stands while the folder holds it.
+    folder: Mutex<String>,
+    /// One permit per core: parsing and evaluation wait here, not on an async worker.
+    permits: Arc<Semaphore>,
+    /// Evaluation requests admitted (reading, waiting or running): past
+    /// [`ADMITTED_PER_CORE`] a core, new ones get 503 before their body is read, so the
+    /// memory held by waiting bodies is bounded too.
+    admitted: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+/// Evaluation requests admitted at once, per core.
+const ADMITTED_PER_CORE: usize = 64;
+
+/// A place among the admitted evaluation requests, given back when dropped.
+struct Admission(Arc<std::sync::atomic::AtomicUsize>);
+
+impl Drop for Admission {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
 }
 
 struct Metrics {
@@ -68,6 +127,7 @@ struct Metrics {
     latency: HistogramVec,
     ruleset: IntGaugeVec,
     reloads: IntCounterVec,
+    last_refused: IntGauge,
 }
 
 impl Metrics {
@@ -114,12 +174,18 @@ impl Metrics {
             &["result"],
         )
         .expect("valid metric");
+        let last_refused = IntGauge::new(
+            "yakkan_reload_last_refused",
+            "1 while the rules folder holds a set that was refused (the old set serves), else 0",
+        )
+        .expect("valid metric");
         for metric in [
             Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(errors.clone()),
             Box::new(latency.clone()),
             Box::new(ruleset.clone()),
             Box::new(reloads.clone()),
+            Box::new(last_refused.clone()),
         ] {
             registry.register(metric).expect("metrics register once");
         }
@@ -130,8 +196,17 @@ impl Metrics {
             latency,
             ruleset,
             reloads,
+            last_refused,
         }
     }
+}
+
+/// Why a reload did not swap a set in.
+enum NoSwap {
+    /// The folder changed meanwhile: tried again at the next tick, not refused.
+    Unsettled,
+    /// The set is refused, for this reason.
+    Refused(String),
 }
 
 impl Service {
@@ -143,13 +218,18 @@ impl Service {
             .ruleset
             .with_label_values(&[&rules.name, &rules.digest])
             .set(1);
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
         let book = Book::build(&rules, &config.book_cases, config.book_impact.as_deref());
         Ok(Arc::new(Service {
-            last_tried: std::sync::Mutex::new(rules.digest.clone()),
             book: ArcSwap::from_pointee(book),
             rules: ArcSwap::from_pointee(rules),
             config,
             metrics,
+            refused: Mutex::new(VecDeque::new()),
+            last_reload: Mutex::new(None),
+            folder: Mutex::new(String::new()),
+            permits: Arc::new(Semaphore::new(cores)),
+            admitted: Arc::new(std::sync::atomic::AtomicUsize::new(0)),
         }))
     }
 
@@ -158,68 +238,187 @@ impl Service {
         self.rules.load_full()
     }
 
-    /// Loads the folder again; swaps the new set in if it checks, keeps the old one if not.
-    pub async fn reload(self: &Arc<Self>, why: &str) {
+    /// The last reload tried, if any.
+    pub fn last_reload(&self) -> Option<ReloadReport> {
+        self.last_reload.lock().expect("not poisoned").clone()
+    }
+
+    /// The last reload was refused and the folder still holds that text (once it is
+    /// edited back to the set in service, or to a good one, the refusal no longer stands).
+    fn refusal_stands(&self) -> bool {
+        let folder = self.folder.lock().expect("not poisoned").clone();
+        self.last_reload()
+            .is_some_and(|report| report.result == "refused" && report.digest == folder)
+    }
+
+    /// How many evaluations may run at once: one per core.
+    fn permits_total(&self) -> usize {
+        std::thread::available_parallelism().map_or(1, usize::from)
+    }
+
+    /// The folder's digest now, off the async workers.
+    async fn folder_digest(&self) -> Result<String, String> {
         let dir = self.config.rules.clone();
+        tokio::task::spawn_blocking(move || crate::ruleset::source_digest(&dir))
+            .await
+            .map_err(|join| join.to_string())
+            .and_then(|digest| digest.map_err(|error| error.to_string()))
+    }
+
+    /// Tries the folder: if it is settled and proven, swaps it in. `forced` (SIGHUP) tries
+    /// a digest even if it was refused before.
+    pub async fn reload(self: &Arc<Self>, trigger: &str, forced: bool) {
+        let Ok(before) = self.folder_digest().await else {
+            // An unreadable folder (mid-rename, say) is looked at again next tick.
+            return;
+        };
+        before.clone_into(&mut self.folder.lock().expect("not poisoned"));
+        if !self.refusal_stands() {
+            self.metrics.last_refused.set(0);
+        }
+        if before == self.rules.load().digest && !forced {
+            return;
+        }
+        if !forced && self.refused.lock().expect("not poisoned").contains(&before) {
+            return;
+        }
+        // Settled: unchanged across the settle interval.
+        tokio::time::sleep(self.config.settle).await;
+        if self.folder_digest().await.as_ref() != Ok(&before) {
+            tracing::debug!(trigger, "the rules folder is still changing");
+            return;
+        }
+        let dir = self.config.rules.clone();
+        let expected = before.clone();
         let (cases, impact) = (
             self.config.book_cases.clone(),
             self.config.book_impact.clone(),
         );
-        // A loaded set carries its digest; for a refused one the folder's digest is read,
-        // so that the same broken text is not tried again at every check.
-        let loaded = tokio::task::spawn_blocking(move || match RuleSet::load(&dir) {
-            Ok(rules) => {
+        let tried = tokio::task::spawn_blocking(move || {
+            prove(&dir, &expected).map(|rules| {
                 let book = Book::build(&rules, &cases, impact.as_deref());
-                (None, Ok((rules, book)))
-            }
-            Err(error) => (crate::ruleset::source_digest(&dir).ok(), Err(error)),
+                (rules, book)
+            })
         })
         .await;
-        match loaded {
-            Ok((_, Ok((rules, book)))) => {
-                let old = self.rules.load();
-                *self.last_tried.lock().expect("not poisoned") = rules.digest.clone();
-                self.metrics
-                    .ruleset
-                    .with_label_values(&[&old.name, &old.digest])
-                    .set(0);
-                self.metrics
-                    .ruleset
-                    .with_label_values(&[&rules.name, &rules.digest])
-                    .set(1);
-                self.metrics.reloads.with_label_values(&["ok"]).inc();
-                tracing::info!(reason = why, old = %old.digest, new = %rules.digest, "rule set reloaded");
-                self.rules.store(Arc::new(rules));
-                self.book.store(Arc::new(book));
+        let outcome = match tried {
+            Ok(outcome) => outcome,
+            Err(join) if join.is_panic() => Err(NoSwap::Refused(format!(
+                "loading or proving panicked: {}",
+                panic_text(join)
+            ))),
+            Err(join) => Err(NoSwap::Refused(join.to_string())),
+        };
+        // Read once more: the text proven must still be the folder's.
+        let after = self.folder_digest().await;
+        let outcome = match outcome {
+            Ok(_) if after.as_ref() != Ok(&before) => Err(NoSwap::Unsettled),
+            other => other,
+        };
+        match outcome {
+            Ok(rules) => self.swap(rules, trigger),
+            Err(NoSwap::Unsettled) => {
+                tracing::debug!(trigger, "the rules folder changed while loading");
             }
-            Ok((digest, Err(error))) => {
-                if let Some(digest) = digest {
-                    *self.last_tried.lock().expect("not poisoned") = digest;
-                }
-                self.metrics.reloads.with_label_values(&["refused"]).inc();
-                tracing::error!(reason = why, serving = %self.rules.load().digest, "rule set refused; the old one keeps serving:\n{error}");
-            }
-            Err(join) => {
-                tracing::error!(reason = why, "rule set reload failed: {join}");
-            }
+            Err(NoSwap::Refused(reason)) => self.refuse(before, trigger, reason),
         }
     }
 
-    /// Reloads when the folder's text differs from what was last tried.
-    async fn reload_if_changed(self: &Arc<Self>) {
-        let dir = self.config.rules.clone();
-        let digest = tokio::task::spawn_blocking(move || crate::ruleset::source_digest(&dir)).await;
-        let Ok(Ok(digest)) = digest else {
-            return;
-        };
-        let changed = *self.last_tried.lock().expect("not poisoned") != digest;
-        if changed {
-            self.reload("the rules folder changed").await;
+    fn swap(&self, (rules, book): (RuleSet, Book), trigger: &str) {
+        let old = self.rules.load();
+        self.metrics
+            .ruleset
+            .with_label_values(&[&old.name, &old.digest])
+            .set(0);
+        self.metrics
+            .ruleset
+            .with_label_values(&[&rules.name, &rules.digest])
+            .set(1);
+        self.metrics.reloads.with_label_values(&["ok"]).inc();
+        self.metrics.last_refused.set(0);
+        tracing::info!(trigger, old = %old.digest, new = %rules.digest, "rule set reloaded");
+        *self.last_reload.lock().expect("not poisoned") = Some(ReloadReport {
+            result: "ok",
+            digest: rules.digest.clone(),
+            trigger: trigger.to_owned(),
+            reason: None,
+            at: chrono::Utc::now().to_rfc3339(),
+        });
+        self.rules.store(Arc::new(rules));
+        self.book.store(Arc::new(book));
+    }
+
+    fn refuse(&self, digest: String, trigger: &str, reason: String) {
+        self.metrics.reloads.with_label_values(&["refused"]).inc();
+        self.metrics.last_refused.set(1);
+        tracing::error!(trigger, refused = %digest, serving = %self.rules.load().digest,
+            "rule set refused; the old one keeps serving:\n{reason}");
+        {
+            let mut refused = self.refused.lock().expect("not poisoned");
+            if !refused.contains(&digest) {
+                refused.push_back(digest.clone());
+            }
+            while refused.len() > REMEMBERED_REFUSALS {
+                refused.pop_front();
+            }
         }
+        *self.last_reload.lock().expect("not poisoned") = Some(ReloadReport {
+            result: "refused",
+            digest,
+            trigger: trigger.to_owned(),
+            reason: Some(reason),
+            at: chrono::Utc::now().to_rfc3339(),
+        });
     }
 }
 
-/// The routes, with metrics and the body limit.
+/// Loads the set in `dir` and runs the cases it ships; the set, if it is the text of
+/// digest `expected` and every case passes.
+fn prove(dir: &std::path::Path, expected: &str) -> Result<RuleSet, NoSwap> {
+    let rules = RuleSet::load(dir).map_err(|e| NoSwap::Refused(e.to_string()))?;
+    if rules.digest != expected {
+        return Err(NoSwap::Unsettled);
+    }
+    let files = crate::corpus::shipped_cases(dir).map_err(NoSwap::Refused)?;
+    if files.is_empty() {
+        tracing::warn!(digest = %rules.digest, "the rule set ships no example cases: proven by its checks alone");
+    }
+    let mut problems = Vec::new();
+    for file in &files {
+        let run = crate::corpus::run_case(&rules, file);
+        problems.extend(
+            run.problems
+                .into_iter()
+                .map(|p| format!("{}: {p}", file.display())),
+        );
+    }
+    if problems.is_empty() {
+        Ok(rules)
+    } else {
+        let shown = problems.len().min(10);
+        let mut reason = format!(
+            "{} problem(s) in the {} example case(s) the set ships:\n{}",
+            problems.len(),
+            files.len(),
+            problems[..shown].join("\n")
+        );
+        if problems.len() > shown {
+            reason.push_str("\n…");
+        }
+        Err(NoSwap::Refused(reason))
+    }
+}
+
+fn panic_text(join: tokio::task::JoinError) -> String {
+    let payload = join.into_panic();
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "no message".to_owned())
+}
+
+/// The routes, with metrics; unknown routes and methods answer the JSON error body.
 pub fn router(service: Arc<Service>) -> Router {
     Router::new()
         .route("/v1/evaluate", post(evaluate_one))
@@ -230,7 +429,8 @@ pub fn router(service: Arc<Service>) -> Router {
         .route("/v1/openapi.json", get(openapi))
         .route("/", get(book_index))
         .route("/{page}", get(book_page))
-        .layer(DefaultBodyLimit::max(service.config.body_limit))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(service.clone(), measure))
         .with_state(service)
 }
@@ -243,14 +443,45 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
         .map_err(ServeError::Bind)?;
     let addr = listener.local_addr().map_err(ServeError::Bind)?;
     tracing::info!(%addr, digest = %service.rules().digest, "serving");
+    // Listened for before anyone is told the address: a SIGHUP never finds it unhandled.
+    #[cfg(unix)]
+    let hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
+    #[cfg(not(unix))]
+    let hangup = None::<()>;
     println!("listening on {addr}");
-    tokio::spawn(watch(service.clone()));
-    axum::serve(listener, router(service))
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await
-        .map_err(ServeError::Bind)
+    tokio::spawn(watch(service.clone(), hangup));
+    let app = router(service);
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut stop = std::pin::pin!(tokio::signal::ctrl_c());
+    loop {
+        let (stream, _) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(error) => {
+                    // Out of descriptors, say: back off rather than spin.
+                    tracing::warn!("accept failed: {error}");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = &mut stop => break,
+        };
+        let service = hyper_util::service::TowerToHyperService::new(app.clone());
+        // Headers must arrive within the read timeout; the body is timed by the handlers.
+        let connection = hyper::server::conn::http1::Builder::new()
+            .timer(hyper_util::rt::TokioTimer::new())
+            .header_read_timeout(config.read_timeout)
+            .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            if let Err(error) = connection.await {
+                tracing::debug!("connection closed: {error}");
+            }
+        });
+    }
+    // In-flight requests finish; new ones are not taken.
+    let _ = tokio::time::timeout(Duration::from_secs(10), graceful.shutdown()).await;
+    Ok(())
 }
 
 /// Why the service could not run.
@@ -265,13 +496,20 @@ pub enum ServeError {
 }
 
 /// Reloads on SIGHUP, and when the folder changes.
-async fn watch(service: Arc<Service>) {
+#[cfg(unix)]
+type Hangup = Option<tokio::signal::unix::Signal>;
+#[cfg(not(unix))]
+type Hangup = Option<()>;
+
+async fn watch(service: Arc<Service>, hangup: Hangup) {
     // The set was just loaded: the first check is one interval away, not immediate.
     let period = service.config.watch_interval;
     let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     #[cfg(unix)]
-    let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
+    let mut hangup = hangup;
+    #[cfg(not(unix))]
+    let _ = hangup;
     loop {
         #[cfg(unix)]
         {
@@ -282,14 +520,14 @@ async fn watch(service: Arc<Service>) {
                 }
             };
             tokio::select! {
-                _ = hup => { service.reload("SIGHUP").await; }
-                _ = tick.tick() => service.reload_if_changed().await,
+                _ = hup => service.reload("SIGHUP", true).await,
+                _ = tick.tick() => service.reload("the rules folder changed", false).await,
             }
         }
         #[cfg(not(unix))]
         {
             tick.tick().await;
-            service.reload_if_changed().await;
+            service.reload("the rules folder changed", false).await;
         }
     }
 }
@@ -314,19 +552,21 @@ async fn measure(State(service): State<Arc<Service>>, request: Request, next: Ne
     response
 }
 
-/// An evaluation error as JSON: an input error names the field; a rule error names the rule.
+/// Every error answer: `{"error": {"kind", "message", …}, "digest"}`. An input error
+/// names the field; a rule error names the rule; the others name what the request lacks.
 #[derive(Serialize, schemars::JsonSchema)]
 pub(crate) struct ErrorBody {
     error: ErrorDetail,
-    /// The rule set the attempt was made with.
+    /// The rule set in service when the request was answered.
     digest: String,
 }
 
-/// What went wrong: `input` (the case; HTTP 400) or `rule` (a rule failed; HTTP 500).
+/// What went wrong: `input` (the case; HTTP 400), `rule` (a rule failed; HTTP 500), or
+/// what the request itself lacks (404, 405, 408, 413, 415, 503).
 #[derive(Serialize, schemars::JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 enum ErrorDetail {
-    /// The case cannot be read, or refers to something it does not have.
+    /// 400: the case (or the query) cannot be read, or refers to something it does not have.
     Input {
         /// The field path, e.g. `requests[2].notice_arrived`; empty for the whole body.
         path: String,
@@ -340,13 +580,22 @@ enum ErrorDetail {
         #[serde(skip_serializing_if = "Option::is_none")]
         hint: Option<String>,
     },
-    /// A rule failed while evaluating (for example it exceeded the operation budget).
+    /// 500: a rule failed on this case's data (an overflow, a division by zero).
     Rule {
         /// The rule's id.
         rule: String,
         /// The rule file that defines it.
         file: String,
-        /// What went wrong.
+        /// What went wrong, at which line and column of the file.
+        message: String,
+    },
+    /// 404, 405, 408, 413, 415, 503: the request itself, not its case.
+    #[serde(untagged)]
+    Http {
+        /// `not_found`, `method_not_allowed`, `timeout`, `payload_too_large`,
+        /// `unsupported_media_type` or `unavailable`.
+        kind: &'static str,
+        /// What is wrong.
         message: String,
     },
 }
@@ -385,6 +634,41 @@ fn error_body(error: &EvalError, digest: &str) -> (StatusCode, ErrorBody) {
     )
 }
 
+/// An error answer about the request rather than its case.
+fn http_error(
+    service: &Service,
+    status: StatusCode,
+    kind: &'static str,
+    message: String,
+) -> Response {
+    let body = ErrorBody {
+        error: ErrorDetail::Http { kind, message },
+        digest: service.rules().digest.clone(),
+    };
+    (status, Json(body)).into_response()
+}
+
+/// A 400 about the body as a whole (not UTF-8, not a JSON array).
+fn input_error(
+    service: &Service,
+    line: Option<usize>,
+    column: Option<usize>,
+    message: String,
+) -> Response {
+    service.metrics.errors.with_label_values(&["input"]).inc();
+    let body = ErrorBody {
+        error: ErrorDetail::Input {
+            path: String::new(),
+            line,
+            column,
+            message,
+            hint: None,
+        },
+        digest: service.rules().digest.clone(),
+    };
+    (StatusCode::BAD_REQUEST, Json(body)).into_response()
+}
+
 fn count_error(service: &Service, error: &EvalError) {
     let kind = match error {
         EvalError::Case(_) => "input",
@@ -393,16 +677,233 @@ fn count_error(service: &Service, error: &EvalError) {
     service.metrics.errors.with_label_values(&[kind]).inc();
 }
 
-async fn evaluate_one(State(service): State<Arc<Service>>, body: String) -> Response {
+async fn not_found(State(service): State<Arc<Service>>, request: Request) -> Response {
+    let message = format!(
+        "no route {}: the routes are POST /v1/evaluate, POST /v1/evaluate/batch, GET /v1/rules, GET /healthz, GET /metrics",
+        request.uri().path()
+    );
+    http_error(&service, StatusCode::NOT_FOUND, "not_found", message)
+}
+
+async fn method_not_allowed(State(service): State<Arc<Service>>, request: Request) -> Response {
+    let message = format!(
+        "{} does not take {}",
+        request.uri().path(),
+        request.method()
+    );
+    http_error(
+        &service,
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        message,
+    )
+}
+
+/// The syntax a body's `Content-Type` names: JSON for `application/json` (or any
+/// `+json` type) and when none is given; YAML for `application/yaml`, `application/x-yaml`,
+/// `text/yaml` (or any `+yaml` type) where `yaml_allowed`. A charset, if given, must be
+/// UTF-8. Anything else is refused, so no text is read as YAML unless it says it is.
+fn body_syntax(headers: &HeaderMap, yaml_allowed: bool) -> Result<Syntax, String> {
+    let Some(value) = headers.get(header::CONTENT_TYPE) else {
+        return Ok(Syntax::Json);
+    };
+    let text = value.to_str().unwrap_or("").to_ascii_lowercase();
+    let mut parts = text.split(';').map(str::trim);
+    let essence = parts.next().unwrap_or("");
+    for parameter in parts {
+        if let Some(charset) = parameter.strip_prefix("charset=")
+            && !matches!(charset.trim_matches('"'), "utf-8" | "utf8")
+        {
+            return Err(format!("charset {charset} is not read: send UTF-8"));
+        }
+    }
+    let is_json = essence == "application/json" || essence.ends_with("+json");
+    let is_yaml = matches!(
+        essence,
+        "application/yaml" | "application/x-yaml" | "text/yaml" | "text/x-yaml"
+    ) || essence.ends_with("+yaml");
+    match (is_json, is_yaml) {
+        (true, _) => Ok(Syntax::Json),
+        (_, true) if yaml_allowed => Ok(Syntax::Yaml),
+        (_, true) => Err(format!(
+            "{essence} is not taken here: send a JSON array as application/json"
+        )),
+        _ if yaml_allowed => Err(format!(
+            "content type {essence} is not read: send application/json, or application/yaml"
+        )),
+        _ => Err(format!(
+            "content type {essence} is not read: send application/json"
+        )),
+    }
+}
+
+/// The body as UTF-8 text, within the body limit and the read timeout.
+async fn read_body(service: &Service, headers: &HeaderMap, body: Body) -> Result<String, Response> {
+    let limit = service.config.body_limit;
+    let too_large = || {
+        http_error(
+            service,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            format!("the body is over {limit} bytes (--body-limit)"),
+        )
+    };
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(too_large());
+    }
+    let collect = async {
+        let mut body = body;
+        let mut bytes = Vec::new();
+        while let Some(frame) = body.frame().await {
+            let frame = frame.map_err(|error| error.to_string())?;
+            if let Ok(data) = frame.into_data() {
+                if bytes.len() + data.len() > limit {
+                    return Ok(None);
+                }
+                bytes.extend_from_slice(&data);
+            }
+        }
+        Ok::<_, String>(Some(bytes))
+    };
+    let bytes = match tokio::time::timeout(service.config.read_timeout, collect).await {
+        Err(_) => {
+            return Err(http_error(
+                service,
+                StatusCode::REQUEST_TIMEOUT,
+                "timeout",
+                format!(
+                    "the body did not arrive within {} ms",
+                    service.config.read_timeout.as_millis()
+                ),
+            ));
+        }
+        Ok(Err(error)) => {
+            return Err(input_error(
+                service,
+                None,
+                None,
+                format!("cannot read the body: {error}"),
+            ));
+        }
+        Ok(Ok(None)) => return Err(too_large()),
+        Ok(Ok(Some(bytes))) => bytes,
+    };
+    String::from_utf8(bytes).map_err(|error| {
+        let at = error.utf8_error().valid_up_to();
+        let before = &error.as_bytes()[..at];
+        let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+        let column = at
+            - before
+                .iter()
+                .rposition(|&b| b == b'\n')
+                .map_or(0, |i| i + 1)
+            + 1;
+        input_error(
+            service,
+            Some(line),
+            Some(column),
+            format!("the body is not UTF-8 (byte {})", at + 1),
+        )
+    })
+}
+
+/// A place for one more evaluation request, if one is free.
+fn admit(service: &Service) -> Option<Admission> {
+    use std::sync::atomic::Ordering;
+    let admitted = service.admitted.fetch_add(1, Ordering::SeqCst);
+    let admission = Admission(service.admitted.clone());
+    (admitted < service.permits_total() * ADMITTED_PER_CORE).then_some(admission)
+}
+
+/// 503: every place for an evaluation request is taken.
+fn busy(service: &Service) -> Response {
+    let most = service.permits_total() * ADMITTED_PER_CORE;
+    let mut response = http_error(
+        service,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "unavailable",
+        format!("{most} evaluations are already admitted: try again shortly"),
+    );
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));
+    response
+}
+
+/// Runs `work` on a blocking thread once a core is free: async workers never parse or
+/// evaluate, so `/healthz` answers while every core evaluates.
+async fn off_the_workers<T: Send + 'static>(
+    service: &Service,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, Response> {
+    let permit = service.permits.clone().acquire_owned().await.map_err(|_| {
+        http_error(
+            service,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "the service is stopping".to_owned(),
+        )
+    })?;
+    tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        work()
+    })
+    .await
+    .map_err(|join| {
+        http_error(
+            service,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            format!("the evaluation failed: {join}"),
+        )
+    })
+}
+
+async fn evaluate_one(
+    State(service): State<Arc<Service>>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let syntax = match body_syntax(&headers, true) {
+        Ok(syntax) => syntax,
+        Err(message) => {
+            return http_error(
+                &service,
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                message,
+            );
+        }
+    };
+    let Some(_admission) = admit(&service) else {
+        return busy(&service);
+    };
+    let text = match read_body(&service, &headers, body).await {
+        Ok(text) => text,
+        Err(response) => return response,
+    };
     let rules = service.rules();
-    // Evaluation runs in place: a typical case takes a fraction of a millisecond, and a rule
-    // cannot hold the worker longer than its operation budget allows.
-    let result = Case::from_str(&body, Some("request body"))
-        .map_err(EvalError::Case)
-        .and_then(|case| evaluate(&rules, &case));
+    let limits = service.config.case_limits;
+    let worker_rules = rules.clone();
+    let result = off_the_workers(&service, move || {
+        Case::read(&text, Some("request body"), syntax, &limits)
+            .map_err(EvalError::Case)
+            .and_then(|case| evaluate_case(&worker_rules, &case))
+            .map(|ruling| serde_json::to_vec(&ruling).expect("rulings serialize"))
+    })
+    .await;
     match result {
-        Ok(ruling) => Json(ruling).into_response(),
-        Err(error) => {
+        Err(response) => response,
+        Ok(Ok(json)) => (
+            [(header::CONTENT_TYPE, "application/json")],
+            Bytes::from(json),
+        )
+            .into_response(),
+        Ok(Err(error)) => {
             count_error(&service, &error);
             if let EvalError::Rule { rule, message, .. } = &error {
                 tracing::warn!(%rule, %message, "rule failed");
@@ -413,30 +914,39 @@ async fn evaluate_one(State(service): State<Arc<Service>>, body: String) -> Resp
     }
 }
 
-async fn evaluate_batch(State(service): State<Arc<Service>>, body: String) -> Response {
-    let rules = service.rules();
-    let cases: Vec<Box<RawValue>> = match serde_json::from_str(&body) {
-        Ok(cases) => cases,
-        Err(error) => {
-            service.metrics.errors.with_label_values(&["input"]).inc();
-            let detail = ErrorDetail::Input {
-                path: String::new(),
-                line: Some(error.line()),
-                column: Some(error.column()),
-                message: format!("expected a JSON array of cases: {error}"),
-                hint: None,
-            };
-            let body = ErrorBody {
-                error: detail,
-                digest: rules.digest.clone(),
-            };
-            return (StatusCode::BAD_REQUEST, Json(body)).into_response();
-        }
+async fn evaluate_batch(
+    State(service): State<Arc<Service>>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    if let Err(message) = body_syntax(&headers, false) {
+        return http_error(
+            &service,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            message,
+        );
+    }
+    let Some(_admission) = admit(&service) else {
+        return busy(&service);
     };
+    let text = match read_body(&service, &headers, body).await {
+        Ok(text) => text,
+        Err(response) => return response,
+    };
+    let rules = service.rules();
     let worker = service.clone();
-    let results = tokio::task::spawn_blocking(move || {
+    let limits = service.config.case_limits;
+    let results = off_the_workers(&service, move || {
+        let cases: Vec<Box<RawValue>> = serde_json::from_str(&text).map_err(|error| {
+            (
+                error.line(),
+                error.column(),
+                format!("expected a JSON array of cases: {error}"),
+            )
+        })?;
         let texts: Vec<&str> = cases.iter().map(|c| c.get()).collect();
-        evaluate_all(&rules, &texts, |i| format!("cases[{i}]"), None)
+        let results = evaluate_all(&rules, &texts, |i| format!("cases[{i}]"), None, &limits)
             .into_iter()
             .map(|result| match result {
                 Ok(ruling) => serde_json::to_value(ruling).expect("rulings serialize"),
@@ -446,18 +956,21 @@ async fn evaluate_batch(State(service): State<Arc<Service>>, body: String) -> Re
                         .expect("errors serialize")
                 }
             })
-            .collect::<Vec<_>>()
+            .collect::<Vec<_>>();
+        Ok(serde_json::to_vec(&results).expect("results serialize"))
     })
     .await;
     match results {
-        Ok(results) => Json(results).into_response(),
-        Err(join) => (StatusCode::INTERNAL_SERVER_ERROR, join.to_string()).into_response(),
+        Err(response) => response,
+        Ok(Ok(json)) => (
+            [(header::CONTENT_TYPE, "application/json")],
+            Bytes::from(json),
+        )
+            .into_response(),
+        Ok(Err((line, column, message))) => {
+            input_error(&service, Some(line), Some(column), message)
+        }
     }
-}
-
-#[derive(Deserialize)]
-struct RulesQuery {
-    as_of: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -473,12 +986,38 @@ struct RuleEntry<'a> {
     reconstructed: bool,
 }
 
-async fn rules_in_force(
-    State(service): State<Arc<Service>>,
-    Query(query): Query<RulesQuery>,
-) -> Response {
+async fn rules_in_force(State(service): State<Arc<Service>>, request: Request) -> Response {
     let rules = service.rules();
-    let day = match query.as_of.as_deref() {
+    // The query read by hand: a malformed one answers the JSON error body too.
+    let mut as_of = None;
+    for pair in request
+        .uri()
+        .query()
+        .unwrap_or("")
+        .split('&')
+        .filter(|p| !p.is_empty())
+    {
+        match pair.split_once('=') {
+            Some(("as_of", value)) => as_of = Some(value.to_owned()),
+            _ => {
+                let detail = ErrorDetail::Input {
+                    path: String::new(),
+                    line: None,
+                    column: None,
+                    message: format!(
+                        "unknown query parameter `{pair}`: the one parameter is as_of=YYYY-MM-DD"
+                    ),
+                    hint: None,
+                };
+                let body = ErrorBody {
+                    error: detail,
+                    digest: rules.digest.clone(),
+                };
+                return (StatusCode::BAD_REQUEST, Json(body)).into_response();
+            }
+        }
+    }
+    let day = match as_of.as_deref() {
         None => chrono::Utc::now()
             .with_timezone(&calendar::jst())
             .date_naive(),
@@ -530,10 +1069,24 @@ async fn rules_in_force(
     Json(body).into_response()
 }
 
+/// `status` is `ok`, or `reload_refused` while the folder holds a set that was refused
+/// (the set in service is still the one named); `last_reload` says what was last tried,
+/// and why it was refused.
 async fn health(State(service): State<Arc<Service>>) -> Response {
     let rules = service.rules();
-    Json(serde_json::json!({ "status": "ok", "ruleset": rules.name, "digest": rules.digest }))
-        .into_response()
+    let last = service.last_reload();
+    let status = if service.refusal_stands() {
+        "reload_refused"
+    } else {
+        "ok"
+    };
+    Json(serde_json::json!({
+        "status": status,
+        "ruleset": rules.name,
+        "digest": rules.digest,
+        "last_reload": last,
+    }))
+    .into_response()
 }
 
 async fn openapi() -> Response {
@@ -559,7 +1112,12 @@ async fn book_page(
     let book = service.book.load();
     match book.page(&name) {
         Some(page) => html(page),
-        None => (StatusCode::NOT_FOUND, format!("no page {name}")).into_response(),
+        None => http_error(
+            &service,
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("no page {name}"),
+        ),
     }
 }
 
@@ -567,7 +1125,12 @@ async fn metrics(State(service): State<Arc<Service>>) -> Response {
     let mut text = Vec::new();
     let families = service.metrics.registry.gather();
     if let Err(error) = TextEncoder::new().encode(&families, &mut text) {
-        return (StatusCode::INTERNAL_SERVER_ERROR, error.to_string()).into_response();
+        return http_error(
+            &service,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            error.to_string(),
+        );
     }
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
 }

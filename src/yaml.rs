@@ -227,6 +227,232 @@ impl Syntax {
     }
 }
 
+/// How far an input document may go before any parser reads it (see [`screen`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Bounds {
+    /// Bytes of text.
+    pub max_bytes: usize,
+    /// Nesting of collections (mappings, sequences, JSON objects and arrays).
+    pub max_depth: usize,
+}
+
+/// Refuses an input document that could make a parser work out of proportion to what a
+/// case needs, before serde sees it: a text over `max_bytes`, nesting deeper than
+/// `max_depth` (YAML parsers slow down with depth), and in YAML anchors and aliases
+/// (an alias repeats a node, so a small text could stand for a huge case) and numbers
+/// that a float cannot hold exactly (`49.99999999999999999` would be read as 50).
+pub fn screen(
+    text: &str,
+    syntax: Syntax,
+    file: Option<&str>,
+    bounds: Bounds,
+) -> Result<(), Diagnostic> {
+    let refuse = |path: &str, at: Option<Position>, message: String| {
+        Err(Diagnostic::new(file, path, message).at(at))
+    };
+    if text.len() > bounds.max_bytes {
+        return refuse(
+            "",
+            None,
+            format!(
+                "the document is {} bytes; at most {} are read (limit max_bytes)",
+                text.len(),
+                bounds.max_bytes
+            ),
+        );
+    }
+    if let Some(at) = too_deep(text, bounds.max_depth) {
+        return refuse(
+            "",
+            Some(at),
+            format!(
+                "the document nests deeper than {} levels (limit max_depth)",
+                bounds.max_depth
+            ),
+        );
+    }
+    if syntax == Syntax::Yaml
+        && let Some((path, at, message)) = yaml_hazard(text)
+    {
+        return refuse(&path, Some(at), message);
+    }
+    Ok(())
+}
+
+/// Where nesting first passes `max`, by a single pass over the characters that no YAML
+/// or JSON parser needs to see first. It counts flow brackets outside quotes and
+/// comments, block indentation levels and compact `- `/`? ` entries; it may count a
+/// level more than a parser would, never fewer, so it refuses early rather than late.
+fn too_deep(text: &str, max: usize) -> Option<Position> {
+    let mut indents: Vec<usize> = Vec::new();
+    let mut flow = 0usize;
+    // Inside a quoted scalar that spans lines: the closing quote.
+    let mut quote: Option<char> = None;
+    // Inside a block scalar (`|`, `>`): the indentation of the line that opened it.
+    let mut block_scalar: Option<usize> = None;
+    for (number, line) in text.lines().enumerate() {
+        let at = |column: usize| Position {
+            line: number + 1,
+            column: column + 1,
+        };
+        let indent = line.len() - line.trim_start_matches(' ').len();
+        if let Some(opener) = block_scalar {
+            if line.trim().is_empty() || indent > opener {
+                continue;
+            }
+            block_scalar = None;
+        }
+        let chars: Vec<char> = line.chars().collect();
+        let mut i = 0;
+        let mut depth_here = 0;
+        if quote.is_none() && flow == 0 {
+            let rest = line.trim_start();
+            if rest.is_empty() || rest.starts_with('#') {
+                continue;
+            }
+            while indents.last().is_some_and(|&top| top > indent) {
+                indents.pop();
+            }
+            if indents.last().is_none_or(|&top| top < indent) {
+                indents.push(indent);
+            }
+            i = chars.len() - rest.chars().count();
+            // Compact entries: `- - x` and `? ? x` open a level each.
+            while i < chars.len()
+                && matches!(chars[i], '-' | '?')
+                && chars.get(i + 1).is_none_or(|c| *c == ' ')
+            {
+                depth_here += 1;
+                i = (i + 2).min(chars.len());
+            }
+            if indents.len() + depth_here > max {
+                return Some(at(i.min(chars.len())));
+            }
+        }
+        let mut previous = if i == 0 { ' ' } else { chars[i - 1] };
+        while i < chars.len() {
+            let c = chars[i];
+            match quote {
+                Some('"') if c == '\\' => i += 1,
+                Some(close) if c == close => {
+                    // `''` inside single quotes is an escaped quote.
+                    if close == '\'' && chars.get(i + 1) == Some(&'\'') {
+                        i += 1;
+                    } else {
+                        quote = None;
+                    }
+                }
+                Some(_) => {}
+                None => {
+                    let token_start = matches!(previous, ' ' | '\t' | '[' | '{' | ',' | ':');
+                    match c {
+                        '"' | '\'' if token_start => quote = Some(c),
+                        '#' if matches!(previous, ' ' | '\t') || i == 0 => break,
+                        '[' | '{' => {
+                            flow += 1;
+                            if indents.len() + depth_here + flow > max {
+                                return Some(at(i));
+                            }
+                        }
+                        ']' | '}' => flow = flow.saturating_sub(1),
+                        '|' | '>' if flow == 0 && token_start => {
+                            let tail = &line[line
+                                .len()
+                                .min(line.char_indices().nth(i).map_or(line.len(), |(b, _)| b))..];
+                            let header = tail.split('#').next().unwrap_or("").trim_end();
+                            if header[1..]
+                                .chars()
+                                .all(|h| h.is_ascii_digit() || h == '-' || h == '+')
+                            {
+                                block_scalar = Some(indent);
+                                break;
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            previous = c;
+            i += 1;
+        }
+    }
+    None
+}
+
+/// The first anchor, alias or inexact float of a YAML text, with its path and place.
+/// Run after the depth check, so the event parser it uses sees bounded nesting.
+fn yaml_hazard(text: &str) -> Option<(String, Position, String)> {
+    let mut parser = Parser::new_from_str(text);
+    let mut paths = LocatorBuilder::default();
+    loop {
+        let (event, mark) = match parser.next_token() {
+            Ok(next) => next,
+            // A syntax error is serde's to report, unless it could hide an alias.
+            Err(error) if text.contains(['&', '*']) => {
+                let at = error.marker();
+                return Some((
+                    String::new(),
+                    Position {
+                        line: at.line(),
+                        column: at.col() + 1,
+                    },
+                    format!("the document is not valid YAML: {}", error.info()),
+                ));
+            }
+            Err(_) => return None,
+        };
+        let at = Position {
+            line: mark.line(),
+            column: mark.col() + 1,
+        };
+        let hazard = match &event {
+            Event::StreamEnd => return None,
+            Event::Alias(_) => {
+                Some("an alias (`*name`) is not read in a case: write the value out".to_owned())
+            }
+            Event::Scalar(_, _, anchor, _)
+            | Event::SequenceStart(anchor, _)
+            | Event::MappingStart(anchor, _)
+                if *anchor > 0 =>
+            {
+                Some("an anchor (`&name`) is not read in a case: write each value out".to_owned())
+            }
+            Event::Scalar(value, TScalarStyle::Plain, _, None) => inexact_float(value),
+            _ => None,
+        };
+        // The path of a mapping key is its mapping's; values get their own.
+        let before = paths.stack.last().map(|(path, _)| path.clone());
+        paths.on_event(event, mark);
+        if let Some(message) = hazard {
+            let path = paths
+                .starts
+                .iter()
+                .find(|(_, start)| start.at == at)
+                .map(|(path, _)| path.clone())
+                .or(before)
+                .unwrap_or_default();
+            return Some((path, at, message));
+        }
+    }
+}
+
+/// Why a plain YAML scalar that serde_yaml would read as a float is not the number
+/// written, if it is not: its shortest round-trip text must have the written value.
+fn inexact_float(text: &str) -> Option<String> {
+    let unsigned = text.strip_prefix('+').unwrap_or(text);
+    let is_int = unsigned.parse::<i128>().is_ok() || unsigned.parse::<u128>().is_ok();
+    let float = unsigned.parse::<f64>().ok().filter(|f| f.is_finite());
+    let float = float.filter(|_| !is_int)?;
+    let written = crate::de::exact_decimal(unsigned, true);
+    let read = crate::de::exact_decimal(&float.to_string(), true);
+    match (written, read) {
+        (Ok(written), Ok(read)) if written == read => None,
+        _ => Some(format!(
+            "`{text}` cannot be read exactly as a number: write it as a string (\"{text}\")"
+        )),
+    }
+}
+
 /// Deserializes a document, naming file, field path, line and column on error.
 pub fn from_str<T: DeserializeOwned>(
     text: &str,
@@ -252,8 +478,22 @@ pub fn from_str<T: DeserializeOwned>(
         }
         Syntax::Json => {
             let mut deserializer = serde_json::Deserializer::from_str(text);
+            // Text after the document is an error, not ignored: it may be a second case.
             match serde_path_to_error::deserialize(&mut deserializer) {
-                Ok(value) => return Ok(value),
+                Ok(value) => match deserializer.end() {
+                    Ok(()) => return Ok(value),
+                    Err(error) => (
+                        String::new(),
+                        format!(
+                            "text after the document: {}",
+                            strip_location(&error.to_string())
+                        ),
+                        Some(Position {
+                            line: error.line(),
+                            column: error.column(),
+                        }),
+                    ),
+                },
                 Err(error) => {
                     let path = error.path().to_string();
                     let inner = error.into_inner();

@@ -85,8 +85,13 @@ impl Server {
 }
 
 /// The JSON Pointer escape of one path segment.
+/// A JSON Pointer segment, as it goes in a URI fragment (`{` and `}` percent-encoded).
 fn pointer(segment: &str) -> String {
-    segment.replace('~', "~0").replace('/', "~1")
+    segment
+        .replace('~', "~0")
+        .replace('/', "~1")
+        .replace('{', "%7B")
+        .replace('}', "%7D")
 }
 
 /// Checks one real answer against the description: its status is documented for the
@@ -164,7 +169,7 @@ fn the_description_matches_real_answers() {
             "/v1/evaluate",
             "/v1/evaluate",
             "post",
-            Some(example("05-fourth-contract.yaml")),
+            Some(example_json("05-fourth-contract.yaml")),
             200,
         ),
         (

@@ -107,13 +107,25 @@ impl Server {
     }
 }
 
-/// A copy of the bundled rule set to change while the server runs.
+/// A copy of the bundled rule set to change while the server runs; the cases it ships
+/// are named by absolute paths, since the copy lies outside the project.
 fn rules_copy() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     for entry in fs::read_dir(project().join("rules/iij-secure-access")).unwrap() {
         let entry = entry.unwrap();
         fs::copy(entry.path(), dir.path().join(entry.file_name())).unwrap();
     }
+    let cases = format!(
+        "cases: [{}, {}]",
+        project().join("tests/cases").display(),
+        project().join("examples").display()
+    );
+    edit(
+        dir.path(),
+        "ruleset.yaml",
+        "cases: [../../tests/cases, ../../examples]",
+        &cases,
+    );
     dir
 }
 

@@ -31,6 +31,10 @@ pub struct RuleSetFile {
     /// What the evaluator asks of the rules: the generic machinery's hooks, by name.
     #[serde(default)]
     pub evaluator: EvaluatorFile,
+    /// Folders of example cases with `expect:` blocks that this set must pass before
+    /// `serve` swaps it in, relative to this folder (see `corpus::shipped_cases`).
+    #[serde(default)]
+    pub cases: Option<Vec<String>>,
 }
 
 /// A value rules compute: its type, written `yen`, or `{ type: yen, rejected: 0 }`.

@@ -1,0 +1,791 @@
+//! Bounded work and safe reloads (docs/reliability.md): each test here is the proof of a
+//! limit that document lists. Servers listen on loopback only; every loop is bounded.
+
+use std::collections::HashSet;
+use std::fs;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+fn project() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn yakkan() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_yakkan"))
+}
+
+/// A running `yakkan serve` on loopback, stopped when dropped.
+struct Server {
+    child: Child,
+    addr: String,
+    agent: ureq::Agent,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Server {
+    fn start(rules: &Path, extra: &[&str]) -> Server {
+        let mut child = yakkan()
+            .args(["serve", "--addr", "127.0.0.1:0", "--rules"])
+            .arg(rules)
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the server starts");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let addr = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+            .to_owned();
+        let agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(20)))
+            .build()
+            .into();
+        Server { child, addr, agent }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    fn send(&self, path: &str, content_type: Option<&str>, body: &[u8]) -> (u16, String) {
+        let mut request = self.agent.post(self.url(path));
+        if let Some(kind) = content_type {
+            request = request.header("content-type", kind);
+        }
+        let mut response = request.send(body).expect("the server answers");
+        (
+            response.status().as_u16(),
+            response.body_mut().read_to_string().unwrap(),
+        )
+    }
+
+    fn post(&self, path: &str, body: &str) -> (u16, String) {
+        self.send(path, Some("application/json"), body.as_bytes())
+    }
+
+    fn get(&self, path: &str) -> (u16, String) {
+        let mut response = self.agent.get(self.url(path)).call().unwrap();
+        (
+            response.status().as_u16(),
+            response.body_mut().read_to_string().unwrap(),
+        )
+    }
+
+    fn health(&self) -> Value {
+        serde_json::from_str(&self.get("/healthz").1).unwrap()
+    }
+}
+
+/// A copy of the bundled rule set, its shipped cases named by absolute paths.
+fn rules_copy() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for entry in fs::read_dir(project().join("rules/iij-secure-access")).unwrap() {
+        let entry = entry.unwrap();
+        fs::copy(entry.path(), dir.path().join(entry.file_name())).unwrap();
+    }
+    let path = dir.path().join("ruleset.yaml");
+    let text = fs::read_to_string(&path).unwrap();
+    let listed = "cases: [../../tests/cases, ../../examples]";
+    assert!(text.contains(listed), "ruleset.yaml lists its cases");
+    let absolute = format!(
+        "cases: [{}, {}]",
+        project().join("tests/cases").display(),
+        project().join("examples").display()
+    );
+    fs::write(&path, text.replace(listed, &absolute)).unwrap();
+    dir
+}
+
+const CASE: &str = r#"{"as_of": "2026-05-20", "contracts": [{"id": "WG-1", "kind": "web_gateway", "accounts": 100,
+  "formed": "2026-04-10", "billing_start": "2026-04-15", "fees": {"basic_monthly": "20000", "per_account_monthly": "300"}}],
+  "requests": [{"type": "terminate", "contract": "WG-1", "notice_arrived": "2026-04-12"}]}"#;
+
+/// The folder texts by file name.
+fn snapshot(dir: &Path) -> Vec<(String, String)> {
+    let mut files: Vec<(String, String)> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap())
+        .map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            (name, fs::read_to_string(e.path()).unwrap())
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+/// The digest a rule set with these files carries, loaded through the public API.
+fn digest_of(files: &[(String, String)]) -> String {
+    let scratch = tempfile::tempdir().unwrap();
+    for (name, text) in files {
+        fs::write(scratch.path().join(name), text).unwrap();
+    }
+    yakkan::RuleSet::load(scratch.path()).unwrap().digest
+}
+
+#[test]
+fn reload_under_load_swaps_only_settled_proven_sets() {
+    let dir = rules_copy();
+    let server = Arc::new(Server::start(
+        dir.path(),
+        &["--watch-ms", "50", "--settle-ms", "120"],
+    ));
+    let mut good = snapshot(dir.path());
+    // Every set meant to serve: registered before its text reaches the folder.
+    let intended = Arc::new(Mutex::new(HashSet::from([digest_of(&good)])));
+    assert_eq!(
+        server.health()["digest"],
+        *intended.lock().unwrap().iter().next().unwrap()
+    );
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let answers = Arc::new(AtomicUsize::new(0));
+    let wrong = Arc::new(Mutex::new(Vec::<String>::new()));
+    let seen = Arc::new(Mutex::new(HashSet::<String>::new()));
+    let clients: Vec<_> = (0..4)
+        .map(|_| {
+            let (server, stop, answers, wrong, seen, intended) = (
+                server.clone(),
+                stop.clone(),
+                answers.clone(),
+                wrong.clone(),
+                seen.clone(),
+                intended.clone(),
+            );
+            thread::spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    let (status, body) = server.post("/v1/evaluate", CASE);
+                    answers.fetch_add(1, Ordering::Relaxed);
+                    if status != 200 {
+                        wrong.lock().unwrap().push(format!("{status}: {body}"));
+                        continue;
+                    }
+                    let ruling: Value = serde_json::from_str(&body).unwrap();
+                    let digest = ruling["ruleset"]["digest"].as_str().unwrap().to_owned();
+                    if !intended.lock().unwrap().contains(&digest) {
+                        wrong
+                            .lock()
+                            .unwrap()
+                            .push(format!("unintended set {digest}"));
+                    }
+                    seen.lock().unwrap().insert(digest);
+                }
+            })
+        })
+        .collect();
+
+    let write = |files: &[(String, String)]| {
+        for (name, text) in files {
+            let path = dir.path().join(name);
+            if fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
+                fs::write(path, text).unwrap();
+            }
+        }
+    };
+    let started = Instant::now();
+    let mut step = 0;
+    while started.elapsed() < Duration::from_secs(8) {
+        step += 1;
+        match step % 5 {
+            // A good edit: a comment, so every shipped case still passes.
+            0 | 2 => {
+                let i = step % good.len();
+                good[i].1.push_str(&format!("\n# edit {step}\n"));
+                intended.lock().unwrap().insert(digest_of(&good));
+                write(&good);
+            }
+            // A broken edit: the YAML does not parse; then the good text comes back.
+            1 => {
+                let name = "art-05-accounts.yaml";
+                let text = fs::read_to_string(dir.path().join(name)).unwrap();
+                fs::write(
+                    dir.path().join(name),
+                    format!("{text}\n  - id: [unclosed\n"),
+                )
+                .unwrap();
+                thread::sleep(Duration::from_millis(200));
+                write(&good);
+            }
+            // A set that loads and checks but fails its shipped cases; then put back.
+            4 => {
+                let at = good.iter().position(|(n, _)| n == "ruleset.yaml").unwrap();
+                let from = "minimum_period_months: 1\n";
+                assert!(good[at].1.contains(from));
+                let changed = good[at].1.replace(from, "minimum_period_months: 2\n");
+                fs::write(dir.path().join("ruleset.yaml"), changed).unwrap();
+                thread::sleep(Duration::from_millis(400));
+                write(&good);
+            }
+            // A file truncated mid-expression, then written whole with a good edit
+            // (faster than the settle interval), and a part file removed (the set loads
+            // but its cases fail), then put back.
+            _ => {
+                let name = "art-11-termination.yaml";
+                let at = good.iter().position(|(n, _)| n == name).unwrap();
+                let text = good[at].1.clone();
+                fs::write(dir.path().join(name), &text[..text.len() / 2]).unwrap();
+                thread::sleep(Duration::from_millis(30));
+                good[at].1.push_str(&format!("\n# edit {step}\n"));
+                intended.lock().unwrap().insert(digest_of(&good));
+                write(&good);
+                thread::sleep(Duration::from_millis(200));
+                fs::remove_file(dir.path().join(name)).unwrap();
+                thread::sleep(Duration::from_millis(200));
+                write(&good);
+            }
+        }
+        thread::sleep(Duration::from_millis(200));
+    }
+    // The last good set settles and serves.
+    let last = digest_of(&good);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while server.health()["digest"] != last.as_str() && Instant::now() < deadline {
+        thread::sleep(Duration::from_millis(50));
+    }
+    stop.store(true, Ordering::Relaxed);
+    for client in clients {
+        client.join().unwrap();
+    }
+    let wrong = wrong.lock().unwrap();
+    assert!(
+        wrong.is_empty(),
+        "{} bad answers, first: {:?}",
+        wrong.len(),
+        wrong.first()
+    );
+    assert!(
+        answers.load(Ordering::Relaxed) > 50,
+        "too few answers to judge"
+    );
+    assert!(
+        seen.lock().unwrap().len() >= 3,
+        "good sets were swapped in under load"
+    );
+    assert_eq!(server.health()["digest"], last.as_str());
+    let metrics = server.get("/metrics").1;
+    let refused = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("yakkan_reloads_total{result=\"refused\"} "))
+        .map_or(0, |n| n.parse::<u64>().unwrap());
+    assert!(
+        refused >= 2,
+        "broken and case-failing sets are refused: {metrics}"
+    );
+}
+
+#[test]
+fn a_refused_set_is_reported_remembered_and_the_old_one_serves() {
+    let dir = rules_copy();
+    let server = Server::start(dir.path(), &["--watch-ms", "20", "--settle-ms", "10"]);
+    let first = server.health()["digest"].as_str().unwrap().to_owned();
+    assert_eq!(server.health()["status"], "ok");
+    // It loads and checks, but a longer minimum period fails the shipped art. 3 cases.
+    let path = dir.path().join("ruleset.yaml");
+    let text = fs::read_to_string(&path).unwrap();
+    let from = "minimum_period_months: 1\n";
+    assert!(text.contains(from), "ruleset.yaml fixes the minimum period");
+    fs::write(&path, text.replace(from, "minimum_period_months: 2\n")).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while server.health()["status"] == "ok" && Instant::now() < deadline {
+        thread::sleep(Duration::from_millis(20));
+    }
+    let health = server.health();
+    assert_eq!(health["status"], "reload_refused", "{health}");
+    assert_eq!(health["digest"], first.as_str(), "the old set serves");
+    let report = &health["last_reload"];
+    assert_eq!(report["result"], "refused");
+    assert_ne!(report["digest"], first.as_str());
+    assert!(
+        report["reason"]
+            .as_str()
+            .unwrap()
+            .contains("minimum_period_end: expected"),
+        "{report}"
+    );
+    assert_eq!(server.post("/v1/evaluate", CASE).0, 200);
+    // Many ticks later it has been tried once, not at every tick.
+    thread::sleep(Duration::from_millis(500));
+    let metrics = server.get("/metrics").1;
+    assert!(
+        metrics.contains("yakkan_reloads_total{result=\"refused\"} 1\n"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("yakkan_reload_last_refused 1"),
+        "{metrics}"
+    );
+    // Edited back to the set in service: the refusal no longer stands.
+    fs::write(&path, text).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while server.health()["status"] != "ok" && Instant::now() < deadline {
+        thread::sleep(Duration::from_millis(20));
+    }
+    let health = server.health();
+    assert_eq!(health["status"], "ok", "{health}");
+    assert_eq!(
+        health["last_reload"]["result"], "refused",
+        "the history stays"
+    );
+    assert!(
+        server
+            .get("/metrics")
+            .1
+            .contains("yakkan_reload_last_refused 0")
+    );
+}
+
+#[test]
+fn serve_flags_out_of_range_are_usage_errors() {
+    for flags in [
+        ["--watch-ms", "0"],
+        ["--watch-ms", "99999999999"],
+        ["--settle-ms", "0"],
+        ["--read-timeout-ms", "0"],
+        ["--max-requests", "0"],
+    ] {
+        let mut child = yakkan()
+            .args(["serve", "--addr", "127.0.0.1:0"])
+            .args(flags)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // A server that starts anyway is stopped, and the test fails.
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while child.try_wait().unwrap().is_none() && Instant::now() < deadline {
+            thread::sleep(Duration::from_millis(20));
+        }
+        if child.try_wait().unwrap().is_none() {
+            child.kill().unwrap();
+        }
+        let output = child.wait_with_output().unwrap();
+        assert_eq!(output.status.code(), Some(2), "{flags:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(flags[0]), "{stderr}");
+    }
+}
+
+/// A case of `n` contracts with 10 options each and `n` requests.
+fn heavy_case(n: usize) -> String {
+    let kinds = ["web_gateway", "firewall_type1", "firewall_type2"];
+    let contracts: Vec<Value> = (0..n)
+        .map(|i| {
+            json!({"id": format!("C-{i}"), "kind": kinds[i % 3], "accounts": 100,
+                "formed": "2026-04-10", "billing_start": "2026-04-15",
+                "fees": {"basic_monthly": "20000", "per_account_monthly": "300"},
+                "options": vec![json!({"kind": "dedicated_ip"}); 10]})
+        })
+        .collect();
+    let requests: Vec<Value> = (0..n)
+        .map(|i| match i % 3 {
+            0 => json!({"type": "terminate", "contract": format!("C-{i}"), "notice_arrived": "2026-04-12"}),
+            1 => json!({"type": "outage_credit", "contract": format!("C-{i}"), "attributable_to_provider": true,
+                "total": true, "known_at": "2026-05-01T00:00:00", "restored_at": "2026-05-03T01:00:00",
+                "claimed_on": "2026-05-04"}),
+            _ => json!({"type": "add_option", "date": "2026-05-01", "contract": format!("C-{i}"), "option": "web_sandbox"}),
+        })
+        .collect();
+    json!({"as_of": "2026-05-20", "contracts": contracts, "requests": requests}).to_string()
+}
+
+#[test]
+fn healthz_answers_quickly_while_evaluations_fill_every_core() {
+    // Evaluation is fast: a case ten times the default limits keeps a core busy long
+    // enough that an evaluation in the way of /healthz would show.
+    let server = Arc::new(Server::start(
+        &project().join("rules"),
+        &["--max-contracts", "1000", "--max-requests", "1000"],
+    ));
+    let heavy = Arc::new(heavy_case(1000));
+    let started = Instant::now();
+    assert_eq!(server.post("/v1/evaluate", &heavy).0, 200);
+    let one = started.elapsed();
+    let cores = thread::available_parallelism().map_or(1, usize::from);
+    let stop = Arc::new(AtomicBool::new(false));
+    let clients: Vec<_> = (0..cores * 2 + 1)
+        .map(|_| {
+            let (server, heavy, stop) = (server.clone(), heavy.clone(), stop.clone());
+            thread::spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    assert_eq!(server.post("/v1/evaluate", &heavy).0, 200);
+                }
+            })
+        })
+        .collect();
+    thread::sleep(one.max(Duration::from_millis(200)));
+    let mut times = Vec::new();
+    for _ in 0..20 {
+        let asked = Instant::now();
+        assert_eq!(server.get("/healthz").0, 200);
+        times.push(asked.elapsed());
+        thread::sleep(Duration::from_millis(20));
+    }
+    stop.store(true, Ordering::Relaxed);
+    for client in clients {
+        client.join().unwrap();
+    }
+    times.sort();
+    // One heavy case takes longer than the bound, so an evaluation in the way would show.
+    assert!(
+        one > Duration::from_millis(50),
+        "the case is not heavy: {one:?}"
+    );
+    let ninetieth = times[times.len() * 9 / 10 - 1];
+    assert!(
+        ninetieth < Duration::from_millis(50),
+        "healthz took {times:?} while evaluations filled every core"
+    );
+}
+
+#[test]
+fn every_http_error_answers_the_json_error_body() {
+    let server = Server::start(&project().join("rules"), &["--body-limit", "4096"]);
+    let kind_of = |(status, body): (u16, String)| -> (u16, String) {
+        let error: Value = serde_json::from_str(&body)
+            .unwrap_or_else(|e| panic!("{status} answered {body:?}, not JSON: {e}"));
+        assert!(error["error"]["message"].is_string(), "{body}");
+        assert!(error["digest"].is_string(), "{body}");
+        (status, error["error"]["kind"].as_str().unwrap().to_owned())
+    };
+    let pair = |status: u16, kind: &str| (status, kind.to_owned());
+    assert_eq!(kind_of(server.get("/nowhere")), pair(404, "not_found"));
+    assert_eq!(
+        kind_of(server.get("/v1/evaluate")),
+        pair(405, "method_not_allowed")
+    );
+    assert_eq!(
+        kind_of(server.post("/v1/evaluate", &" ".repeat(5000))),
+        pair(413, "payload_too_large")
+    );
+    let yaml = "as_of: 2026-05-01\n";
+    assert_eq!(
+        kind_of(server.send("/v1/evaluate", Some("text/plain"), yaml.as_bytes())),
+        pair(415, "unsupported_media_type")
+    );
+    assert_eq!(
+        kind_of(server.send("/v1/evaluate/batch", Some("application/yaml"), b"[]")),
+        pair(415, "unsupported_media_type")
+    );
+    assert_eq!(
+        kind_of(server.send(
+            "/v1/evaluate",
+            Some("application/json"),
+            b"{\"as_of\": \"\xff\"}"
+        )),
+        pair(400, "input")
+    );
+    // YAML is read when the content type says so, and only then.
+    let (status, body) = server.send("/v1/evaluate", Some("application/yaml"), yaml.as_bytes());
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        kind_of(server.post("/v1/evaluate", yaml)),
+        pair(400, "input")
+    );
+    let (status, body) = server.send("/v1/evaluate", None, CASE.as_bytes());
+    assert_eq!(status, 200, "no content type: JSON, {body}");
+    // Text after the case is an error, as it is for a batch.
+    let (status, body) = server.post("/v1/evaluate", &format!("{CASE}\n{CASE}"));
+    assert_eq!(kind_of((status, body.clone())), pair(400, "input"));
+    assert!(body.contains("text after the document"), "{body}");
+    assert_eq!(
+        kind_of(server.post("/v1/evaluate/batch", &format!("[{CASE}] []"))),
+        pair(400, "input")
+    );
+    assert_eq!(
+        kind_of(server.get("/v1/rules?when=today")),
+        pair(400, "input")
+    );
+    // Aliases are refused in YAML bodies.
+    let alias = "as_of: &d 2026-05-01\ncustomer: { id: *d }\n";
+    let (status, body) = server.send("/v1/evaluate", Some("application/yaml"), alias.as_bytes());
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("anchor"), "{body}");
+}
+
+#[test]
+fn slow_clients_are_cut_off() {
+    let server = Server::start(&project().join("rules"), &["--read-timeout-ms", "300"]);
+    // Headers that never end: the connection is closed, not held.
+    let mut slow = TcpStream::connect(&server.addr).unwrap();
+    slow.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    slow.write_all(b"POST /v1/evaluate HTTP/1.1\r\nHost: x\r\n")
+        .unwrap();
+    let started = Instant::now();
+    let mut rest = Vec::new();
+    let _ = slow.read_to_end(&mut rest);
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "a slow header was held {:?}",
+        started.elapsed()
+    );
+    // A body that stops short: 408 with the JSON error body.
+    let mut short = TcpStream::connect(&server.addr).unwrap();
+    short
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    short
+        .write_all(b"POST /v1/evaluate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"as_of\"")
+        .unwrap();
+    let started = Instant::now();
+    let mut answer = String::new();
+    let _ = short.read_to_string(&mut answer);
+    assert!(started.elapsed() < Duration::from_secs(3));
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("\"kind\":\"timeout\""), "{answer}");
+}
+
+#[test]
+fn case_sizes_are_capped_over_http_and_on_the_command_line() {
+    let server = Server::start(&project().join("rules"), &["--max-requests", "1"]);
+    let two = CASE.replace(
+        r#""requests": [{"type": "terminate", "contract": "WG-1", "notice_arrived": "2026-04-12"}]"#,
+        r#""requests": [{"type": "terminate", "contract": "WG-1", "notice_arrived": "2026-04-12"},
+            {"type": "terminate", "contract": "WG-1", "notice_arrived": "2026-04-13"}]"#,
+    );
+    let (status, body) = server.post("/v1/evaluate", &two);
+    assert_eq!(status, 400, "{body}");
+    let error: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(error["error"]["path"], "requests");
+    assert!(
+        error["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("max_requests")
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("two.json");
+    fs::write(&file, &two).unwrap();
+    let output = yakkan()
+        .args(["eval", "--max-requests", "1"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("requests: 2 requests; at most 1"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn dates_past_9999_are_input_errors() {
+    let far = CASE
+        .replace("2026-05-20", "9999-12-20")
+        .replace("2026-04-10", "9999-12-01")
+        .replace("2026-04-15", "9999-12-15")
+        .replace("2026-04-12", "9999-12-12");
+    let mut child = yakkan()
+        .args(["eval", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(far.as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(!String::from_utf8_lossy(&output.stdout).contains("+10000"));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("past 9999-12-31"), "{stderr}");
+}
+
+/// Runs a command whose reader has gone: it must end quietly, with exit code 0.
+fn with_closed_stdout(args: &[&str]) {
+    let mut child = yakkan()
+        .args(args)
+        .current_dir(project())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{args:?}: {stderr}");
+    assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+}
+
+#[test]
+fn a_closed_pipe_ends_commands_quietly() {
+    with_closed_stdout(&["rules"]);
+    with_closed_stdout(&["test", "--coverage", "tests/cases", "examples"]);
+    with_closed_stdout(&["eval", "examples/02-early-termination-fee.yaml"]);
+    with_closed_stdout(&["check"]);
+}
+
+#[test]
+fn check_of_a_missing_folder_is_a_usage_error() {
+    let output = yakkan()
+        .args(["check", "--rules", "/no/such/rules"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("/no/such/rules"));
+}
+
+#[test]
+fn jsonl_streams_in_order_with_bad_lines_in_place() {
+    let mut child = yakkan()
+        .args(["eval", "--jsonl", "-"])
+        .current_dir(project())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    let mut output = BufReader::new(child.stdout.take().unwrap());
+    let line = CASE.replace('\n', " ");
+    // The first ruling comes out while the input is still open.
+    writeln!(input, "{line}").unwrap();
+    input.flush().unwrap();
+    let (first, output) = {
+        let (sender, receiver) = std::sync::mpsc::channel();
+        thread::spawn(move || {
+            let mut first = String::new();
+            output.read_line(&mut first).unwrap();
+            sender.send((first, output)).unwrap();
+        });
+        match receiver.recv_timeout(Duration::from_secs(10)) {
+            Ok(read) => read,
+            Err(_) => {
+                child.kill().unwrap();
+                panic!("no ruling while the input was open: the lines are not streamed");
+            }
+        }
+    };
+    let ruling: Value = serde_json::from_str(&first).unwrap();
+    assert_eq!(ruling["requests"][0]["decision"], "accepted");
+    // Order is kept and a bad line answers in its place.
+    writeln!(
+        input,
+        "{{\"as_of\": \"nope\"}}\n\n{}",
+        line.replace("2026-05-20", "2026-05-21")
+    )
+    .unwrap();
+    drop(input);
+    let rest: Vec<Value> = output
+        .lines()
+        .map(|l| serde_json::from_str(&l.unwrap()).unwrap())
+        .collect();
+    assert_eq!(rest.len(), 2);
+    assert_eq!(rest[0]["line"], 2);
+    assert!(rest[0]["error"].as_str().unwrap().contains("as_of"));
+    assert_eq!(rest[1]["as_of"], "2026-05-21");
+    assert_eq!(child.wait().unwrap().code(), Some(2));
+}
+
+/// Peak resident memory of a process, from /proc (Linux).
+fn peak_rss_kb(pid: u32) -> Option<u64> {
+    let status = fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+}
+
+#[test]
+fn jsonl_memory_stays_flat_however_long_the_input() {
+    let mut child = yakkan()
+        .args(["eval", "--jsonl", "-"])
+        .current_dir(project())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let mut input = child.stdin.take().unwrap();
+    let output = child.stdout.take().unwrap();
+    let counted = thread::spawn(move || BufReader::new(output).lines().count());
+    // 100,000 lines of ~1.2 kB (120 MB): mostly unreadable cases, which cost the
+    // reader little time, and a ruled one every 500 lines.
+    let bad = format!(
+        "{{\"as_of\": \"2026-05-01\", \"customer\": {{\"id\": \"{}\"}}, \"oops\": 1}}\n",
+        "x".repeat(1150)
+    );
+    let good = format!("{}\n", CASE.replace('\n', " "));
+    let lines = 100_000;
+    for i in 0..lines {
+        let line = if i % 500 == 0 { &good } else { &bad };
+        input.write_all(line.as_bytes()).unwrap();
+    }
+    let peak = peak_rss_kb(pid);
+    drop(input);
+    assert_eq!(counted.join().unwrap(), lines);
+    assert_eq!(child.wait().unwrap().code(), Some(2));
+    if let Some(peak) = peak {
+        assert!(peak < 100 * 1024, "peak RSS {peak} kB for {lines} lines");
+    }
+}
+
+#[test]
+fn evaluations_past_the_admission_bound_get_503() {
+    let server = Server::start(&project().join("rules"), &[]);
+    // Each holds a place: its headers are in, its body never comes.
+    let places = thread::available_parallelism().map_or(1, usize::from) * 64;
+    let held: Vec<TcpStream> = (0..places)
+        .map(|_| {
+            let mut stream = TcpStream::connect(&server.addr).unwrap();
+            stream
+                .write_all(b"POST /v1/evaluate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 10\r\n\r\n")
+                .unwrap();
+            stream
+        })
+        .collect();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut status = 0;
+    while Instant::now() < deadline {
+        let (answer, body) = server.post("/v1/evaluate", CASE);
+        status = answer;
+        if status == 503 {
+            let error: Value = serde_json::from_str(&body).unwrap();
+            assert_eq!(error["error"]["kind"], "unavailable");
+            break;
+        }
+        thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(
+        status, 503,
+        "{places} waiting bodies did not fill the places"
+    );
+    // Health is not an evaluation: it still answers.
+    assert_eq!(server.get("/healthz").0, 200);
+    drop(held);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while server.post("/v1/evaluate", CASE).0 != 200 && Instant::now() < deadline {
+        thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(
+        server.post("/v1/evaluate", CASE).0,
+        200,
+        "places are given back"
+    );
+}
