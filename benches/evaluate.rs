@@ -5,7 +5,9 @@
 //!   through the full bundled rule set;
 //! - `typical_case/native`: the same decisions hand-written in Rust — the floor;
 //! - `ruleset_load`: loading, checking and compiling the bundled rule set;
-//! - `batch`: JSON Lines throughput on every core.
+//! - `batch`: JSON Lines throughput on every core;
+//! - `scaling`: contracts × requests (1000 × 1000 against the additive model of
+//!   1000 × 1 plus 1 × 1000), and options per contract (10 and 100).
 
 mod native;
 
@@ -76,5 +78,72 @@ fn batch(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, typical_case, ruleset_load, batch);
+/// A case of `contracts` contracts with `options` options each and `requests` requests
+/// of every type, each on a contract picked in turn, dated in 2026.
+fn sized_case(contracts: usize, options: usize, requests: usize) -> Case {
+    use serde_json::json;
+    let kinds = ["web_gateway", "firewall_type1", "firewall_type2"];
+    let listed: Vec<serde_json::Value> = (0..contracts)
+        .map(|i| {
+            let mut options: Vec<serde_json::Value> = (0..options)
+                .map(|k| json!({"kind": "dedicated_ip", "billing_start": format!("2026-04-{:02}", 10 + k % 15)}))
+                .collect();
+            if i % 3 == 0 && !options.is_empty() {
+                options[0] = json!({"kind": "web_sandbox", "billing_start": "2026-04-20",
+                    "fees": {"per_account_monthly": "100"}});
+            }
+            json!({"id": format!("C-{i}"), "kind": kinds[i % 3], "accounts": 100,
+                "formed": "2026-04-01", "billing_start": "2026-04-10",
+                "fees": {"basic_monthly": "20000", "per_account_monthly": "300"},
+                "options": options})
+        })
+        .collect();
+    let asked: Vec<serde_json::Value> = (0..requests)
+        .map(|i| {
+            let id = format!("C-{}", (i * 7) % contracts.max(1));
+            let day = format!("2026-05-{:02}", 1 + i % 28);
+            match i % 6 {
+                0 => json!({"type": "change_accounts", "date": day, "contract": id, "accounts": 60 + i % 40}),
+                1 => json!({"type": "add_option", "date": day, "contract": id, "option": "dedicated_ip"}),
+                2 => json!({"type": "outage_credit", "contract": id, "attributable_to_provider": true,
+                    "total": true, "known_at": format!("{day}T10:00:00+09:00"),
+                    "restored_at": format!("{day}T23:00:00+09:00"), "claimed_on": "2026-06-01"}),
+                3 => json!({"type": "new_contract", "date": day, "contract": {"id": format!("N-{i}"),
+                    "kind": kinds[i % 3], "accounts": 50, "billing_start": "2026-06-01"}}),
+                4 => json!({"type": "stop_option", "contract": id, "option": "dedicated_ip", "notice_arrived": day}),
+                _ => json!({"type": "terminate", "contract": id, "notice_arrived": day}),
+            }
+        })
+        .collect();
+    let text = json!({"as_of": "2026-06-30", "contracts": listed, "requests": asked}).to_string();
+    let limits = yakkan::case::CaseLimits {
+        max_contracts: 10_000,
+        max_requests: 10_000,
+        max_options: 1_000,
+        max_bytes: 1 << 28,
+        ..yakkan::case::CaseLimits::default()
+    };
+    Case::from_str_with(&text, None, &limits).expect("a valid sized case")
+}
+
+fn scaling(c: &mut Criterion) {
+    let rules = RuleSet::load(&project().join("rules")).unwrap();
+    let mut group = c.benchmark_group("scaling");
+    group.sample_size(10);
+    for (contracts, options, requests) in [
+        (1000, 2, 1000),
+        (1000, 2, 1),
+        (1, 2, 1000),
+        (1, 2, 1),
+        (100, 10, 100),
+        (100, 100, 100),
+    ] {
+        let case = sized_case(contracts, options, requests);
+        let id = format!("c{contracts}_o{options}_r{requests}");
+        group.bench_function(&id, |b| b.iter(|| yakkan::evaluate(&rules, &case).unwrap()));
+    }
+    group.finish();
+}
+
+criterion_group!(benches, typical_case, ruleset_load, batch, scaling);
 criterion_main!(benches);
