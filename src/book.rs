@@ -518,7 +518,10 @@ and open its address instead.</p>
   document.getElementById('case-form').addEventListener('submit', function (event) {{
     event.preventDefault();
     out.textContent = 'evaluating…';
-    fetch('/v1/evaluate', {{ method: 'POST', body: document.getElementById('case-text').value }})
+    // The service reads the syntax from the content type: JSON when it looks like JSON.
+    var text = document.getElementById('case-text').value;
+    var syntax = /^\s*[{{[]/.test(text) ? 'application/json' : 'application/yaml';
+    fetch('/v1/evaluate', {{ method: 'POST', headers: {{ 'Content-Type': syntax }}, body: text }})
       .then(function (response) {{
         return response.json().then(function (body) {{ return [response.ok, body]; }});
       }})

@@ -21,8 +21,8 @@ use crate::expr::run::{self, Frame, Host, RunError};
 use crate::facts::{ContractFacts, CustomerFacts, OptionFacts, RequestFacts};
 use crate::ruleset::{Expression, Rule, RuleSet, Subject, ValueType, slot};
 use crate::ruling::{
-    ContractRuling, Decision, Explanation, Finding, Message, Outcome, RequestRuling, RuleSetStamp,
-    Ruling, Value,
+    Consideration, ContractRuling, Decision, Explanation, Finding, Message, Outcome, RequestRuling,
+    RuleSetStamp, Ruling, Value,
 };
 
 /// Evaluates a case against a rule set.
@@ -46,6 +46,8 @@ pub fn evaluate_with(
 pub struct Settings {
     /// Attach an [`Explanation`] to every finding.
     pub explain: bool,
+    /// Also list the rules considered that made no finding, and why.
+    pub explain_all: bool,
 }
 
 /// Which rules were considered, and whether each fired.
@@ -117,6 +119,7 @@ struct Judgement {
     /// The rule that computed each value, to name it when the value is malformed.
     computed_by: Vec<Option<usize>>,
     findings: Vec<Finding>,
+    considered: Vec<Consideration>,
 }
 
 /// What rules judging one subject read: the context variables, and the values computed
@@ -210,6 +213,7 @@ impl<'a> Evaluation<'a> {
                 id: contract.id.to_string(),
                 values: self.output_values(&judgement)?,
                 findings: judgement.findings,
+                considered: judgement.considered,
             });
         }
         let revision = self.rules.revision_on(as_of).ok_or_else(|| {
@@ -327,6 +331,7 @@ impl<'a> Evaluation<'a> {
             },
             values: self.output_values(&judgement)?,
             findings: judgement.findings,
+            considered: judgement.considered,
         })
     }
 
@@ -502,6 +507,7 @@ impl<'a> Evaluation<'a> {
             values: Vec::new(),
             computed_by: vec![None; count],
             findings: Vec::new(),
+            considered: Vec::new(),
         };
         for (index, rule) in self.rules.rules_for(subject, day) {
             let fail = |e: &Expression, error: RunError| EvalError::Rule {
@@ -517,12 +523,44 @@ impl<'a> Evaluation<'a> {
                 let evaluation = RuleEvaluation { rule: index, fired };
                 self.trace.borrow_mut().evaluations.push(evaluation);
             };
+            let explaining = self.settings.explain || self.settings.explain_all;
+            let before = || {
+                let expressions = rule.when.iter().chain(rule.values.iter().map(|(_, e)| e));
+                self.reads(expressions, &scene)
+            };
+            let consider = |judgement: &mut Judgement,
+                            result: &str,
+                            before: BTreeMap<String, Value>,
+                            when: Option<bool>,
+                            held: Option<bool>| {
+                if self.settings.explain_all {
+                    judgement.considered.push(Consideration {
+                        rule: rule.id.clone(),
+                        reference: rule.reference.clone(),
+                        cite: rule.cite.clone(),
+                        result: result.to_owned(),
+                        explain: self.explain(rule, &scene, before, when, held),
+                    });
+                }
+            };
             if let Some(when) = &rule.when
                 && run(when)?.as_bool() != Some(true)
             {
+                let read = if self.settings.explain_all {
+                    before()
+                } else {
+                    BTreeMap::new()
+                };
+                consider(&mut judgement, "not_applicable", read, Some(false), None);
                 record(false);
                 continue;
             }
+            let when = rule.when.as_ref().map(|_| true);
+            let read_before = if explaining {
+                before()
+            } else {
+                BTreeMap::new()
+            };
             for (slot, expression) in &rule.values {
                 let value = run(expression)?;
                 scene.values.borrow_mut()[*slot] = Some(value);
@@ -536,14 +574,21 @@ impl<'a> Evaluation<'a> {
                 (Some(outcome), Some(message), false) => {
                     let mut finding = self.finding(rule, outcome, message, &scene.values.borrow());
                     if self.settings.explain {
-                        finding.explain = Some(self.explain(rule, &scene));
+                        let held = rule.require.as_ref().map(|_| false);
+                        finding.explain = Some(self.explain(rule, &scene, read_before, when, held));
                     }
                     judgement.findings.push(finding);
                     record(true);
                 }
-                (Some(_), _, _) => record(false),
+                (Some(_), _, _) => {
+                    consider(&mut judgement, "held", read_before, when, Some(true));
+                    record(false)
+                }
                 // A rule that only computes has fired once its `when` held.
-                (None, _, _) => record(true),
+                (None, _, _) => {
+                    consider(&mut judgement, "computed", read_before, when, None);
+                    record(true)
+                }
             }
         }
         judgement.values = scene.values.into_inner();
@@ -592,22 +637,19 @@ impl<'a> Evaluation<'a> {
     }
 
     /// The rule's expressions and every place and fact they read, re-read in `scene`.
-    fn explain(&self, rule: &Rule, scene: &Scene) -> Explanation {
-        let expressions = rule
-            .when
-            .iter()
-            .chain(rule.values.iter().map(|(_, e)| e))
-            .chain(&rule.require);
-        let mut read = BTreeMap::new();
-        for expression in expressions {
-            for (text, ir) in &expression.compiled.reads {
-                let mut frame = Frame::new(0, Vec::new());
-                let shown = match run::eval(ir, scene, &mut frame) {
-                    Ok(value) => explained(&value),
-                    Err(error) => Value::Text(format!("(unreadable: {})", error.message)),
-                };
-                read.insert(text.clone(), shown);
-            }
+    fn explain(
+        &self,
+        rule: &Rule,
+        scene: &Scene,
+        before: BTreeMap<String, Value>,
+        when_result: Option<bool>,
+        require_result: Option<bool>,
+    ) -> Explanation {
+        // What `when` and `values` read was taken before the values were computed;
+        // `require` reads them as computed.
+        let mut read = before;
+        for (text, shown) in self.reads(rule.require.iter(), scene) {
+            read.entry(text).or_insert(shown);
         }
         let source = |e: &Expression| e.source.trim().to_owned();
         Explanation {
@@ -619,9 +661,30 @@ impl<'a> Evaluation<'a> {
                 .map(|(slot, e)| (self.rules.values[*slot].name.clone(), source(e)))
                 .collect(),
             require: rule.require.as_ref().map(source),
-            require_result: rule.require.as_ref().map(|_| false),
+            when_result,
+            require_result,
             read,
         }
+    }
+
+    /// Every place and fact `expressions` read, re-read in `scene`.
+    fn reads<'e>(
+        &self,
+        expressions: impl Iterator<Item = &'e Expression>,
+        scene: &Scene,
+    ) -> BTreeMap<String, Value> {
+        let mut read = BTreeMap::new();
+        for expression in expressions {
+            for (text, ir) in &expression.compiled.reads {
+                let mut frame = Frame::new(0, Vec::new());
+                let shown = match run::eval(ir, scene, &mut frame) {
+                    Ok(value) => explained(&value),
+                    Err(error) => Value::Text(format!("(unreadable: {})", error.message)),
+                };
+                read.insert(text.clone(), shown);
+            }
+        }
+        read
     }
 
     /// The computed values as the ruling writes them.

@@ -52,9 +52,11 @@ enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Json)]
         format: Format,
-        /// Add to each finding the rule's expressions, the values they read, and the result.
-        #[arg(long)]
-        explain: bool,
+        /// Add to each finding the cited text, the rule's expressions and every value and
+        /// fact they read; `--explain=all` also lists the rules that applied but made no
+        /// finding, and why.
+        #[arg(long, value_enum, num_args = 0..=1, require_equals = true, default_missing_value = "findings")]
+        explain: Option<Explain>,
         /// CASE holds one JSON case per line; print one ruling per line, in order, using
         /// every core (implied by a `.jsonl` file name).
         #[arg(long)]
@@ -179,6 +181,15 @@ impl LimitArgs {
             max_options: self.max_options as usize,
         }
     }
+}
+
+/// How much `eval --explain` says.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Explain {
+    /// Why each finding was made.
+    Findings,
+    /// And every rule considered that made none.
+    All,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -381,7 +392,7 @@ fn diagnostics_of(error: LoadError) -> Vec<yakkan::Diagnostic> {
 struct How<'a> {
     as_of: Option<&'a str>,
     format: Format,
-    explain: bool,
+    explain: Option<Explain>,
     limits: &'a CaseLimits,
 }
 
@@ -393,7 +404,8 @@ fn eval(dir: &Path, how: How, case_path: &str) -> Result<u8, u8> {
         case.as_of = parse_day("--as-of", day)?;
     }
     let settings = Settings {
-        explain: how.explain,
+        explain: how.explain.is_some(),
+        explain_all: how.explain == Some(Explain::All),
     };
     let result = yakkan::eval::evaluate_with(&rules, &case, settings)
         .and_then(|(ruling, _)| batch::in_range(&case, ruling));

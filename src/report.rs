@@ -4,7 +4,7 @@
 use std::fmt::Write;
 
 use crate::ruleset::RuleSet;
-use crate::ruling::{Decision, Finding, Outcome, Ruling, Value};
+use crate::ruling::{Consideration, Decision, Explanation, Finding, Outcome, Ruling, Value};
 
 /// Renders a ruling as readable text, quoting the cited paragraphs from `rules`.
 pub fn text(ruling: &Ruling, rules: &RuleSet) -> String {
@@ -26,6 +26,7 @@ pub fn text(ruling: &Ruling, rules: &RuleSet) -> String {
             let _ = writeln!(out, "    {name} = {}", plain(value));
         }
         findings(&mut out, &request.findings, rules);
+        considered(&mut out, &request.considered, rules);
     }
     for contract in &ruling.contracts {
         let _ = writeln!(out, "\ncontract {}", contract.id);
@@ -33,6 +34,7 @@ pub fn text(ruling: &Ruling, rules: &RuleSet) -> String {
             let _ = writeln!(out, "    {name} = {}", plain(value));
         }
         findings(&mut out, &contract.findings, rules);
+        considered(&mut out, &contract.considered, rules);
     }
     out
 }
@@ -57,12 +59,90 @@ fn findings(out: &mut String, findings: &[Finding], rules: &RuleSet) {
         let _ = writeln!(out, "      {}", finding.message.ja);
         let _ = writeln!(out, "      {}", finding.message.en);
         if let Some(rule) = rules.rules.iter().find(|r| r.id == finding.rule) {
-            let excerpt = excerpt(rules.cited_text(rule), 160);
+            // Explaining, the cited paragraph is quoted whole.
+            let limit = if finding.explain.is_some() {
+                usize::MAX
+            } else {
+                160
+            };
+            let excerpt = excerpt(rules.cited_text(rule), limit);
             if !excerpt.is_empty() {
                 let _ = writeln!(out, "      「{excerpt}」");
             }
         }
+        if let Some(explain) = &finding.explain {
+            why(out, explain, rules, "      ");
+        }
     }
+}
+
+/// The rules that applied but made no finding, and why (`--explain=all`).
+fn considered(out: &mut String, considered: &[Consideration], rules: &RuleSet) {
+    if considered.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "  considered, no finding 所見なし:");
+    for rule in considered {
+        let result = match rule.result.as_str() {
+            "not_applicable" => "not applicable 適用なし",
+            "held" => "requirement met 要件充足",
+            _ => "computed values only 計算のみ",
+        };
+        let _ = writeln!(out, "  - {} [{}]: {result}", rule.cite, rule.rule);
+        why(out, &rule.explain, rules, "      ");
+    }
+}
+
+/// Why a rule spoke or not: its conditions with what they gave, its computations, and
+/// every value and fact it read, each fact with its meaning in the terms' words.
+fn why(out: &mut String, explain: &Explanation, rules: &RuleSet, indent: &str) {
+    let verdict = |result: Option<bool>| match result {
+        Some(true) => " → held",
+        Some(false) => " → did not hold",
+        None => "",
+    };
+    if let Some(when) = &explain.when {
+        let _ = writeln!(
+            out,
+            "{indent}when: {}{}",
+            one_line(when),
+            verdict(explain.when_result)
+        );
+    }
+    for (name, expression) in &explain.values {
+        let _ = writeln!(out, "{indent}computes {name} = {}", one_line(expression));
+    }
+    if let Some(require) = &explain.require {
+        let _ = writeln!(
+            out,
+            "{indent}require: {}{}",
+            one_line(require),
+            verdict(explain.require_result)
+        );
+    }
+    if explain.read.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "{indent}read:");
+    for (place, value) in &explain.read {
+        let _ = writeln!(out, "{indent}  {place} = {}", plain(value));
+        let fact = place.split('(').next().unwrap_or_default();
+        if place.contains('(')
+            && let Some(fact) = rules.facts.iter().find(|f| f.name == fact)
+        {
+            let _ = writeln!(
+                out,
+                "{indent}      {} ({})",
+                one_line(&fact.description.ja),
+                fact.reference
+            );
+            let _ = writeln!(out, "{indent}      {}", one_line(&fact.description.en));
+        }
+    }
+}
+
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 fn plain(value: &Value) -> String {

@@ -42,6 +42,9 @@ pub struct ContractRuling {
     pub values: BTreeMap<String, Value>,
     /// Findings about the contract.
     pub findings: Vec<Finding>,
+    /// The contract rules considered that made no finding, and why (`--explain=all`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub considered: Vec<Consideration>,
 }
 
 /// The decision on one request.
@@ -58,6 +61,28 @@ pub struct RequestRuling {
     pub values: BTreeMap<String, Value>,
     /// Every rule that applied and spoke.
     pub findings: Vec<Finding>,
+    /// The rules in force that were considered but made no finding, and why
+    /// (`yakkan eval --explain=all` only).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub considered: Vec<Consideration>,
+}
+
+/// A rule considered for a request or contract that made no finding: its `when` did not
+/// hold, its `require` held, or it only computes values.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Consideration {
+    /// The rule's id.
+    pub rule: String,
+    /// Machine citation.
+    #[serde(rename = "ref")]
+    pub reference: String,
+    /// Citation in Japanese.
+    pub cite: String,
+    /// `not_applicable` (its `when` did not hold), `held` (its `require` held), or
+    /// `computed` (it computes values and makes no finding).
+    pub result: String,
+    /// Its expressions and what they read.
+    pub explain: Explanation,
 }
 
 /// A request's decision.
@@ -121,6 +146,9 @@ pub struct Explanation {
     /// The `require` condition, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub require: Option<String>,
+    /// What `when` gave.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub when_result: Option<bool>,
     /// What `require` gave (false: the finding is made because it failed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub require_result: Option<bool>,

@@ -522,3 +522,71 @@ fn test_runs_the_examples_and_fails_on_a_mismatch() {
     assert!(out.contains("art13-1-early-termination-fee"), "{out}");
     assert!(out.ends_with("0 passed, 1 failed\n"), "{out}");
 }
+
+#[test]
+fn explain_shows_the_cited_text_the_facts_in_words_and_what_did_not_fire() {
+    let output = yakkan(&[
+        "eval",
+        "--format",
+        "text",
+        "--explain",
+        "examples/02-early-termination-fee.yaml",
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let text = stdout(&output);
+    // The whole cited paragraph, the requirement that failed, and the fact it read with
+    // its value and its meaning in the terms' words.
+    assert!(text.contains("一般規程第 28 条(契約者の解除)第 2 項又は第 3 項の規定に基づき解除された場合を除きます。)には、契約者は、別紙 2 に定める金額を支払うものとします。"), "{text}");
+    assert!(
+        text.contains("require: values.early_termination_fee == 0 → did not hold"),
+        "{text}"
+    );
+    assert!(
+        text.contains("contract_early_fee(contract, values.effective_date) = 3333"),
+        "{text}"
+    );
+    assert!(text.contains("13.1: the basic service's part, with the accounts on the day the termination takes effect."), "{text}");
+    // A value read by a computation is shown as the computation saw it.
+    assert!(
+        text.contains("values.early_termination_fee = 3333"),
+        "{text}"
+    );
+    assert!(!text.contains("considered, no finding"), "{text}");
+
+    let output = yakkan(&[
+        "eval",
+        "--format",
+        "text",
+        "--explain=all",
+        "examples/02-early-termination-fee.yaml",
+    ]);
+    let text = stdout(&output);
+    assert!(text.contains("considered, no finding"), "{text}");
+    assert!(
+        text.contains("第11条 [art11-contract-not-in-force]: requirement met"),
+        "{text}"
+    );
+    assert!(
+        text.contains("contract_in_force(contract, date) → held"),
+        "{text}"
+    );
+
+    // In JSON the same: explanations on findings, `considered` with --explain=all only.
+    let output = yakkan(&[
+        "eval",
+        "--explain=all",
+        "examples/02-early-termination-fee.yaml",
+    ]);
+    let ruling: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let considered = ruling["requests"][0]["considered"].as_array().unwrap();
+    assert!(
+        considered
+            .iter()
+            .any(|c| c["rule"] == "art11-contract-not-in-force"
+                && c["result"] == "held"
+                && c["explain"]["require_result"] == true)
+    );
+    let output = yakkan(&["eval", "examples/02-early-termination-fee.yaml"]);
+    let ruling: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert!(ruling["requests"][0].get("considered").is_none());
+}

@@ -119,9 +119,15 @@ fn rulings_are_valid_and_read_back() {
             serde_yaml::from_str::<yakkan::Ruling>(&ruling.to_yaml()).unwrap(),
             ruling
         );
-        let (explained, _) =
-            yakkan::eval::evaluate_with(&rules, &case, yakkan::eval::Settings { explain: true })
-                .unwrap();
+        let (explained, _) = yakkan::eval::evaluate_with(
+            &rules,
+            &case,
+            yakkan::eval::Settings {
+                explain: true,
+                explain_all: true,
+            },
+        )
+        .unwrap();
         let json = explained.to_json();
         assert!(json.contains("\"explain\""));
         assert!(problems(&validator, &serde_json::from_str(&json).unwrap()).is_empty());
