@@ -374,6 +374,7 @@ pub fn ruling(rules: &RuleSet, case: &Case) -> Ruling {
             },
             values,
             findings,
+            considered: Vec::new(),
         });
     }
     let as_of = case.as_of;
@@ -427,6 +428,7 @@ pub fn ruling(rules: &RuleSet, case: &Case) -> Ruling {
                 id: c.id.clone(),
                 values,
                 findings,
+                considered: Vec::new(),
             }
         })
         .collect();
