@@ -497,6 +497,11 @@ fn contract_arg(v: &Value) -> Result<&ContractFacts, String> {
         .ok_or_else(|| "expected a contract".to_owned())
 }
 
+fn option_arg(v: &Value) -> Result<&OptionFacts, String> {
+    v.as_record::<OptionFacts>()
+        .ok_or_else(|| "expected an option".to_owned())
+}
+
 fn day_arg(v: &Value) -> Result<NaiveDate, String> {
     v.as_date().ok_or_else(|| "expected a date".to_owned())
 }
@@ -545,10 +550,7 @@ pub fn schema() -> Schema {
             params: vec![option(), Type::Date],
             result: Type::Bool,
             run: |a| {
-                let option = a[0]
-                    .as_record::<OptionFacts>()
-                    .ok_or_else(|| "expected an option".to_owned())?;
-                let day = day_arg(&a[1])?;
+                let (option, day) = (option_arg(&a[0])?, day_arg(&a[1])?);
                 Ok(Value::Bool(
                     option.billing_start <= day && option.ended.is_none_or(|end| day <= end),
                 ))
@@ -559,12 +561,7 @@ pub fn schema() -> Schema {
             name: "option_held_on",
             params: vec![option(), Type::Date],
             result: Type::Bool,
-            run: |a| {
-                let option = a[0]
-                    .as_record::<OptionFacts>()
-                    .ok_or_else(|| "expected an option".to_owned())?;
-                Ok(Value::Bool(option.held_on(day_arg(&a[1])?)))
-            },
+            run: |a| Ok(Value::Bool(option_arg(&a[0])?.held_on(day_arg(&a[1])?))),
             doc: "added by the day (listed options always are) and not ended before it",
         },
         FunctionSig {

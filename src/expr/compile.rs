@@ -1115,26 +1115,8 @@ fn fits_all(types: &[Type], params: &[Type]) -> bool {
 /// "did you mean `x`?" for the nearest known name within two edits.
 pub fn did_you_mean<'a>(name: &str, known: impl Iterator<Item = &'a str>) -> Option<String> {
     known
-        .map(|k| (distance(name, k), k))
+        .map(|k| (crate::hint::edit_distance(name, k), k))
         .filter(|(d, k)| *d <= 2.max(name.len() / 4) && *d < name.len().max(k.len()))
         .min()
         .map(|(_, k)| format!("did you mean `{k}`?"))
-}
-
-/// Levenshtein distance over characters.
-fn distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut previous = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let current = row[j + 1];
-            row[j + 1] = (previous + usize::from(ca != *cb))
-                .min(row[j] + 1)
-                .min(current + 1);
-            previous = current;
-        }
-    }
-    row[b.len()]
 }
