@@ -360,9 +360,16 @@ impl<'a> Evaluation<'a> {
                 let held: Vec<Fact> = match self.rules.options_held {
                     Some(fact) => {
                         let args = vec![Fact::Record(contract.clone()), Fact::Date(day)];
-                        let held = self.fact(fact, args, day).map_err(|e| {
-                            let name = self.rules.facts.iter().find(|f| f.index == fact);
-                            self.fact_error(name.map(|f| &f.value), e)
+                        let held = self.fact(fact, args, day).map_err(|error| {
+                            // The fact's own message names it and its line and column.
+                            let version = self.rules.facts.iter().find(|f| f.index == fact);
+                            EvalError::Rule {
+                                rule: version.map_or_else(String::new, |f| f.name.clone()),
+                                file: version.map_or_else(String::new, |f| {
+                                    self.rules.parts[f.part].file.clone()
+                                }),
+                                message: error.message,
+                            }
                         })?;
                         held.as_list().unwrap_or_default().to_vec()
                     }
@@ -476,17 +483,6 @@ impl<'a> Evaluation<'a> {
             .borrow_mut()
             .insert(memo_key, (args, value.clone()));
         Ok(value)
-    }
-
-    fn fact_error(&self, expression: Option<&Expression>, error: RunError) -> EvalError {
-        EvalError::Rule {
-            rule: "(fact)".to_owned(),
-            file: String::new(),
-            message: match expression {
-                Some(e) => format!("{} at {}: {}", e.path, e.place(error.pos), error.message),
-                None => error.message,
-            },
-        }
     }
 
     /// Runs the rules judging `subject` on `day`, in order.

@@ -60,6 +60,18 @@ fn check(dir: &Path) -> (i32, String) {
     )
 }
 
+/// Each diagnostic with its hint line, as one text.
+fn diagnostics(output: &str) -> Vec<String> {
+    let mut found: Vec<String> = Vec::new();
+    for line in output.lines() {
+        match (line.trim_start().strip_prefix("hint:"), found.last_mut()) {
+            (Some(hint), Some(last)) => last.push_str(&format!(" (hint:{hint})")),
+            _ => found.push(line.to_owned()),
+        }
+    }
+    found
+}
+
 const MISTAKES: &[Mistake] = &[
     Mistake {
         what: "`=` for `==`",
@@ -197,8 +209,8 @@ fn every_mistake_is_refused_at_its_place_naming_the_rule() {
         let (code, output) = check(dir.path());
         let (line, column) = place(dir.path(), mistake.file, mistake.at);
         let at = format!("{}:{line}:{column}", mistake.file);
-        let found = output
-            .lines()
+        let found = diagnostics(&output)
+            .iter()
             .any(|l| l.contains(&at) && l.contains(mistake.rule) && l.contains(mistake.says));
         if code != 1 || !found {
             failures.push(format!(
@@ -226,7 +238,7 @@ fn a_value_computed_only_under_a_when_cannot_be_read_later() {
     );
     let at = format!("art-13-early-termination.yaml:{line}:{column}");
     assert!(
-        output.lines().any(|l| l.contains(&at)
+        diagnostics(&output).iter().any(|l| l.contains(&at)
             && l.contains("art13-1-early-termination-fee")
             && l.contains("which rule `art11-effective-date` computes only when its `when` holds")),
         "expected {at}:\n{output}"

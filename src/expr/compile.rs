@@ -110,7 +110,7 @@ pub enum Ir {
     /// A list function with a one-parameter closure: list, parameter slot, body.
     Each(Each, Box<Ir>, usize, Box<Ir>, Pos),
     /// `reduce(list, |acc, item| body, init)`: list, acc slot, item slot, body, init.
-    Reduce(Box<Ir>, usize, usize, Box<Ir>, Box<Ir>, Pos),
+    Reduce(Box<Ir>, usize, usize, Box<Ir>, Box<Ir>),
     /// `len(list)`
     Len(Box<Ir>),
 }
@@ -1053,7 +1053,6 @@ impl Compiler<'_, '_> {
                     item,
                     Box::new(body.ir),
                     Box::new(init.ir),
-                    pos,
                 ),
                 init.ty,
             ));

@@ -164,22 +164,18 @@ pub fn eval(ir: &Ir, host: &dyn Host, frame: &mut Frame) -> Result<Value, RunErr
             let items: &[Value] = list.as_list().unwrap_or_default();
             each_item(*each, items, *slot, body, *pos, host, frame)?
         }
-        Ir::Reduce(list, acc, item, body, init, pos) => {
+        Ir::Reduce(list, acc, item, body, init) => {
             let list = eval(list, host, frame)?;
             let mut total = eval(init, host, frame)?;
             for value in list.as_list().unwrap_or_default() {
                 frame.slots[*acc] = total;
                 frame.slots[*item] = value.clone();
-                total = eval(body, host, frame).map_err(|e| within(e, *pos))?;
+                // An error inside the closure keeps its own position.
+                total = eval(body, host, frame)?;
             }
             total
         }
     })
-}
-
-/// An error inside a closure keeps its own position.
-fn within(error: RunError, _call: Pos) -> RunError {
-    error
 }
 
 fn each_item(
@@ -193,7 +189,7 @@ fn each_item(
 ) -> Result<Value, RunError> {
     let run = |item: &Value, frame: &mut Frame| {
         frame.slots[slot] = item.clone();
-        eval(body, host, frame).map_err(|e| within(e, pos))
+        eval(body, host, frame)
     };
     Ok(match each {
         Each::Some => {

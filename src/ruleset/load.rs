@@ -72,11 +72,10 @@ impl Source {
             .locator
             .inside(path, problem.pos.line as usize, problem.pos.column as usize)
             .or(self.locator.find(path));
-        let mut message = format!("{owner}: {}", problem.message);
-        if let Some(hint) = problem.hint {
-            message.push_str(&format!(" (hint: {hint})"));
-        }
-        Diagnostic::new(Some(&self.display), path, message).at(at)
+        let message = format!("{owner}: {}", problem.message);
+        Diagnostic::new(Some(&self.display), path, message)
+            .at(at)
+            .with_hint(problem.hint)
     }
 }
 
@@ -518,7 +517,7 @@ impl Loader {
                     params: params_typed,
                     result,
                 };
-                let index = match signatures.iter().position(|s| s.name == fact.name) {
+                match signatures.iter().position(|s| s.name == fact.name) {
                     Some(index) => {
                         let same = signatures[index].params == sig.params
                             && signatures[index].result == sig.result;
@@ -532,16 +531,20 @@ impl Loader {
                             ));
                             continue;
                         }
-                        index
                     }
-                    None => {
-                        signatures.push(sig);
-                        signatures.len() - 1
-                    }
-                };
-                let _ = parts;
+                    None => signatures.push(sig),
+                }
+                match parse_reference(&fact.reference) {
+                    Some((cited, _)) if cited == parts[part_index].label => {}
+                    _ => self.diagnostics.push(source.error(
+                        &format!("{path}.ref"),
+                        format!(
+                            "`{}` is not a citation of this file's part, like \"9.2\" or \"appx2\"",
+                            fact.reference
+                        ),
+                    )),
+                }
                 declared.push((part_index, part, path, fact));
-                let _ = index;
             }
         }
         let mut facts = Vec::new();
@@ -753,7 +756,7 @@ fn fact_calls(ir: &Ir, into: &mut Vec<usize>) {
             fact_calls(a, into);
             fact_calls(b, into);
         }
-        If(a, b, c) | Reduce(a, _, _, b, c, _) => {
+        If(a, b, c) | Reduce(a, _, _, b, c) => {
             fact_calls(a, into);
             fact_calls(b, into);
             fact_calls(c, into);
