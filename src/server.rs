@@ -290,17 +290,7 @@ impl Service {
         }
         let dir = self.config.rules.clone();
         let expected = before.clone();
-        let (cases, impact) = (
-            self.config.book_cases.clone(),
-            self.config.book_impact.clone(),
-        );
-        let tried = tokio::task::spawn_blocking(move || {
-            prove(&dir, &expected).map(|rules| {
-                let book = Book::build(&rules, &cases, impact.as_deref());
-                (rules, book)
-            })
-        })
-        .await;
+        let tried = tokio::task::spawn_blocking(move || prove(&dir, &expected)).await;
         let outcome = match tried {
             Ok(outcome) => outcome,
             Err(join) if join.is_panic() => Err(NoSwap::Refused(format!(
@@ -316,7 +306,23 @@ impl Service {
             other => other,
         };
         match outcome {
-            Ok(rules) => self.swap(rules, trigger),
+            Ok(rules) => {
+                let rules = Arc::new(rules);
+                self.swap(rules.clone(), trigger);
+                // The rulebook follows the set in service; rulings need not wait for it.
+                let (cases, impact) = (
+                    self.config.book_cases.clone(),
+                    self.config.book_impact.clone(),
+                );
+                let built = tokio::task::spawn_blocking(move || {
+                    Book::build(&rules, &cases, impact.as_deref())
+                })
+                .await;
+                match built {
+                    Ok(book) => self.book.store(Arc::new(book)),
+                    Err(join) => tracing::error!("the rulebook could not be built: {join}"),
+                }
+            }
             Err(NoSwap::Unsettled) => {
                 tracing::debug!(trigger, "the rules folder changed while loading");
             }
@@ -324,7 +330,7 @@ impl Service {
         }
     }
 
-    fn swap(&self, (rules, book): (RuleSet, Book), trigger: &str) {
+    fn swap(&self, rules: Arc<RuleSet>, trigger: &str) {
         let old = self.rules.load();
         self.metrics
             .ruleset
@@ -344,8 +350,7 @@ impl Service {
             reason: None,
             at: chrono::Utc::now().to_rfc3339(),
         });
-        self.rules.store(Arc::new(rules));
-        self.book.store(Arc::new(book));
+        self.rules.store(rules);
     }
 
     fn refuse(&self, digest: String, trigger: &str, reason: String) {

@@ -11,11 +11,18 @@ fn project() -> PathBuf {
 }
 
 fn run(binary: &Path, dir: &Path, args: &[&str]) -> Output {
-    Command::new(binary)
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("the binary runs")
+    // A freshly copied binary can be briefly "busy": a process another test forks at the
+    // moment of the copy inherits its open write handle until it execs. Try again.
+    let mut tries = 0;
+    loop {
+        match Command::new(binary).args(args).current_dir(dir).output() {
+            Err(error) if error.kind() == std::io::ErrorKind::ExecutableFileBusy && tries < 50 => {
+                tries += 1;
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            result => return result.expect("the binary runs"),
+        }
+    }
 }
 
 fn yakkan(args: &[&str]) -> Output {
