@@ -191,6 +191,15 @@ const MISTAKES: &[Mistake] = &[
         says: "loops are not part of the rule language",
     },
     Mistake {
+        what: "a sort with a comparator (no loop may hide in a closure)",
+        file: "art-08-changes.yaml",
+        old: "require: contract_in_force(contract, date)",
+        new: "require: \"len(contract.options.sort(|a, b| a.billing_start < b.billing_start)) > 0\"",
+        at: "sort(|a, b|",
+        rule: "art8-change-needs-contract-in-force",
+        says: "unknown function `sort`",
+    },
+    Mistake {
         what: "a value read before any rule computes it",
         file: "art-11-termination.yaml",
         old: "require: contract_in_force(contract, date)",

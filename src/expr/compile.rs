@@ -897,6 +897,25 @@ impl Compiler<'_, '_> {
         if LIST_FUNCTIONS.contains(&name) {
             return self.list_function(name, args, pos);
         }
+        // An unknown name is the mistake to report, not what its arguments hold.
+        let known = self.names.facts.iter().any(|f| f.name == name)
+            || self.schema().functions.contains_key(name);
+        if !known {
+            let hint = match name {
+                "timestamp" | "now" | "today" | "elapsed" => Some(
+                    "rules cannot read the clock: the same case must always give the same ruling; read `date` or `as_of`".to_owned(),
+                ),
+                "rand" | "random" | "shuffle" => Some("rules cannot use randomness".to_owned()),
+                "print" | "debug" => Some("rules cannot print; `yakkan eval --explain` shows what a rule read".to_owned()),
+                _ => {
+                    let mut known: Vec<&str> = self.schema().functions.keys().copied().collect();
+                    known.extend(self.names.facts.iter().map(|f| f.name.as_str()));
+                    known.extend(LIST_FUNCTIONS);
+                    did_you_mean(name, known.into_iter())
+                }
+            };
+            return self.fail(pos, format!("unknown function `{name}`"), hint);
+        }
         let mut typed_args = Vec::with_capacity(args.len());
         let mut failed = false;
         for arg in args {
@@ -940,22 +959,6 @@ impl Compiler<'_, '_> {
             .get(name)
             .cloned()
             .unwrap_or_default();
-        if signatures.is_empty() {
-            let hint = match name {
-                "timestamp" | "now" | "today" | "elapsed" => Some(
-                    "rules cannot read the clock: the same case must always give the same ruling; read `date` or `as_of`".to_owned(),
-                ),
-                "rand" | "random" | "shuffle" => Some("rules cannot use randomness".to_owned()),
-                "print" | "debug" => Some("rules cannot print; `yakkan eval --explain` shows what a rule read".to_owned()),
-                _ => {
-                    let mut known: Vec<&str> = self.schema().functions.keys().copied().collect();
-                    known.extend(self.names.facts.iter().map(|f| f.name.as_str()));
-                    known.extend(LIST_FUNCTIONS);
-                    did_you_mean(name, known.into_iter())
-                }
-            };
-            return self.fail(pos, format!("unknown function `{name}`"), hint);
-        }
         let Some(signature) = signatures.iter().find(|s| fits_all(&types, &s.params)) else {
             let wanted: Vec<String> = signatures.iter().map(FunctionSig::signature).collect();
             let hint = types
