@@ -3,88 +3,11 @@
 //! request gets is documented for its route, and every JSON body is valid against the
 //! schema the description gives for it. The rulebook is served at `/`.
 
-use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+mod common;
 
+use common::{Server, edit, project, rules_copy};
 use serde_json::Value;
 
-fn project() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// A running `yakkan serve`, stopped when dropped.
-struct Server {
-    child: Child,
-    base: String,
-    agent: ureq::Agent,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Server {
-    fn start(extra: &[&str]) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_yakkan"))
-            .args(["serve", "--addr", "127.0.0.1:0"])
-            .args(extra)
-            .current_dir(project())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("the server starts");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let addr = line
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-            .to_owned();
-        let agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_global(Some(Duration::from_secs(20)))
-            .build()
-            .into();
-        Server {
-            child,
-            base: format!("http://{addr}"),
-            agent,
-        }
-    }
-
-    fn call(&self, method: &str, path: &str, body: Option<&str>) -> (u16, String, String) {
-        let url = format!("{}{path}", self.base);
-        let mut response = match body {
-            Some(body) => self
-                .agent
-                .post(url)
-                .header("content-type", "application/json")
-                .send(body),
-            None => self.agent.get(url).call(),
-        }
-        .unwrap_or_else(|e| panic!("{method} {path}: {e}"));
-        let kind = response
-            .headers()
-            .get("content-type")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_owned();
-        (
-            response.status().as_u16(),
-            kind,
-            response.body_mut().read_to_string().unwrap(),
-        )
-    }
-}
-
-/// The JSON Pointer escape of one path segment.
 /// A JSON Pointer segment, as it goes in a URI fragment (`{` and `}` percent-encoded).
 fn pointer(segment: &str) -> String {
     segment
@@ -144,7 +67,7 @@ fn example_json(name: &str) -> String {
 
 #[test]
 fn the_description_matches_real_answers() {
-    let server = Server::start(&[]);
+    let server = Server::start(&project().join("rules"), &[]);
     let (status, _, text) = server.call("get", "/v1/openapi.json", None);
     assert_eq!(status, 200);
     let document: Value = serde_json::from_str(&text).unwrap();
@@ -235,21 +158,14 @@ fn the_description_matches_real_answers() {
 #[test]
 fn a_rule_error_is_described_too() {
     // A rule that passes `check` but divides by zero for this case's 60 accounts.
-    let dir = tempfile::tempdir().unwrap();
-    let source = project().join("rules/iij-secure-access");
-    for entry in std::fs::read_dir(&source).unwrap() {
-        let entry = entry.unwrap();
-        std::fs::copy(entry.path(), dir.path().join(entry.file_name())).unwrap();
-    }
-    let article = dir.path().join("art-12-charges.yaml");
-    let text = std::fs::read_to_string(&article).unwrap().replacen(
+    let dir = rules_copy();
+    edit(
+        dir.path(),
+        "art-12-charges.yaml",
         "    applies_to: [new_contract, add_option]\n",
         "    applies_to: [new_contract, add_option]\n    when: yen(1) / (accounts_on(contract, date) - 60) > 0\n",
-        1,
     );
-    std::fs::write(&article, text).unwrap();
-    let rules = dir.path().display().to_string();
-    let server = Server::start(&["--rules", &rules]);
+    let server = Server::start(dir.path(), &[]);
     let (_, _, text) = server.call("get", "/v1/openapi.json", None);
     let document: Value = serde_json::from_str(&text).unwrap();
     let body = r#"{"as_of": "2026-05-01", "requests": [{"type": "new_contract", "date": "2026-05-01",

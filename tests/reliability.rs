@@ -1,124 +1,25 @@
 //! Bounded work and safe reloads (docs/reliability.md): each test here is the proof of a
 //! limit that document lists. Servers listen on loopback only; every loop is bounded.
 
+mod common;
+
 use std::collections::HashSet;
 use std::fs;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use common::{CASE, Server, project, rules_copy};
 use serde_json::{Value, json};
-
-fn project() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 fn yakkan() -> Command {
     Command::new(env!("CARGO_BIN_EXE_yakkan"))
 }
-
-/// A running `yakkan serve` on loopback, stopped when dropped.
-struct Server {
-    child: Child,
-    addr: String,
-    agent: ureq::Agent,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Server {
-    fn start(rules: &Path, extra: &[&str]) -> Server {
-        let mut child = yakkan()
-            .args(["serve", "--addr", "127.0.0.1:0", "--rules"])
-            .arg(rules)
-            .args(extra)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("the server starts");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let addr = line
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-            .to_owned();
-        let agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_global(Some(Duration::from_secs(20)))
-            .build()
-            .into();
-        Server { child, addr, agent }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.addr)
-    }
-
-    fn send(&self, path: &str, content_type: Option<&str>, body: &[u8]) -> (u16, String) {
-        let mut request = self.agent.post(self.url(path));
-        if let Some(kind) = content_type {
-            request = request.header("content-type", kind);
-        }
-        let mut response = request.send(body).expect("the server answers");
-        (
-            response.status().as_u16(),
-            response.body_mut().read_to_string().unwrap(),
-        )
-    }
-
-    fn post(&self, path: &str, body: &str) -> (u16, String) {
-        self.send(path, Some("application/json"), body.as_bytes())
-    }
-
-    fn get(&self, path: &str) -> (u16, String) {
-        let mut response = self.agent.get(self.url(path)).call().unwrap();
-        (
-            response.status().as_u16(),
-            response.body_mut().read_to_string().unwrap(),
-        )
-    }
-
-    fn health(&self) -> Value {
-        serde_json::from_str(&self.get("/healthz").1).unwrap()
-    }
-}
-
-/// A copy of the bundled rule set, its shipped cases named by absolute paths.
-fn rules_copy() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    for entry in fs::read_dir(project().join("rules/iij-secure-access")).unwrap() {
-        let entry = entry.unwrap();
-        fs::copy(entry.path(), dir.path().join(entry.file_name())).unwrap();
-    }
-    let path = dir.path().join("ruleset.yaml");
-    let text = fs::read_to_string(&path).unwrap();
-    let listed = "cases: [../../tests/cases, ../../examples]";
-    assert!(text.contains(listed), "ruleset.yaml lists its cases");
-    let absolute = format!(
-        "cases: [{}, {}]",
-        project().join("tests/cases").display(),
-        project().join("examples").display()
-    );
-    fs::write(&path, text.replace(listed, &absolute)).unwrap();
-    dir
-}
-
-const CASE: &str = r#"{"as_of": "2026-05-20", "contracts": [{"id": "WG-1", "kind": "web_gateway", "accounts": 100,
-  "formed": "2026-04-10", "billing_start": "2026-04-15", "fees": {"basic_monthly": "20000", "per_account_monthly": "300"}}],
-  "requests": [{"type": "terminate", "contract": "WG-1", "notice_arrived": "2026-04-12"}]}"#;
 
 /// The folder texts by file name.
 fn snapshot(dir: &Path) -> Vec<(String, String)> {

@@ -3,142 +3,15 @@
 //! rules, metrics, hot reload (good and broken sets, under concurrent requests, and on
 //! SIGHUP), and a looping rule that is stopped while the server keeps serving.
 
-use std::fs;
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+mod common;
+
+use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-fn project() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// A running `yakkan serve`, stopped when dropped.
-struct Server {
-    child: Child,
-    base: String,
-    agent: ureq::Agent,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Server {
-    fn start(rules: &Path, extra: &[&str]) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_yakkan"))
-            .args(["serve", "--addr", "127.0.0.1:0", "--rules"])
-            .arg(rules)
-            .args(extra)
-            .env("RUST_LOG", "info")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("the server starts");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let addr = line
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("unexpected first line {line:?}"));
-        let agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_global(Some(Duration::from_secs(10)))
-            .build()
-            .into();
-        Server {
-            child,
-            base: format!("http://{addr}"),
-            agent,
-        }
-    }
-
-    fn post(&self, path: &str, body: &str) -> (u16, String) {
-        let mut response = self
-            .agent
-            .post(format!("{}{path}", self.base))
-            .header("content-type", "application/json")
-            .send(body)
-            .expect("the server answers");
-        (
-            response.status().as_u16(),
-            response.body_mut().read_to_string().unwrap(),
-        )
-    }
-
-    fn get(&self, path: &str) -> (u16, String) {
-        let mut response = self
-            .agent
-            .get(format!("{}{path}", self.base))
-            .call()
-            .expect("the server answers");
-        (
-            response.status().as_u16(),
-            response.body_mut().read_to_string().unwrap(),
-        )
-    }
-
-    fn json(&self, path: &str) -> serde_json::Value {
-        serde_json::from_str(&self.get(path).1).unwrap()
-    }
-
-    fn digest(&self) -> String {
-        self.json("/healthz")["digest"].as_str().unwrap().to_owned()
-    }
-
-    /// Waits until the digest in service is not `old`, or gives up.
-    fn wait_for_change(&self, old: &str, within: Duration) -> bool {
-        let deadline = Instant::now() + within;
-        while Instant::now() < deadline {
-            if self.digest() != old {
-                return true;
-            }
-            thread::sleep(Duration::from_millis(50));
-        }
-        false
-    }
-}
-
-/// A copy of the bundled rule set to change while the server runs; the cases it ships
-/// are named by absolute paths, since the copy lies outside the project.
-fn rules_copy() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    for entry in fs::read_dir(project().join("rules/iij-secure-access")).unwrap() {
-        let entry = entry.unwrap();
-        fs::copy(entry.path(), dir.path().join(entry.file_name())).unwrap();
-    }
-    let cases = format!(
-        "cases: [{}, {}]",
-        project().join("tests/cases").display(),
-        project().join("examples").display()
-    );
-    edit(
-        dir.path(),
-        "ruleset.yaml",
-        "cases: [../../tests/cases, ../../examples]",
-        &cases,
-    );
-    dir
-}
-
-fn edit(dir: &Path, file: &str, from: &str, to: &str) {
-    let path = dir.join(file);
-    let text = fs::read_to_string(&path).unwrap();
-    assert!(text.contains(from), "{file} has no `{from}`");
-    fs::write(&path, text.replacen(from, to, 1)).unwrap();
-}
-
-const CASE: &str = r#"{"as_of": "2026-05-20", "contracts": [{"id": "WG-1", "kind": "web_gateway", "accounts": 100,
-  "formed": "2026-04-10", "billing_start": "2026-04-15", "fees": {"basic_monthly": "20000", "per_account_monthly": "300"}}],
-  "requests": [{"type": "terminate", "contract": "WG-1", "notice_arrived": "2026-04-12"}]}"#;
+use common::{CASE, Server, edit, project, rules_copy};
 
 #[test]
 fn evaluates_and_reports_bad_input() {
@@ -318,7 +191,7 @@ fn reloads_on_sighup() {
     thread::sleep(Duration::from_millis(300));
     assert_eq!(server.digest(), first);
     let killed = Command::new("kill")
-        .args(["-HUP", &server.child.id().to_string()])
+        .args(["-HUP", &server.pid().to_string()])
         .status()
         .unwrap();
     assert!(killed.success());

@@ -1,0 +1,178 @@
+//! What the socket tests share: a `yakkan serve` on loopback (stopped when dropped), a
+//! copy of the bundled rules to edit under it, and a case to send. Each test file uses
+//! a part of it.
+#![allow(dead_code)]
+
+use std::fs;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+pub fn project() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A terminate within the minimum period: accepted, with a fee.
+pub const CASE: &str = r#"{"as_of": "2026-05-20", "contracts": [{"id": "WG-1", "kind": "web_gateway", "accounts": 100,
+  "formed": "2026-04-10", "billing_start": "2026-04-15", "fees": {"basic_monthly": "20000", "per_account_monthly": "300"}}],
+  "requests": [{"type": "terminate", "contract": "WG-1", "notice_arrived": "2026-04-12"}]}"#;
+
+/// A running `yakkan serve` on loopback, stopped when dropped.
+pub struct Server {
+    child: Child,
+    /// `127.0.0.1:PORT`.
+    pub addr: String,
+    agent: ureq::Agent,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Server {
+    /// Serves the rule set in `rules`, from the project's folder, with `extra` flags;
+    /// returns once it says where it listens.
+    pub fn start(rules: &Path, extra: &[&str]) -> Server {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_yakkan"))
+            .args(["serve", "--addr", "127.0.0.1:0", "--rules"])
+            .arg(rules)
+            .args(extra)
+            .current_dir(project())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the server starts");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let addr = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+            .to_owned();
+        let agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(20)))
+            .build()
+            .into();
+        Server { child, addr, agent }
+    }
+
+    /// The server's own process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// A POST of `body` with `content_type` (none: no header): status and body.
+    pub fn send(&self, path: &str, content_type: Option<&str>, body: &[u8]) -> (u16, String) {
+        let mut request = self.agent.post(self.url(path));
+        if let Some(kind) = content_type {
+            request = request.header("content-type", kind);
+        }
+        let mut response = request.send(body).expect("the server answers");
+        (
+            response.status().as_u16(),
+            response.body_mut().read_to_string().unwrap(),
+        )
+    }
+
+    /// A POST of JSON.
+    pub fn post(&self, path: &str, body: &str) -> (u16, String) {
+        self.send(path, Some("application/json"), body.as_bytes())
+    }
+
+    /// A GET or a JSON POST: status, content type and body.
+    pub fn call(&self, method: &str, path: &str, body: Option<&str>) -> (u16, String, String) {
+        let mut response = match body {
+            Some(body) => self
+                .agent
+                .post(self.url(path))
+                .header("content-type", "application/json")
+                .send(body),
+            None => self.agent.get(self.url(path)).call(),
+        }
+        .unwrap_or_else(|e| panic!("{method} {path}: {e}"));
+        let kind = response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        (
+            response.status().as_u16(),
+            kind,
+            response.body_mut().read_to_string().unwrap(),
+        )
+    }
+
+    pub fn get(&self, path: &str) -> (u16, String) {
+        let (status, _, body) = self.call("get", path, None);
+        (status, body)
+    }
+
+    pub fn json(&self, path: &str) -> Value {
+        serde_json::from_str(&self.get(path).1).unwrap()
+    }
+
+    pub fn health(&self) -> Value {
+        self.json("/healthz")
+    }
+
+    pub fn digest(&self) -> String {
+        self.health()["digest"].as_str().unwrap().to_owned()
+    }
+
+    /// Waits until the digest in service is not `old`, or gives up.
+    pub fn wait_for_change(&self, old: &str, within: Duration) -> bool {
+        let deadline = Instant::now() + within;
+        while Instant::now() < deadline {
+            if self.digest() != old {
+                return true;
+            }
+            thread::sleep(Duration::from_millis(50));
+        }
+        false
+    }
+}
+
+/// A copy of the bundled rule set to change while a server runs; the cases it ships are
+/// named by absolute paths, since the copy lies outside the project.
+pub fn rules_copy() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for entry in fs::read_dir(project().join("rules/iij-secure-access")).unwrap() {
+        let entry = entry.unwrap();
+        fs::copy(entry.path(), dir.path().join(entry.file_name())).unwrap();
+    }
+    let cases = format!(
+        "cases: [{}, {}]",
+        project().join("tests/cases").display(),
+        project().join("examples").display()
+    );
+    edit(
+        dir.path(),
+        "ruleset.yaml",
+        "cases: [../../tests/cases, ../../examples]",
+        &cases,
+    );
+    dir
+}
+
+/// Replaces `from` by `to` once in `file` of `dir`.
+pub fn edit(dir: &Path, file: &str, from: &str, to: &str) {
+    let path = dir.join(file);
+    let text = fs::read_to_string(&path).unwrap();
+    assert!(text.contains(from), "{file} has no `{from}`");
+    fs::write(&path, text.replacen(from, to, 1)).unwrap();
+}
