@@ -422,15 +422,7 @@ impl<'a> Site<'a> {
             "<h2>事例 Cases</h2>\n<p>{passed} of {} cases give the ruling they expect.</p>\n<ul>",
             self.cases.len()
         );
-        for case in &self.cases {
-            let _ = writeln!(
-                body,
-                "<li><a href=\"{}\">{}</a> {}</li>",
-                case.page,
-                esc(&case.file),
-                pass_mark(case)
-            );
-        }
+        case_items(&mut body, &self.cases);
         body.push_str("</ul>\n");
         body.push_str(&self.form());
         self.page("目次 Contents", &body)
@@ -853,15 +845,7 @@ and open its address instead.</p>
             touched.len(),
             self.cases.len()
         );
-        for case in touched {
-            let _ = writeln!(
-                body,
-                "<li><a href=\"{}\">{}</a> {}</li>",
-                case.page,
-                esc(&case.file),
-                pass_mark(case)
-            );
-        }
+        case_items(&mut body, touched);
         body.push_str("</ul>\n");
         // The project's impact review is of its latest revision.
         let latest =
@@ -941,6 +925,19 @@ and open its address instead.</p>
         }
         out.push_str("</ul>");
         out
+    }
+}
+
+/// One list item per case: a link to its page, and whether it passes.
+fn case_items<'a>(body: &mut String, cases: impl IntoIterator<Item = &'a CaseEntry>) {
+    for case in cases {
+        let _ = writeln!(
+            body,
+            "<li><a href=\"{}\">{}</a> {}</li>",
+            case.page,
+            esc(&case.file),
+            pass_mark(case)
+        );
     }
 }
 

@@ -868,27 +868,34 @@ async fn off_the_workers<T: Send + 'static>(
     })
 }
 
+/// What every evaluation request does first: its syntax from the content type (415 if
+/// neither), a place among the admitted (503 if none), then its body within the limits.
+async fn admitted_body(
+    service: &Service,
+    headers: &HeaderMap,
+    body: Body,
+    yaml_allowed: bool,
+) -> Result<(Syntax, Admission, String), Response> {
+    let syntax = body_syntax(headers, yaml_allowed).map_err(|message| {
+        http_error(
+            service,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            message,
+        )
+    })?;
+    let admission = admit(service).ok_or_else(|| busy(service))?;
+    let text = read_body(service, headers, body).await?;
+    Ok((syntax, admission, text))
+}
+
 async fn evaluate_one(
     State(service): State<Arc<Service>>,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let syntax = match body_syntax(&headers, true) {
-        Ok(syntax) => syntax,
-        Err(message) => {
-            return http_error(
-                &service,
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_media_type",
-                message,
-            );
-        }
-    };
-    let Some(_admission) = admit(&service) else {
-        return busy(&service);
-    };
-    let text = match read_body(&service, &headers, body).await {
-        Ok(text) => text,
+    let (syntax, _admission, text) = match admitted_body(&service, &headers, body, true).await {
+        Ok(admitted) => admitted,
         Err(response) => return response,
     };
     let rules = service.rules();
@@ -924,19 +931,8 @@ async fn evaluate_batch(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    if let Err(message) = body_syntax(&headers, false) {
-        return http_error(
-            &service,
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
-            message,
-        );
-    }
-    let Some(_admission) = admit(&service) else {
-        return busy(&service);
-    };
-    let text = match read_body(&service, &headers, body).await {
-        Ok(text) => text,
+    let (_, _admission, text) = match admitted_body(&service, &headers, body, false).await {
+        Ok(admitted) => admitted,
         Err(response) => return response,
     };
     let rules = service.rules();
