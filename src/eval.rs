@@ -21,8 +21,8 @@ use crate::expr::run::{self, Frame, Host, RunError};
 use crate::facts::{ContractFacts, CustomerFacts, OptionFacts, RequestFacts};
 use crate::ruleset::{Expression, Rule, RuleSet, Subject, ValueType, slot};
 use crate::ruling::{
-    Consideration, ContractRuling, Decision, Explanation, Finding, Message, Outcome, RequestRuling,
-    RuleSetStamp, Ruling, Value,
+    Consideration, ContractRuling, Decision, Explanation, FactUse, Finding, Message, Outcome,
+    RequestRuling, RuleSetStamp, Ruling, Value,
 };
 
 /// Evaluates a case against a rule set.
@@ -109,6 +109,9 @@ struct Evaluation<'a> {
     formed: RefCell<Option<Fact>>,
     /// Facts computed for the current state, by version and arguments.
     memo: RefCell<Memo>,
+    /// While a rule is explained: every fact it uses, computed afresh so that the facts
+    /// they use in turn are seen too.
+    uses: RefCell<Option<Vec<FactUse>>>,
     trace: RefCell<Trace>,
 }
 
@@ -194,6 +197,7 @@ impl<'a> Evaluation<'a> {
             customer: Fact::Record(Arc::new(CustomerFacts::new(&case.customer))),
             formed: RefCell::default(),
             memo: RefCell::default(),
+            uses: RefCell::default(),
             trace: RefCell::default(),
         })
     }
@@ -461,7 +465,8 @@ impl<'a> Evaluation<'a> {
             });
         };
         let memo_key = (version, args.iter().map(key).collect());
-        if let Some((_, value)) = self.memo.borrow().get(&memo_key) {
+        let explaining = self.uses.borrow().is_some();
+        if !explaining && let Some((_, value)) = self.memo.borrow().get(&memo_key) {
             return Ok(value.clone());
         }
         let scene = FactScene {
@@ -479,6 +484,17 @@ impl<'a> Evaluation<'a> {
                 ),
                 ..e
             })?;
+        if let Some(uses) = self.uses.borrow_mut().as_mut() {
+            let shown: Vec<String> = args.iter().map(ToString::to_string).collect();
+            let call = format!("{}({})", fact.name, shown.join(", "));
+            if !uses.iter().any(|u| u.call == call) {
+                uses.push(FactUse {
+                    fact: fact.name.clone(),
+                    call,
+                    value: explained(&value),
+                });
+            }
+        }
         self.memo
             .borrow_mut()
             .insert(memo_key, (args, value.clone()));
@@ -520,6 +536,8 @@ impl<'a> Evaluation<'a> {
                 self.trace.borrow_mut().evaluations.push(evaluation);
             };
             let explaining = self.settings.explain || self.settings.explain_all;
+            // Explaining, every fact this rule uses is gathered as it is computed.
+            self.uses.replace(explaining.then(Vec::new));
             let before = || {
                 let expressions = rule.when.iter().chain(rule.values.iter().map(|(_, e)| e));
                 self.reads(expressions, &scene)
@@ -660,6 +678,7 @@ impl<'a> Evaluation<'a> {
             when_result,
             require_result,
             read,
+            facts: self.uses.borrow_mut().take().unwrap_or_default(),
         }
     }
 

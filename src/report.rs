@@ -120,23 +120,26 @@ fn why(out: &mut String, explain: &Explanation, rules: &RuleSet, indent: &str) {
             verdict(explain.require_result)
         );
     }
-    if explain.read.is_empty() {
-        return;
+    if !explain.read.is_empty() {
+        let _ = writeln!(out, "{indent}read:");
+        for (place, value) in &explain.read {
+            let _ = writeln!(out, "{indent}  {place} = {}", plain(value));
+        }
     }
-    let _ = writeln!(out, "{indent}read:");
-    for (place, value) in &explain.read {
-        let _ = writeln!(out, "{indent}  {place} = {}", plain(value));
-        let fact = place.split('(').next().unwrap_or_default();
-        if place.contains('(')
-            && let Some(fact) = rules.facts.iter().find(|f| f.name == fact)
-        {
-            let _ = writeln!(
-                out,
-                "{indent}      {} ({})",
-                one_line(&fact.description.ja),
-                fact.reference
-            );
-            let _ = writeln!(out, "{indent}      {}", one_line(&fact.description.en));
+    if !explain.facts.is_empty() {
+        // Innermost first, so each line builds on the ones above it.
+        let _ = writeln!(out, "{indent}facts used 使用した事実:");
+        for used in &explain.facts {
+            let _ = writeln!(out, "{indent}  {} = {}", used.call, plain(&used.value));
+            if let Some(fact) = rules.facts.iter().find(|f| f.name == used.fact) {
+                let _ = writeln!(
+                    out,
+                    "{indent}      {} ({})",
+                    one_line(&fact.description.ja),
+                    fact.reference
+                );
+                let _ = writeln!(out, "{indent}      {}", one_line(&fact.description.en));
+            }
         }
     }
 }

@@ -154,6 +154,21 @@ pub struct Explanation {
     pub require_result: Option<bool>,
     /// Every case and rule-set value the expressions read, with its value.
     pub read: BTreeMap<String, Value>,
+    /// Every derived fact the rule used, directly or through other facts, innermost
+    /// first: the call as the terms' facts name it, and its value.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub facts: Vec<FactUse>,
+}
+
+/// One use of a derived fact.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct FactUse {
+    /// The fact's name.
+    pub fact: String,
+    /// The call with its arguments' values, e.g. `remaining_fee(56000, 2026-04-15, …)`.
+    pub call: String,
+    /// What it gave.
+    pub value: Value,
 }
 
 /// A message in Japanese and English.

@@ -299,10 +299,10 @@ impl Service {
             ))),
             Err(join) => Err(NoSwap::Refused(join.to_string())),
         };
-        // Read once more: the text proven must still be the folder's.
         let after = self.folder_digest().await;
+        // Read once more: the text proven (or refused) must still be the folder's.
         let outcome = match outcome {
-            Ok(_) if after.as_ref() != Ok(&before) => Err(NoSwap::Unsettled),
+            _ if after.as_ref() != Ok(&before) => Err(NoSwap::Unsettled),
             other => other,
         };
         match outcome {
@@ -380,7 +380,12 @@ impl Service {
 /// Loads the set in `dir` and runs the cases it ships; the set, if it is the text of
 /// digest `expected` and every case passes.
 fn prove(dir: &std::path::Path, expected: &str) -> Result<RuleSet, NoSwap> {
-    let rules = RuleSet::load(dir).map_err(|e| NoSwap::Refused(e.to_string()))?;
+    // A file that cannot be read is the folder changing under the loader (one removed
+    // mid-read), not a verdict on its text: tried again at the next tick.
+    let rules = RuleSet::load(dir).map_err(|e| match e {
+        LoadError::Io { .. } => NoSwap::Unsettled,
+        invalid => NoSwap::Refused(invalid.to_string()),
+    })?;
     if rules.digest != expected {
         return Err(NoSwap::Unsettled);
     }

@@ -546,6 +546,14 @@ fn explain_shows_the_cited_text_the_facts_in_words_and_what_did_not_fire() {
         "{text}"
     );
     assert!(text.contains("13.1: the basic service's part, with the accounts on the day the termination takes effect."), "{text}");
+    // The facts used inside it too, innermost first: the arithmetic in the terms' words.
+    let basic = text
+        .find("basic_monthly_fee(contract WG-1, 2026-05-12) = 50000")
+        .expect("the monthly fee on the effective date");
+    let remaining = text
+        .find("remaining_fee(50000, 2026-04-15, 2026-05-14, 2026-05-12) = 3333")
+        .expect("the remaining-period fee with its inputs");
+    assert!(basic < remaining, "{text}");
     // A value read by a computation is shown as the computation saw it.
     assert!(
         text.contains("values.early_termination_fee = 3333"),

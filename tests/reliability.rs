@@ -46,6 +46,7 @@ fn digest_of(files: &[(String, String)]) -> String {
 
 #[test]
 fn reload_under_load_swaps_only_settled_proven_sets() {
+    let _machine = common::exclusive();
     let dir = rules_copy();
     let server = Arc::new(Server::start(
         dir.path(),
@@ -112,8 +113,14 @@ fn reload_under_load_swaps_only_settled_proven_sets() {
             0 | 2 => {
                 let i = step % good.len();
                 good[i].1.push_str(&format!("\n# edit {step}\n"));
-                intended.lock().unwrap().insert(digest_of(&good));
+                let digest = digest_of(&good);
+                intended.lock().unwrap().insert(digest.clone());
                 write(&good);
+                // Left alone, a good set is proven and served (however slow the machine).
+                let deadline = Instant::now() + Duration::from_secs(5);
+                while server.health()["digest"] != digest.as_str() && Instant::now() < deadline {
+                    thread::sleep(Duration::from_millis(20));
+                }
             }
             // A broken edit: the YAML does not parse; then the good text comes back.
             1 => {
@@ -196,6 +203,7 @@ fn reload_under_load_swaps_only_settled_proven_sets() {
 
 #[test]
 fn a_refused_set_is_reported_remembered_and_the_old_one_serves() {
+    let _machine = common::exclusive();
     let dir = rules_copy();
     let server = Server::start(dir.path(), &["--watch-ms", "20", "--settle-ms", "10"]);
     let first = server.health()["digest"].as_str().unwrap().to_owned();
@@ -257,6 +265,7 @@ fn a_refused_set_is_reported_remembered_and_the_old_one_serves() {
 
 #[test]
 fn serve_flags_out_of_range_are_usage_errors() {
+    let _machine = common::exclusive();
     for flags in [
         ["--watch-ms", "0"],
         ["--watch-ms", "99999999999"],
@@ -311,6 +320,7 @@ fn heavy_case(n: usize) -> String {
 
 #[test]
 fn healthz_answers_quickly_while_evaluations_fill_every_core() {
+    let _machine = common::exclusive();
     // Evaluation is fast: a case ten times the default limits keeps a core busy long
     // enough that an evaluation in the way of /healthz would show.
     let server = Arc::new(Server::start(
@@ -360,6 +370,7 @@ fn healthz_answers_quickly_while_evaluations_fill_every_core() {
 
 #[test]
 fn every_http_error_answers_the_json_error_body() {
+    let _machine = common::exclusive();
     let server = Server::start(&project().join("rules"), &["--body-limit", "4096"]);
     let kind_of = |(status, body): (u16, String)| -> (u16, String) {
         let error: Value = serde_json::from_str(&body)
@@ -425,6 +436,7 @@ fn every_http_error_answers_the_json_error_body() {
 
 #[test]
 fn slow_clients_are_cut_off() {
+    let _machine = common::exclusive();
     let server = Server::start(&project().join("rules"), &["--read-timeout-ms", "300"]);
     // Headers that never end: the connection is closed, not held.
     let mut slow = TcpStream::connect(&server.addr).unwrap();
@@ -457,6 +469,7 @@ fn slow_clients_are_cut_off() {
 
 #[test]
 fn case_sizes_are_capped_over_http_and_on_the_command_line() {
+    let _machine = common::exclusive();
     let server = Server::start(&project().join("rules"), &["--max-requests", "1"]);
     let two = CASE.replace(
         r#""requests": [{"type": "terminate", "contract": "WG-1", "notice_arrived": "2026-04-12"}]"#,
@@ -492,6 +505,7 @@ fn case_sizes_are_capped_over_http_and_on_the_command_line() {
 
 #[test]
 fn dates_past_9999_are_input_errors() {
+    let _machine = common::exclusive();
     let far = CASE
         .replace("2026-05-20", "9999-12-20")
         .replace("2026-04-10", "9999-12-01")
@@ -535,6 +549,7 @@ fn with_closed_stdout(args: &[&str]) {
 
 #[test]
 fn a_closed_pipe_ends_commands_quietly() {
+    let _machine = common::exclusive();
     with_closed_stdout(&["rules"]);
     with_closed_stdout(&["test", "--coverage", "tests/cases", "examples"]);
     with_closed_stdout(&["eval", "examples/02-early-termination-fee.yaml"]);
@@ -543,6 +558,7 @@ fn a_closed_pipe_ends_commands_quietly() {
 
 #[test]
 fn check_of_a_missing_folder_is_a_usage_error() {
+    let _machine = common::exclusive();
     let output = yakkan()
         .args(["check", "--rules", "/no/such/rules"])
         .output()
@@ -553,6 +569,7 @@ fn check_of_a_missing_folder_is_a_usage_error() {
 
 #[test]
 fn jsonl_streams_in_order_with_bad_lines_in_place() {
+    let _machine = common::exclusive();
     let mut child = yakkan()
         .args(["eval", "--jsonl", "-"])
         .current_dir(project())
@@ -614,6 +631,7 @@ fn peak_rss_kb(pid: u32) -> Option<u64> {
 
 #[test]
 fn jsonl_memory_stays_flat_however_long_the_input() {
+    let _machine = common::exclusive();
     let mut child = yakkan()
         .args(["eval", "--jsonl", "-"])
         .current_dir(project())
@@ -649,6 +667,7 @@ fn jsonl_memory_stays_flat_however_long_the_input() {
 
 #[test]
 fn evaluations_past_the_admission_bound_get_503() {
+    let _machine = common::exclusive();
     let server = Server::start(&project().join("rules"), &[]);
     // Each holds a place: its headers are in, its body never comes. A few more than the
     // places, so the bound is reached even if some arrive late.

@@ -176,3 +176,13 @@ pub fn edit(dir: &Path, file: &str, from: &str, to: &str) {
     assert!(text.contains(from), "{file} has no `{from}`");
     fs::write(&path, text.replacen(from, to, 1)).unwrap();
 }
+
+/// Holds the machine for one timing-sensitive test at a time: tests of one file run in
+/// parallel, and a test measuring latency or swaps under load must not share the cores
+/// with another one's load.
+pub fn exclusive() -> std::sync::MutexGuard<'static, ()> {
+    static MACHINE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    MACHINE
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
