@@ -257,16 +257,9 @@ impl<'a> Evaluation<'a> {
         vars
     }
 
-    /// The slot of the contract `id` names.
+    /// The slot of the contract `id` names: ids are unique across the contracts listed and
+    /// proposed (the case reader checks), so a proposal is found by its own id too.
     fn slot_of(&self, index: usize, id: &str) -> Result<usize, EvalError> {
-        // A proposal's own slot: the n-th new_contract of the case.
-        if let Some(Request::NewContract { .. }) = self.case.requests.get(index) {
-            let before = self.case.requests[..index]
-                .iter()
-                .filter(|r| matches!(r, Request::NewContract { .. }))
-                .count();
-            return Ok(self.case.contracts.len() + before);
-        }
         self.contracts
             .iter()
             .position(|c| &*c.id == id)
