@@ -203,8 +203,6 @@ pub struct Compiled {
     pub frame: usize,
     /// The places and facts it reads, re-readable alone, for explanations.
     pub reads: Vec<(String, Ir)>,
-    /// The computed values it reads.
-    pub values_read: Vec<String>,
     /// Places known narrower when it is true (for a `when`, in the rest of its rule).
     pub if_true: Vec<(String, Type)>,
 }
@@ -227,7 +225,6 @@ pub fn compile(
         narrowed: names.narrowed.clone(),
         problems: Vec::new(),
         reads: Vec::new(),
-        values_read: Vec::new(),
     };
     let typed = compiler.expr(syntax);
     if let (Some(typed), Some(expected)) = (&typed, expected)
@@ -248,7 +245,6 @@ pub fn compile(
             ty: typed.ty,
             frame: compiler.frame,
             reads: compiler.reads,
-            values_read: compiler.values_read,
             if_true: typed.if_true,
         }),
         _ => {
@@ -300,7 +296,6 @@ struct Compiler<'a, 'n> {
     narrowed: Vec<(String, Type)>,
     problems: Vec<Problem>,
     reads: Vec<(String, Ir)>,
-    values_read: Vec<String>,
 }
 
 /// The list functions that take a closure, and what each gives.
@@ -580,7 +575,6 @@ impl Compiler<'_, '_> {
                             let why = why.clone();
                             return self.fail(pos, format!("reads `values.{name}` {why}"), None);
                         }
-                        self.values_read.push(name.to_owned());
                         let ir = Ir::Value(slot, pos);
                         self.read(syntax, &ir);
                         Some(Typed::new(ir, values[slot].ty.clone()))

@@ -180,11 +180,6 @@ impl Expression {
             None => format!("{}:{}", pos.line, pos.column),
         }
     }
-
-    /// The context places and facts it reads, for explanations.
-    pub fn reads(&self) -> impl Iterator<Item = &str> {
-        self.compiled.reads.iter().map(|(text, _)| text.as_str())
-    }
 }
 
 impl Rule {
