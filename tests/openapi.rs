@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{Server, edit, project, rules_copy};
+use common::{SIXTY_ACCOUNTS, Server, failing_rules, project};
 use serde_json::Value;
 
 /// A JSON Pointer segment, as it goes in a URI fragment (`{` and `}` percent-encoded).
@@ -157,19 +157,11 @@ fn the_description_matches_real_answers() {
 
 #[test]
 fn a_rule_error_is_described_too() {
-    // A rule that passes `check` but divides by zero for this case's 60 accounts.
-    let dir = rules_copy();
-    edit(
-        dir.path(),
-        "art-12-charges.yaml",
-        "    applies_to: [new_contract, add_option]\n",
-        "    applies_to: [new_contract, add_option]\n    when: yen(1) / (accounts_on(contract, date) - 60) > 0\n",
-    );
+    let dir = failing_rules();
     let server = Server::start(dir.path(), &[]);
     let (_, _, text) = server.call("get", "/v1/openapi.json", None);
     let document: Value = serde_json::from_str(&text).unwrap();
-    let body = r#"{"as_of": "2026-05-01", "requests": [{"type": "new_contract", "date": "2026-05-01",
-        "contract": {"id": "WG-1", "kind": "web_gateway", "accounts": 60, "billing_start": "2026-05-10"}}]}"#;
+    let body = SIXTY_ACCOUNTS;
     let (status, kind, text) = server.call("post", "/v1/evaluate", Some(body));
     assert_eq!(status, 500, "{text}");
     conforms(&document, "/v1/evaluate", "post", status, &kind, &text);

@@ -567,17 +567,22 @@ fn check_of_a_missing_folder_is_a_usage_error() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("/no/such/rules"));
 }
 
-#[test]
-fn jsonl_streams_in_order_with_bad_lines_in_place() {
-    let _machine = common::exclusive();
-    let mut child = yakkan()
+/// `yakkan eval --jsonl -`, reading standard input as it comes.
+fn jsonl_child() -> std::process::Child {
+    yakkan()
         .args(["eval", "--jsonl", "-"])
         .current_dir(project())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
-        .unwrap();
+        .unwrap()
+}
+
+#[test]
+fn jsonl_streams_in_order_with_bad_lines_in_place() {
+    let _machine = common::exclusive();
+    let mut child = jsonl_child();
     let mut input = child.stdin.take().unwrap();
     let mut output = BufReader::new(child.stdout.take().unwrap());
     let line = CASE.replace('\n', " ");
@@ -632,14 +637,7 @@ fn peak_rss_kb(pid: u32) -> Option<u64> {
 #[test]
 fn jsonl_memory_stays_flat_however_long_the_input() {
     let _machine = common::exclusive();
-    let mut child = yakkan()
-        .args(["eval", "--jsonl", "-"])
-        .current_dir(project())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = jsonl_child();
     let pid = child.id();
     let mut input = child.stdin.take().unwrap();
     let output = child.stdout.take().unwrap();

@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::thread;
 use std::time::Duration;
 
-use common::{CASE, Server, edit, project, rules_copy};
+use common::{CASE, SIXTY_ACCOUNTS, Server, edit, failing_rules, project, rules_copy};
 
 #[test]
 fn evaluates_and_reports_bad_input() {
@@ -203,18 +203,9 @@ fn reloads_on_sighup() {
 
 #[test]
 fn a_failing_rule_is_named_and_the_server_keeps_serving() {
-    let dir = rules_copy();
-    // Loops cannot pass `check`; what can still fail is data-dependent arithmetic.
-    // Article 12 speaks on every new contract: make it divide by zero at 60 accounts.
-    edit(
-        dir.path(),
-        "art-12-charges.yaml",
-        "    applies_to: [new_contract, add_option]\n",
-        "    applies_to: [new_contract, add_option]\n    when: yen(1) / (accounts_on(contract, date) - 60) > 0\n",
-    );
+    let dir = failing_rules();
     let server = Server::start(dir.path(), &[]);
-    let case = r#"{"as_of": "2026-05-01", "requests": [{"type": "new_contract", "date": "2026-05-01",
-        "contract": {"id": "WG-1", "kind": "web_gateway", "accounts": 60, "billing_start": "2026-05-10"}}]}"#;
+    let case = SIXTY_ACCOUNTS;
     let (status, body) = server.post("/v1/evaluate", case);
     assert_eq!(status, 500, "{body}");
     let error: serde_json::Value = serde_json::from_str(&body).unwrap();

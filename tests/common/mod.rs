@@ -186,3 +186,21 @@ pub fn exclusive() -> std::sync::MutexGuard<'static, ()> {
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
+
+/// A new 60-account Web gateway: with [`failing_rules`], a rule fails on its data.
+pub const SIXTY_ACCOUNTS: &str = r#"{"as_of": "2026-05-01", "requests": [{"type": "new_contract", "date": "2026-05-01",
+  "contract": {"id": "WG-1", "kind": "web_gateway", "accounts": 60, "billing_start": "2026-05-10"}}]}"#;
+
+/// A copy of the bundled rules that passes `check` but fails on data: article 12, which
+/// speaks on every new contract, divides by zero at 60 accounts ([`SIXTY_ACCOUNTS`]).
+/// Loops cannot pass `check`; data-dependent arithmetic is what can still fail.
+pub fn failing_rules() -> tempfile::TempDir {
+    let dir = rules_copy();
+    edit(
+        dir.path(),
+        "art-12-charges.yaml",
+        "    applies_to: [new_contract, add_option]\n",
+        "    applies_to: [new_contract, add_option]\n    when: yen(1) / (accounts_on(contract, date) - 60) > 0\n",
+    );
+    dir
+}
