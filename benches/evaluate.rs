@@ -28,7 +28,7 @@ fn typical_case(c: &mut Criterion) {
     let rules = RuleSet::load(&project().join("rules")).unwrap();
     let text = typical();
     // The floor must decide exactly as the rules do, or the comparison means nothing.
-    let case = Case::from_str(&text, None).unwrap();
+    let case = Case::from_str(&rules, &text, None).unwrap();
     let interpreted = yakkan::evaluate(&rules, &case).unwrap().to_json();
     assert_eq!(
         native::ruling(&rules, &case).to_json(),
@@ -39,13 +39,13 @@ fn typical_case(c: &mut Criterion) {
     let mut group = c.benchmark_group("typical_case");
     group.bench_function("rules", |b| {
         b.iter(|| {
-            let case = Case::from_str(&text, None).unwrap();
+            let case = Case::from_str(&rules, &text, None).unwrap();
             serde_json::to_string(&yakkan::evaluate(&rules, &case).unwrap()).unwrap()
         })
     });
     group.bench_function("native", |b| {
         b.iter(|| {
-            let case = Case::from_str(&text, None).unwrap();
+            let case = Case::from_str(&rules, &text, None).unwrap();
             serde_json::to_string(&native::ruling(&rules, &case)).unwrap()
         })
     });
@@ -80,7 +80,7 @@ fn batch(c: &mut Criterion) {
 
 /// A case of `contracts` contracts with `options` options each and `requests` requests
 /// of every type, each on a contract picked in turn, dated in 2026.
-fn sized_case(contracts: usize, options: usize, requests: usize) -> Case {
+fn sized_case(rules: &RuleSet, contracts: usize, options: usize, requests: usize) -> Case {
     use serde_json::json;
     let kinds = ["web_gateway", "firewall_type1", "firewall_type2"];
     let listed: Vec<serde_json::Value> = (0..contracts)
@@ -123,7 +123,7 @@ fn sized_case(contracts: usize, options: usize, requests: usize) -> Case {
         max_bytes: 1 << 28,
         ..yakkan::case::CaseLimits::default()
     };
-    Case::from_str_with(&text, None, &limits).expect("a valid sized case")
+    Case::from_str_with(rules, &text, None, &limits).expect("a valid sized case")
 }
 
 fn scaling(c: &mut Criterion) {
@@ -138,7 +138,7 @@ fn scaling(c: &mut Criterion) {
         (100, 10, 100),
         (100, 100, 100),
     ] {
-        let case = sized_case(contracts, options, requests);
+        let case = sized_case(&rules, contracts, options, requests);
         let id = format!("c{contracts}_o{options}_r{requests}");
         group.bench_function(&id, |b| b.iter(|| yakkan::evaluate(&rules, &case).unwrap()));
     }

@@ -7,10 +7,10 @@
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
+use input::{Contract, ContractOption, Request};
 use rust_decimal::Decimal;
 use yakkan::RuleSet;
 use yakkan::calendar::{add_days, add_months, days_after, days_inclusive, jst_date, period_end};
-use yakkan::case::{Case, Contract, ContractOption, Request};
 use yakkan::ruling::{
     ContractRuling, Decision, Finding, Outcome, RequestRuling, RuleSetStamp, Ruling, Value,
 };
@@ -128,7 +128,8 @@ impl Native<'_> {
 
 /// The ruling of `case` by hand-written decisions (request types of the typical case:
 /// new_contract, change_accounts, terminate, outage_credit; from 2026-04-01).
-pub fn ruling(rules: &RuleSet, case: &Case) -> Ruling {
+pub fn ruling(rules: &RuleSet, case: &yakkan::Case) -> Ruling {
+    let case = &input::read(case);
     let native = Native { rules };
     let mut contracts = case.contracts.clone();
     let mut requests = Vec::new();
@@ -441,5 +442,204 @@ pub fn ruling(rules: &RuleSet, case: &Case) -> Ruling {
         as_of: as_of.to_string(),
         contracts: contract_rulings,
         requests,
+    }
+}
+
+/// The case in plain Rust structs, as a hand-written evaluator would hold it: read from
+/// yakkan's case (the same reading for both sides of the comparison), field by field.
+mod input {
+    use chrono::NaiveDate;
+    use rust_decimal::Decimal;
+    use yakkan::calendar::Timestamp;
+    use yakkan::expr::{Record, Value};
+
+    pub struct Case {
+        pub as_of: NaiveDate,
+        pub customer: Customer,
+        pub contracts: Vec<Contract>,
+        pub requests: Vec<Request>,
+    }
+
+    pub struct Customer {
+        pub environment: Option<Environment>,
+    }
+
+    pub struct Environment {
+        pub policy_decided: bool,
+        pub network: String,
+        pub settings_disclosed: bool,
+    }
+
+    #[derive(Clone)]
+    pub struct Contract {
+        pub id: String,
+        pub kind: String,
+        pub item: Option<String>,
+        pub accounts: Decimal,
+        pub formed: Option<NaiveDate>,
+        pub billing_start: NaiveDate,
+        pub ended: Option<NaiveDate>,
+        pub fees: Fees,
+        pub sandbox_continuation_declared: Option<NaiveDate>,
+        pub options: Vec<ContractOption>,
+    }
+
+    #[derive(Clone)]
+    pub struct ContractOption {
+        pub kind: String,
+        pub billing_start: Option<NaiveDate>,
+        pub ended: Option<NaiveDate>,
+        pub fees: Option<Fees>,
+    }
+
+    #[derive(Clone, Default)]
+    pub struct Fees {
+        pub basic_monthly: Decimal,
+        pub per_account_monthly: Decimal,
+    }
+
+    #[allow(dead_code)]
+    pub enum Request {
+        NewContract {
+            date: NaiveDate,
+            contract: Contract,
+        },
+        ChangeAccounts {
+            date: NaiveDate,
+            contract: String,
+            accounts: Decimal,
+        },
+        Terminate {
+            contract: String,
+            notice_arrived: NaiveDate,
+            requested_end: Option<NaiveDate>,
+            general_terms_28: bool,
+        },
+        OutageCredit {
+            contract: String,
+            attributable_to_provider: bool,
+            total: bool,
+            known_at: Timestamp,
+            restored_at: Timestamp,
+            claimed_on: NaiveDate,
+        },
+        Other,
+    }
+
+    impl Request {
+        pub fn kind(&self) -> &'static str {
+            match self {
+                Request::NewContract { .. } => "new_contract",
+                Request::ChangeAccounts { .. } => "change_accounts",
+                Request::Terminate { .. } => "terminate",
+                Request::OutageCredit { .. } => "outage_credit",
+                Request::Other => "other",
+            }
+        }
+    }
+
+    fn get(r: &Record, field: &str) -> Value {
+        r.field(field).on_day(NaiveDate::MIN)
+    }
+    fn text(r: &Record, field: &str) -> String {
+        get(r, field).as_text().unwrap_or_default().to_owned()
+    }
+    fn maybe_text(r: &Record, field: &str) -> Option<String> {
+        get(r, field).as_text().map(str::to_owned)
+    }
+    fn date(r: &Record, field: &str) -> Option<NaiveDate> {
+        get(r, field).as_date()
+    }
+    fn number(r: &Record, field: &str) -> Decimal {
+        get(r, field).as_decimal().unwrap_or_default()
+    }
+    fn flag(r: &Record, field: &str) -> bool {
+        get(r, field).as_bool().unwrap_or_default()
+    }
+    fn stamp(r: &Record, field: &str) -> Timestamp {
+        match get(r, field) {
+            Value::Timestamp(t) => t,
+            _ => Timestamp::default(),
+        }
+    }
+    fn fees(value: &Value) -> Option<Fees> {
+        value.as_record().map(|f| Fees {
+            basic_monthly: number(f, "basic_monthly"),
+            per_account_monthly: number(f, "per_account_monthly"),
+        })
+    }
+    fn contract(r: &Record) -> Contract {
+        let billing_start = date(r, "billing_start").unwrap_or_default();
+        Contract {
+            id: text(r, "id"),
+            kind: text(r, "kind"),
+            item: maybe_text(r, "item"),
+            accounts: number(r, "accounts"),
+            formed: date(r, "formed"),
+            billing_start,
+            ended: date(r, "ended"),
+            fees: fees(&get(r, "fees")).unwrap_or_default(),
+            sandbox_continuation_declared: date(r, "sandbox_continuation_declared"),
+            options: get(r, "options")
+                .as_list()
+                .unwrap_or_default()
+                .iter()
+                .filter_map(Value::as_record)
+                .map(|o| ContractOption {
+                    kind: text(o, "kind"),
+                    billing_start: date(o, "billing_start"),
+                    ended: date(o, "ended"),
+                    fees: fees(&get(o, "fees")),
+                })
+                .collect(),
+        }
+    }
+
+    pub fn read(case: &yakkan::Case) -> Case {
+        let environment = get(&case.customer, "environment");
+        let environment = environment.as_record().map(|e| Environment {
+            policy_decided: flag(e, "policy_decided"),
+            network: text(e, "network"),
+            settings_disclosed: flag(e, "settings_disclosed"),
+        });
+        let requests = case
+            .requests
+            .iter()
+            .map(|request| {
+                let r = &request.record;
+                match request.kind() {
+                    "new_contract" => Request::NewContract {
+                        date: request.date(),
+                        contract: contract(request.proposal().expect("a proposal")),
+                    },
+                    "change_accounts" => Request::ChangeAccounts {
+                        date: request.date(),
+                        contract: text(r, "contract"),
+                        accounts: number(r, "accounts"),
+                    },
+                    "terminate" => Request::Terminate {
+                        contract: text(r, "contract"),
+                        notice_arrived: request.date(),
+                        requested_end: date(r, "requested_end"),
+                        general_terms_28: flag(r, "general_terms_28"),
+                    },
+                    "outage_credit" => Request::OutageCredit {
+                        contract: text(r, "contract"),
+                        attributable_to_provider: flag(r, "attributable_to_provider"),
+                        total: flag(r, "total"),
+                        known_at: stamp(r, "known_at"),
+                        restored_at: stamp(r, "restored_at"),
+                        claimed_on: date(r, "claimed_on").unwrap_or_default(),
+                    },
+                    _ => Request::Other,
+                }
+            })
+            .collect();
+        Case {
+            as_of: case.as_of,
+            customer: Customer { environment },
+            contracts: case.contracts.iter().map(|c| contract(c)).collect(),
+            requests,
+        }
     }
 }

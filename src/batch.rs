@@ -62,7 +62,7 @@ fn evaluate_text(
     name: &str,
     limits: &CaseLimits,
 ) -> Result<Ruling, EvalError> {
-    let case = Case::from_str_with(text, Some(name), limits).map_err(EvalError::Case)?;
+    let case = Case::from_str_with(rules, text, Some(name), limits).map_err(EvalError::Case)?;
     evaluate_case(rules, &case)
 }
 
@@ -240,7 +240,7 @@ pub fn stream_lines<R: Read + Send, W: Write>(
                     let result = match text {
                         Ok(text) => {
                             let name = format!("line {line}");
-                            let case = Case::from_str_with(&text, Some(&name), limits)
+                            let case = Case::from_str_with(rules, &text, Some(&name), limits)
                                 .map_err(EvalError::Case);
                             line_result(line, case.and_then(|case| evaluate_case(rules, &case)))
                         }

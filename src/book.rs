@@ -637,11 +637,7 @@ and open its address instead.</p>
                 let _ = write!(out, "<span class=\"tag {name}\">{name}</span>");
             }
             for subject in &latest.applies_to {
-                let _ = write!(
-                    out,
-                    "<span class=\"tag\">{}</span>",
-                    esc(&subject_name(*subject))
-                );
+                let _ = write!(out, "<span class=\"tag\">{}</span>", esc(subject));
             }
             out.push_str("</div>");
             if let Some(message) = &latest.message {
@@ -949,21 +945,6 @@ fn pass_mark(case: &CaseEntry) -> &'static str {
     }
 }
 
-fn subject_name(subject: crate::ruleset::Subject) -> String {
-    format!("{subject:?}")
-        .chars()
-        .enumerate()
-        .flat_map(|(i, c)| {
-            let lower = c.to_ascii_lowercase();
-            if c.is_ascii_uppercase() && i > 0 {
-                vec!['_', lower]
-            } else {
-                vec![lower]
-            }
-        })
-        .collect()
-}
-
 /// The params of `ruleset.yaml` beside the rule set's files.
 fn read_params(rules: &RuleSet) -> BTreeMap<String, serde_json::Value> {
     let Some(dir) = rules
@@ -1016,10 +997,6 @@ mod tests {
         assert_eq!(
             esc("<a href='x'>&</a>"),
             "&lt;a href=&#39;x&#39;&gt;&amp;&lt;/a&gt;"
-        );
-        assert_eq!(
-            subject_name(crate::ruleset::Subject::NewContract),
-            "new_contract"
         );
     }
 }

@@ -165,7 +165,7 @@ pub fn run_case(rules: &RuleSet, file: &Path) -> CaseRun {
         Ok(text) => text,
         Err(error) => return failed(format!("{name}: {error}")),
     };
-    let case = match Case::from_str(&text, Some(&name)) {
+    let case = match Case::from_str(rules, &text, Some(&name)) {
         Ok(case) => case,
         Err(diagnostic) => return failed(diagnostic.to_string()),
     };

@@ -56,15 +56,14 @@ impl Report {
                     continue;
                 }
             };
-            let case = match Case::from_str(&text, Some(&name)) {
-                Ok(case) => case,
-                Err(diagnostic) => {
-                    report.errors.push(diagnostic.to_string());
-                    continue;
-                }
+            // Each set reads the case against its own model: a revision may add words.
+            let judge = |rules: &RuleSet| {
+                Case::from_str(rules, &text, Some(&name))
+                    .map_err(crate::EvalError::Case)
+                    .and_then(|case| evaluate(rules, &case))
             };
             report.cases += 1;
-            let (before, after) = match (evaluate(old, &case), evaluate(new, &case)) {
+            let (before, after) = match (judge(old), judge(new)) {
                 (Ok(before), Ok(after)) => (before, after),
                 (Err(old_error), Err(new_error)) => {
                     report.cases -= 1;

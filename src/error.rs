@@ -12,7 +12,7 @@ use crate::yaml::Position;
 pub struct Diagnostic {
     /// The file, when the document came from one.
     pub file: Option<String>,
-    /// The field path, e.g. `requests[2].notice_arrived`; empty for the whole document.
+    /// The field path, e.g. `requests[2].date`; empty for the whole document.
     pub path: String,
     /// Line and column of the field, when known.
     pub position: Option<Position>,

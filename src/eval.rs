@@ -1,11 +1,12 @@
 //! Evaluation: a case's requests, in order, against the rule versions in force on each
 //! request's date, then every contract on `as_of`.
 //!
-//! The machine is generic. What an accepted request *does* is fixed by SPEC §1 and §3: a
-//! new contract is formed, accounts change from a day, an option is added, a contract or
-//! option ends on the `effective_date` its rules computed — each a dated fact added to
-//! the state, never a rewrite of it, and an end never postponed. Everything the terms
-//! decide — whether it is accepted, which dates and amounts follow — comes from the rules.
+//! The machine is generic. What an accepted request *does* is its type's effects in the
+//! rule set's model (`crate::model::Effect`): form the proposed contract, set a timeline
+//! field from a day, end the contract, add or end a record inside it — each a dated fact
+//! added to the state, never a rewrite of it, and an end never postponed. Everything the
+//! terms decide — whether it is accepted, which dates and amounts follow — comes from the
+//! rules.
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -16,10 +17,11 @@ use rust_decimal::Decimal;
 
 use crate::case::{Case, Request};
 use crate::error::EvalError;
+use crate::expr::Record;
 use crate::expr::Value as Fact;
 use crate::expr::run::{self, Frame, Host, RunError};
-use crate::facts::{ContractFacts, CustomerFacts, OptionFacts, RequestFacts};
-use crate::ruleset::{Expression, Rule, RuleSet, Subject, ValueType, slot};
+use crate::model::{CONTRACT, CONTRACT_FIELD, Effect, RequestDef, Source};
+use crate::ruleset::{Expression, Rule, RuleSet, ValueType, slot};
 use crate::ruling::{
     Consideration, ContractRuling, Decision, Explanation, FactUse, Finding, Message, Outcome,
     RequestRuling, RuleSetStamp, Ruling, Value,
@@ -92,6 +94,7 @@ fn key(value: &Fact) -> Key {
         Fact::List(items) => Key::Ptr(Arc::as_ptr(items) as *const u8 as usize),
         Fact::Map(map) => Key::Ptr(Arc::as_ptr(map) as *const u8 as usize),
         Fact::Record(record) => Key::Ptr(Arc::as_ptr(record) as *const u8 as usize),
+        Fact::Timeline(entries) => Key::Ptr(Arc::as_ptr(entries) as *const u8 as usize),
     }
 }
 
@@ -101,9 +104,9 @@ struct Evaluation<'a> {
     rules: &'a RuleSet,
     case: &'a Case,
     settings: Settings,
-    /// Every contract the case names: listed, then those `new_contract` requests propose,
-    /// in request order. A proposal is formed when its request is accepted.
-    contracts: Vec<Arc<ContractFacts>>,
+    /// Every contract the case names: listed, then those requests propose, in request
+    /// order. A proposal is formed when its request is accepted.
+    contracts: Vec<Arc<Record>>,
     customer: Fact,
     /// The `contracts` list rules read: those formed, rebuilt after each change.
     formed: RefCell<Option<Fact>>,
@@ -179,22 +182,14 @@ impl<'a> Evaluation<'a> {
                 ),
             )));
         }
-        let mut contracts: Vec<Arc<ContractFacts>> = case
-            .contracts
-            .iter()
-            .map(|c| Arc::new(ContractFacts::new(c)))
-            .collect();
-        for request in &case.requests {
-            if let Request::NewContract { contract, .. } = request {
-                contracts.push(Arc::new(ContractFacts::new(contract)));
-            }
-        }
+        let mut contracts = case.contracts.clone();
+        contracts.extend(case.requests.iter().filter_map(|r| r.proposal().cloned()));
         Ok(Evaluation {
             rules,
             case,
             settings,
             contracts,
-            customer: Fact::Record(Arc::new(CustomerFacts::new(&case.customer))),
+            customer: Fact::Record(case.customer.clone()),
             formed: RefCell::default(),
             memo: RefCell::default(),
             uses: RefCell::default(),
@@ -209,12 +204,12 @@ impl<'a> Evaluation<'a> {
         }
         let as_of = self.case.as_of;
         let mut contracts = Vec::new();
-        for contract in self.contracts.iter().filter(|c| c.formed.is_some()) {
+        for contract in self.contracts.iter().filter(|c| formed(c)) {
             let mut vars = self.vars(as_of);
             vars[slot::CONTRACT] = Fact::Record(contract.clone());
-            let judgement = self.judge(Subject::Contract, as_of, vars)?;
+            let judgement = self.judge(CONTRACT, as_of, vars)?;
             contracts.push(ContractRuling {
-                id: contract.id.to_string(),
+                id: contract.key().to_owned(),
                 values: self.output_values(&judgement)?,
                 findings: judgement.findings,
                 considered: judgement.considered,
@@ -248,7 +243,7 @@ impl<'a> Evaluation<'a> {
                 Fact::list(
                     self.contracts
                         .iter()
-                        .filter(|c| c.formed.is_some())
+                        .filter(|c| formed(c))
                         .map(|c| Fact::Record(c.clone()))
                         .collect(),
                 )
@@ -262,7 +257,7 @@ impl<'a> Evaluation<'a> {
     fn slot_of(&self, index: usize, id: &str) -> Result<usize, EvalError> {
         self.contracts
             .iter()
-            .position(|c| &*c.id == id)
+            .position(|c| c.key() == id)
             .ok_or_else(|| {
                 EvalError::Case(self.case.source.error(
                     format!("requests[{index}].contract"),
@@ -272,14 +267,7 @@ impl<'a> Evaluation<'a> {
     }
 
     fn request(&mut self, index: usize, request: &Request) -> Result<RequestRuling, EvalError> {
-        let kind = request.kind();
-        let subject = Subject::of_request(kind).ok_or_else(|| {
-            EvalError::Case(
-                self.case
-                    .source
-                    .error(format!("requests[{index}]"), "unknown type"),
-            )
-        })?;
+        let def = &self.rules.model.requests[request.kind];
         let day = request.date();
         if let Some(first) = undecided(self.rules, day) {
             return Err(EvalError::Case(self.case.source.error(
@@ -288,22 +276,24 @@ impl<'a> Evaluation<'a> {
             )));
         }
         let slot_index = self.slot_of(index, request.contract_id())?;
-        let contract = match request {
+        let mut record = request.record.clone();
+        let contract = match request.proposal() {
             // Judged as the contract it would be: formed on the request's date.
-            Request::NewContract { date, .. } => {
-                Arc::new(self.contracts[slot_index].formed_on(*date))
+            Some(_) => {
+                let formed = Arc::new(started_on(&self.contracts[slot_index], day));
+                Arc::make_mut(&mut record).values[CONTRACT_FIELD] = Fact::Record(formed.clone());
+                formed
             }
-            _ => self.contracts[slot_index].clone(),
+            None => self.contracts[slot_index].clone(),
         };
-        let option = self.option_of(request, &contract, day)?;
+        let child = self.child_of(def, &record, &contract, day)?;
         let mut vars = self.vars(day);
-        let proposal = matches!(request, Request::NewContract { .. }).then(|| contract.clone());
-        vars[slot::REQUEST] = Fact::Record(Arc::new(RequestFacts::new(request, proposal)));
+        vars[slot::REQUEST] = Fact::Record(record.clone());
         vars[slot::CONTRACT] = Fact::Record(contract);
-        if let Some(option) = &option {
-            vars[slot::OPTION] = Fact::Record(option.clone());
+        if let Some(child) = &child {
+            vars[slot::CHILD] = Fact::Record(child.clone());
         }
-        let mut judgement = self.judge(subject, day, vars)?;
+        let mut judgement = self.judge(&def.name, day, vars)?;
         let rejected = judgement
             .findings
             .iter()
@@ -316,11 +306,11 @@ impl<'a> Evaluation<'a> {
                 }
             }
         } else {
-            self.apply(request, slot_index, option.as_deref(), &judgement)?;
+            self.apply(def, &record, slot_index, child.as_deref(), &judgement)?;
         }
         Ok(RequestRuling {
             index,
-            kind: kind.to_owned(),
+            kind: def.name.to_string(),
             decision: if rejected {
                 Decision::Rejected
             } else {
@@ -332,109 +322,155 @@ impl<'a> Evaluation<'a> {
         })
     }
 
-    /// The option a request names: the one `add_option` asks for, or the last of its kind
-    /// the contract holds on a `stop_option`'s notice date (none if it holds none).
-    fn option_of(
+    /// The record inside the contract a request is about: the one it proposes, or the
+    /// last matching one the contract holds on the request's day (none if it holds none).
+    fn child_of(
         &self,
-        request: &Request,
-        contract: &Arc<ContractFacts>,
+        def: &RequestDef,
+        request: &Record,
+        contract: &Arc<Record>,
         day: NaiveDate,
-    ) -> Result<Option<Arc<OptionFacts>>, EvalError> {
-        Ok(match request {
-            Request::AddOption {
-                date,
-                option,
-                billing_start,
-                fees,
-                ..
-            } => Some(Arc::new(OptionFacts::requested(
-                option,
-                billing_start.unwrap_or(*date),
-                fees,
-                *date,
-            ))),
-            Request::StopOption { option, .. } => {
-                let held: Vec<Fact> = match self.rules.options_held {
-                    Some(fact) => {
-                        let args = vec![Fact::Record(contract.clone()), Fact::Date(day)];
-                        let held = self.fact(fact, args, day).map_err(|error| {
-                            // The fact's own message names it and its line and column.
-                            let version = self.rules.facts.iter().find(|f| f.index == fact);
-                            EvalError::Rule {
-                                rule: version.map_or_else(String::new, |f| f.name.clone()),
-                                file: version.map_or_else(String::new, |f| {
-                                    self.rules.parts[f.part].file.clone()
-                                }),
-                                message: error.message,
-                            }
-                        })?;
-                        held.as_list().unwrap_or_default().to_vec()
-                    }
-                    None => contract
-                        .options
-                        .iter()
-                        .filter(|o| o.held_on(day))
-                        .map(|o| Fact::Record(o.clone()))
-                        .collect(),
-                };
-                held.iter().rev().find_map(|o| match o {
-                    Fact::Record(record) if record.field("kind").as_text() == Some(option) => {
-                        record
-                            .as_any()
-                            .downcast_ref::<OptionFacts>()
-                            .map(|o| Arc::new(o.clone()))
-                    }
-                    _ => None,
-                })
+    ) -> Result<Option<Arc<Record>>, EvalError> {
+        let Some(child) = &def.child else {
+            return Ok(None);
+        };
+        let record = &self.rules.model.records[child.record];
+        let read = |source: &Source| match source {
+            Source::Request(i) => request.at(*i).clone(),
+            Source::Value(_) => Fact::Null,
+        };
+        if let Some(fields) = &child.new {
+            let mut values = vec![Fact::Null; record.fields.len()];
+            for (field, source) in fields {
+                values[*field] = read(source);
             }
-            _ => None,
-        })
+            return Ok(Some(Arc::new(Record {
+                shape: record.shape.clone(),
+                values,
+                place: None,
+            })));
+        }
+        let Some(select) = &child.select else {
+            return Ok(None);
+        };
+        let held: Vec<Fact> = match select.from.as_ref().and_then(|(_, index)| *index) {
+            Some(fact) => {
+                let args = vec![Fact::Record(contract.clone()), Fact::Date(day)];
+                let held = self.fact(fact, args, day).map_err(|error| {
+                    // The fact's own message names it and its line and column.
+                    let version = self.rules.facts.iter().find(|f| f.index == fact);
+                    EvalError::Rule {
+                        rule: version.map_or_else(String::new, |f| f.name.clone()),
+                        file: version
+                            .map_or_else(String::new, |f| self.rules.parts[f.part].file.clone()),
+                        message: error.message,
+                    }
+                })?;
+                held.as_list().unwrap_or_default().to_vec()
+            }
+            None => contract
+                .at(child.list)
+                .as_list()
+                .unwrap_or_default()
+                .iter()
+                .filter(|o| o.as_record().is_some_and(|o| o.held_on(day)))
+                .cloned()
+                .collect(),
+        };
+        Ok(held.iter().rev().find_map(|candidate| {
+            let record = candidate.as_record()?;
+            let matches = select
+                .matching
+                .iter()
+                .all(|(field, source)| record.at(*field).same(&read(source)));
+            matches.then(|| record.clone())
+        }))
     }
 
-    /// Adds the facts an accepted request establishes (SPEC §1, §3).
+    /// Adds the facts an accepted request establishes: its model's effects, in order.
     fn apply(
         &mut self,
-        request: &Request,
+        def: &RequestDef,
+        request: &Record,
         slot_index: usize,
-        option: Option<&OptionFacts>,
+        child: Option<&Record>,
         judgement: &Judgement,
     ) -> Result<(), EvalError> {
-        let effective = || -> Result<NaiveDate, EvalError> {
-            self.rules
-                .effective_date
-                .and_then(|slot| judgement.values[slot].as_ref())
-                .and_then(Fact::as_date)
-                .ok_or_else(|| EvalError::Rule {
-                    rule: "(evaluator.effective_date)".to_owned(),
-                    file: String::new(),
-                    message: format!(
-                        "no rule computed the date a {} request takes effect on",
-                        request.kind()
-                    ),
-                })
-        };
-        let end = match request {
-            Request::Terminate { .. } | Request::StopOption { .. } => Some(effective()?),
-            _ => None,
+        let read =
+            |source: &Source| -> Result<Fact, EvalError> {
+                match source {
+                    Source::Request(i) => Ok(request.at(*i).clone()),
+                    Source::Value(slot) => judgement.values[*slot].clone().ok_or_else(|| {
+                        EvalError::Rule {
+                            rule: format!("(model.requests.{})", def.name),
+                            file: String::new(),
+                            message: format!(
+                                "no rule computed values.{}, which an accepted {} request needs",
+                                self.rules.values[*slot].name, def.name
+                            ),
+                        }
+                    }),
+                }
+            };
+        let day = |source: &Source| -> Result<NaiveDate, EvalError> {
+            read(source)?.as_date().ok_or_else(|| EvalError::Rule {
+                rule: format!("(model.requests.{})", def.name),
+                file: String::new(),
+                message: "an effect's day is not a date".to_owned(),
+            })
         };
         let contract = Arc::make_mut(&mut self.contracts[slot_index]);
-        match (request, end) {
-            (Request::NewContract { date, .. }, _) => contract.formed = Some(*date),
-            (Request::ChangeAccounts { date, accounts, .. }, _) => {
-                contract.change_accounts(*date, *accounts)
-            }
-            (Request::AddOption { .. }, _) => {
-                if let Some(option) = option {
-                    contract.add_option(option);
+        let life = contract.shape.life;
+        for effect in &def.effects {
+            match effect {
+                Effect::Form(on) => {
+                    if let Some(life) = life {
+                        contract.values[life.start] = Fact::Date(day(on)?);
+                    }
+                }
+                Effect::Set { field, from, to } => {
+                    let (from, to) = (day(from)?, read(to)?);
+                    set_from(&mut contract.values[*field], from, to);
+                }
+                Effect::End(on) => {
+                    if let Some(life) = life {
+                        end_on(&mut contract.values[life.end], day(on)?);
+                    }
+                }
+                Effect::AddChild => {
+                    if let (Some(child), Some(list)) = (child, &def.child) {
+                        let items = list_mut(&mut contract.values[list.list]);
+                        let mut added = child.clone();
+                        added.place = Some(items.len());
+                        items.push(Fact::Record(Arc::new(added)));
+                    }
+                }
+                Effect::EndChild(on) => {
+                    if let (Some(child), Some(list)) = (child, &def.child) {
+                        let on = day(on)?;
+                        let items = list_mut(&mut contract.values[list.list]);
+                        match child.place {
+                            Some(place) => {
+                                if let Some(Fact::Record(held)) = items.get_mut(place) {
+                                    let held = Arc::make_mut(held);
+                                    if let Some(life) = held.shape.life {
+                                        end_on(&mut held.values[life.end], on);
+                                    }
+                                }
+                            }
+                            // A record a fact derived: listed from now on, ended.
+                            None => {
+                                let mut ended = child.clone();
+                                ended.place = Some(items.len());
+                                if let Some(life) = ended.shape.life {
+                                    end_on(&mut ended.values[life.end], on);
+                                }
+                                items.push(Fact::Record(Arc::new(ended)));
+                            }
+                        }
+                    }
                 }
             }
-            (Request::Terminate { .. }, Some(end)) => contract.end(end),
-            (Request::StopOption { .. }, Some(end)) => {
-                if let Some(option) = option {
-                    contract.end_option(option, end);
-                }
-            }
-            _ => {}
         }
         // The state changed: facts computed before may not hold.
         self.formed.replace(None);
@@ -497,7 +533,7 @@ impl<'a> Evaluation<'a> {
     /// Runs the rules judging `subject` on `day`, in order.
     fn judge(
         &self,
-        subject: Subject,
+        subject: &str,
         day: NaiveDate,
         vars: [Fact; slot::COUNT],
     ) -> Result<Judgement, EvalError> {
@@ -714,6 +750,55 @@ impl<'a> Evaluation<'a> {
             out.insert(def.name.clone(), written);
         }
         Ok(out)
+    }
+}
+
+/// Whether a contract has begun its life (a proposal has not, until its request is
+/// accepted); a record without a life always has.
+fn formed(contract: &Record) -> bool {
+    contract
+        .shape
+        .life
+        .is_none_or(|life| !matches!(contract.at(life.start), Fact::Null))
+}
+
+/// The same record, its life starting on `day` (a proposal judged as if accepted).
+fn started_on(record: &Record, day: NaiveDate) -> Record {
+    let mut started = record.clone();
+    if let Some(life) = started.shape.life {
+        started.values[life.start] = Fact::Date(day);
+    }
+    started
+}
+
+/// Ends on `day`, unless an earlier end is set: an end is never postponed.
+fn end_on(end: &mut Fact, day: NaiveDate) {
+    *end = Fact::Date(end.as_date().map_or(day, |set| set.min(day)));
+}
+
+/// From `day` on, `value`; a later change on the same day replaces an earlier one.
+fn set_from(timeline: &mut Fact, day: NaiveDate, value: Fact) {
+    let Fact::Timeline(entries) = timeline else {
+        *timeline = Fact::Timeline(Arc::new(vec![(NaiveDate::MIN, value)]));
+        return;
+    };
+    let entries = Arc::make_mut(entries);
+    let at = entries.partition_point(|(from, _)| *from <= day);
+    if at > 0 && entries[at - 1].0 == day {
+        entries[at - 1].1 = value;
+    } else {
+        entries.insert(at, (day, value));
+    }
+}
+
+/// The items of a list value, to change.
+fn list_mut(list: &mut Fact) -> &mut Vec<Fact> {
+    if !matches!(list, Fact::List(_)) {
+        *list = Fact::list(Vec::new());
+    }
+    match list {
+        Fact::List(items) => Arc::make_mut(items),
+        _ => unreachable!("made a list above"),
     }
 }
 

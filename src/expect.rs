@@ -43,16 +43,14 @@ pub struct RequestExpectation {
     pub values: BTreeMap<String, serde_json::Value>,
 }
 
-/// What one contract's ruling should hold.
+/// What one contract's ruling should hold: citations, and any value the rule set
+/// computes for contracts, by name (`NAME: value`). The case reader
+/// refuses a name the rule set does not declare.
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
 pub struct ContractExpectation {
-    /// The last day of the minimum period.
-    #[serde(default)]
-    pub minimum_period_end: Option<String>,
-    /// Whether the Web sandbox option is in force on `as_of`.
-    #[serde(default)]
-    pub web_sandbox: Option<bool>,
+    /// Values and what they must be (compared as text).
+    #[serde(flatten)]
+    pub values: BTreeMap<String, serde_json::Value>,
     /// Citations that must appear among the contract's findings.
     #[serde(default)]
     pub refs: Vec<String>,
@@ -150,31 +148,12 @@ pub fn compare(expect: &Expectations, ruling: &Ruling) -> Vec<Mismatch> {
             continue;
         };
         let findings = &actual.findings;
-        let value = |name: &str| {
-            actual
+        for (name, value) in &wanted.values {
+            let got = actual
                 .values
                 .get(name)
-                .map_or("(none)".to_owned(), Value::as_text)
-        };
-        if let Some(end) = &wanted.minimum_period_end {
-            differ(
-                &mut found,
-                &subject,
-                "minimum_period_end",
-                end,
-                &value("minimum_period_end"),
-                findings,
-            );
-        }
-        if let Some(sandbox) = wanted.web_sandbox {
-            differ(
-                &mut found,
-                &subject,
-                "web_sandbox",
-                &sandbox.to_string(),
-                &value("web_sandbox"),
-                findings,
-            );
+                .map_or("(none)".to_owned(), Value::as_text);
+            differ(&mut found, &subject, name, &as_text(value), &got, findings);
         }
         check_refs(
             &mut found,

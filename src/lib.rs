@@ -11,6 +11,7 @@
 //! // The rule set shipped with yakkan; `RuleSet::load(path)` reads any other folder.
 //! let rules = yakkan::bundled::load()?;
 //! let case = Case::from_str(
+//!     &rules,
 //!     r#"
 //! as_of: 2026-05-20
 //! contracts:
@@ -45,8 +46,8 @@ pub mod error;
 pub mod eval;
 pub mod expect;
 pub mod expr;
-pub mod facts;
 mod hint;
+pub mod model;
 #[cfg(feature = "server")]
 pub mod openapi;
 pub mod report;

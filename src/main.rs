@@ -103,8 +103,12 @@ enum Command {
         /// Case files or folders to show per rule (default: tests/cases/ and examples/).
         cases: Vec<PathBuf>,
     },
-    /// Print or write the JSON Schemas of cases, rulings and rule files.
+    /// Print or write the JSON Schemas of cases, rulings and rule files; the case schema
+    /// is the rule set's (its model declares the records and requests).
     Schema {
+        /// The rule set folder (default: rules/ here, else the bundled rule set).
+        #[arg(long)]
+        rules: Option<PathBuf>,
         /// Write every schema into this folder (the project keeps them in schemas/).
         #[arg(long)]
         out: Option<PathBuf>,
@@ -241,7 +245,9 @@ fn main() -> ExitCode {
         Command::Book { rules, out, cases } => {
             rules_dir(rules).and_then(|dir| write_book(&dir, &out, cases))
         }
-        Command::Schema { out, name } => write_schema(out.as_deref(), name.as_deref()),
+        Command::Schema { rules, out, name } => rules_dir(rules)
+            .and_then(|dir| load(&dir))
+            .and_then(|rules| write_schema(&rules, out.as_deref(), name.as_deref())),
         #[cfg(feature = "server")]
         Command::Serve {
             rules,
@@ -399,7 +405,8 @@ struct How<'a> {
 fn eval(dir: &Path, how: How, case_path: &str) -> Result<u8, u8> {
     let rules = load(dir)?;
     let (text, name) = read_case(case_path, how.limits.max_bytes).map_err(input_error)?;
-    let mut case = Case::from_str_with(&text, name.as_deref(), how.limits).map_err(input_error)?;
+    let mut case =
+        Case::from_str_with(&rules, &text, name.as_deref(), how.limits).map_err(input_error)?;
     if let Some(day) = how.as_of {
         case.as_of = parse_day("--as-of", day)?;
     }
@@ -600,13 +607,13 @@ fn default_book_cases() -> Vec<PathBuf> {
     corpus::case_files(&folders).unwrap_or_default()
 }
 
-fn write_schema(out: Option<&Path>, name: Option<&str>) -> Result<u8, u8> {
+fn write_schema(rules: &RuleSet, out: Option<&Path>, name: Option<&str>) -> Result<u8, u8> {
     if let Some(dir) = out {
-        schema::write_all(dir)
+        schema::write_all(rules, dir)
             .map_err(|error| input_error(format!("{}: {error}", dir.display())))?;
         return Ok(OK);
     }
-    let all = schema::all();
+    let all = schema::all(rules);
     let names: Vec<&str> = all
         .iter()
         .map(|(file, _)| file.trim_end_matches(".schema.json"))

@@ -4,8 +4,9 @@
 
 use serde_json::{Map, Value, json};
 
-/// The OpenAPI document.
-pub fn document() -> Value {
+/// The OpenAPI document of a service judging by `rules`: its case schema is that rule
+/// set's model.
+pub fn document(rules: &crate::RuleSet) -> Value {
     let mut components = Map::new();
     let mut add = |name: &str, schema: schemars::Schema| {
         let mut schema = schema.to_value();
@@ -19,7 +20,10 @@ pub fn document() -> Value {
         }
         components.insert(name.to_owned(), schema);
     };
-    add("Case", crate::case::json_schema());
+    add(
+        "Case",
+        crate::model::json_schema::case_schema(&rules.model, &rules.name),
+    );
     add("Ruling", schemars::schema_for!(crate::ruling::Ruling));
     add("Error", schemars::schema_for!(crate::server::ErrorBody));
     components.insert("RulesInForce".to_owned(), rules_in_force());

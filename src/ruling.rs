@@ -37,7 +37,7 @@ pub struct RuleSetStamp {
 pub struct ContractRuling {
     /// The contract's id.
     pub id: String,
-    /// What the contract rules computed (`minimum_period_end`, `web_sandbox`, …).
+    /// What the contract rules computed (the values the rule set declares).
     #[serde(flatten)]
     pub values: BTreeMap<String, Value>,
     /// Findings about the contract.

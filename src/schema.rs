@@ -27,46 +27,14 @@ pub(crate) fn optional_date(_: &mut SchemaGenerator) -> Schema {
     })
 }
 
-/// An RFC 3339 timestamp; without an offset it is Japan time.
-pub(crate) fn optional_timestamp(_: &mut SchemaGenerator) -> Schema {
-    json_schema!({
-        "type": ["string", "null"],
-        "pattern": r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}",
-        "description": "A timestamp, RFC 3339 (2026-06-01T10:00:00+09:00); without an offset it is Japan time."
-    })
-}
-
-/// A yen amount: decimal text, or a number (JSON reads its exact text; YAML only whole).
-pub(crate) fn yen(_: &mut SchemaGenerator) -> Schema {
-    json_schema!({
-        "type": ["string", "number"],
-        "pattern": r"^\s*[+-]?(\d+(\.\d*)?|\.\d+)\s*$",
-        "description": "Yen, tax excluded: decimal text (\"20000\") or a number. In YAML write a fraction as text."
-    })
-}
-
-/// A count such as accounts: a number or decimal text (the rules check it).
-pub(crate) fn count(_: &mut SchemaGenerator) -> Schema {
-    json_schema!({
-        "type": ["string", "number"],
-        "pattern": r"^\s*[+-]?(\d+(\.\d*)?|\.\d+)\s*$",
-        "description": "A number, or decimal text; the rules decide whether it is acceptable."
-    })
-}
-
-/// A count or `null`.
-pub(crate) fn optional_count(_: &mut SchemaGenerator) -> Schema {
-    json_schema!({
-        "type": ["string", "number", "null"],
-        "pattern": r"^\s*[+-]?(\d+(\.\d*)?|\.\d+)\s*$",
-        "description": "A number, or decimal text; the rules decide whether it is acceptable."
-    })
-}
-
-/// Every schema with the file name it is committed under in `schemas/`.
-pub fn all() -> Vec<(&'static str, Schema)> {
+/// Every schema with the file name it is committed under in `schemas/`; the case's is
+/// derived from the model of `rules`.
+pub fn all(rules: &crate::RuleSet) -> Vec<(&'static str, Schema)> {
     vec![
-        ("case.schema.json", crate::case::json_schema()),
+        (
+            "case.schema.json",
+            crate::model::json_schema::case_schema(&rules.model, &rules.name),
+        ),
         (
             "ruling.schema.json",
             schemars::schema_for!(crate::ruling::Ruling),
@@ -79,6 +47,10 @@ pub fn all() -> Vec<(&'static str, Schema)> {
             "rule-file.schema.json",
             schemars::schema_for!(crate::ruleset::format::PartFile),
         ),
+        (
+            "model.schema.json",
+            schemars::schema_for!(crate::model::format::ModelFile),
+        ),
     ]
 }
 
@@ -90,9 +62,9 @@ pub fn to_text(schema: &Schema) -> String {
 }
 
 /// Writes every schema into `dir`.
-pub fn write_all(dir: &std::path::Path) -> std::io::Result<()> {
+pub fn write_all(rules: &crate::RuleSet, dir: &std::path::Path) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
-    for (name, schema) in all() {
+    for (name, schema) in all(rules) {
         std::fs::write(dir.join(name), to_text(&schema))?;
     }
     Ok(())

@@ -578,7 +578,7 @@ pub(crate) struct ErrorBody {
 enum ErrorDetail {
     /// 400: the case (or the query) cannot be read, or refers to something it does not have.
     Input {
-        /// The field path, e.g. `requests[2].notice_arrived`; empty for the whole body.
+        /// The field path, e.g. `requests[2].date`; empty for the whole body.
         path: String,
         /// The line of the field in the body, when known.
         line: Option<usize>,
@@ -907,7 +907,7 @@ async fn evaluate_one(
     let limits = service.config.case_limits;
     let worker_rules = rules.clone();
     let result = off_the_workers(&service, move || {
-        Case::read(&text, Some("request body"), syntax, &limits)
+        Case::read(&worker_rules, &text, Some("request body"), syntax, &limits)
             .map_err(EvalError::Case)
             .and_then(|case| evaluate_case(&worker_rules, &case))
             .map(|ruling| serde_json::to_vec(&ruling).expect("rulings serialize"))
@@ -1095,8 +1095,8 @@ async fn health(State(service): State<Arc<Service>>) -> Response {
     .into_response()
 }
 
-async fn openapi() -> Response {
-    Json(crate::openapi::document()).into_response()
+async fn openapi(State(service): State<Arc<Service>>) -> Response {
+    Json(crate::openapi::document(&service.rules())).into_response()
 }
 
 fn html(page: &str) -> Response {

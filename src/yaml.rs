@@ -2,7 +2,7 @@
 //!
 //! `serde_yaml` is deprecated upstream but stable; everything that touches it lives here,
 //! so a maintained serde YAML crate can replace it by changing this module alone.
-//! Deserialization errors carry the field path (`requests[2].notice_arrived`) and, through
+//! Deserialization errors carry the field path (`requests[2].date`) and, through
 //! [`Locator`], the line and column of that field even where serde loses them.
 
 use std::collections::HashMap;

@@ -89,7 +89,7 @@ const MISTAKES: &[Mistake] = &[
         new: "require: holds_any(contracts, params.base_kinds)",
         at: "holds_any(contracts, params.base_kinds)",
         rule: "art6-1-connect-needs-gateway-or-firewall",
-        says: "`holds_any` takes holds_any([contract], [text], date) -> bool",
+        says: "the fact `holds_any` takes (contracts: [contract], kinds: [text], day: date), not ([contract], [text])",
     },
     Mistake {
         what: "a contract rule reading `request`",
@@ -139,7 +139,7 @@ const MISTAKES: &[Mistake] = &[
     Mistake {
         what: "a require giving a number",
         file: "art-08-changes.yaml",
-        old: "require: contract_in_force(contract, date)",
+        old: "require: in_force(contract, date)",
         new: "require: params.min_accounts",
         at: "params.min_accounts",
         rule: "art8-change-needs-contract-in-force",
@@ -168,9 +168,9 @@ const MISTAKES: &[Mistake] = &[
         file: "art-05-accounts.yaml",
         old: "accounts_on(contract, date)",
         new: "contract.accounts",
-        at: "accounts } else",
+        at: "if request.type",
         rule: "art5-accounts",
-        says: "accounts change over time",
+        says: "give timeline of decimal and decimal",
     },
     Mistake {
         what: "a value that may be () used as a date",
@@ -184,7 +184,7 @@ const MISTAKES: &[Mistake] = &[
     Mistake {
         what: "a loop",
         file: "art-08-changes.yaml",
-        old: "require: contract_in_force(contract, date)",
+        old: "require: in_force(contract, date)",
         new: "require: \"{ let i = 0; loop { i += 1; } }\"",
         at: "loop {",
         rule: "art8-change-needs-contract-in-force",
@@ -193,7 +193,7 @@ const MISTAKES: &[Mistake] = &[
     Mistake {
         what: "a sort with a comparator (no loop may hide in a closure)",
         file: "art-08-changes.yaml",
-        old: "require: contract_in_force(contract, date)",
+        old: "require: in_force(contract, date)",
         new: "require: \"len(contract.options.sort(|a, b| a.billing_start < b.billing_start)) > 0\"",
         at: "sort(|a, b|",
         rule: "art8-change-needs-contract-in-force",
@@ -202,7 +202,7 @@ const MISTAKES: &[Mistake] = &[
     Mistake {
         what: "a value read before any rule computes it",
         file: "art-11-termination.yaml",
-        old: "require: contract_in_force(contract, date)",
+        old: "require: in_force(contract, date)",
         new: "require: values.early_termination_fee == 0",
         at: "early_termination_fee == 0",
         rule: "art11-contract-not-in-force",
@@ -282,8 +282,8 @@ fn diagnostics_are_sorted_by_place() {
 fn facts_are_checked_and_may_not_be_circular() {
     let dir = with_mistake(
         "art-09-options.yaml",
-        "options_held(contract, day).filter(|o| option_in_force(o, day))",
-        "options_in_force(contract, day).filter(|o| option_in_force(o, day))",
+        "options_held(contract, day).filter(|o| in_force(o, day))",
+        "options_in_force(contract, day).filter(|o| in_force(o, day))",
     );
     let (code, output) = check(dir.path());
     assert_eq!(code, 1, "{output}");
@@ -306,6 +306,7 @@ fn arithmetic_failures_name_the_rule_and_its_place() {
     assert_eq!(code, 0, "{output}");
     let rules = RuleSet::load(dir.path()).unwrap();
     let case = Case::from_str(
+        &rules,
         "as_of: 2026-05-01\nrequests:\n  - { type: new_contract, date: 2026-05-01,\n      contract: { id: X-1, kind: web_gateway, accounts: 60, billing_start: 2026-05-10 } }\n",
         None,
     )

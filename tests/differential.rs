@@ -60,7 +60,7 @@ fn yakkan_out(rules: &RuleSet, case: &GCase) -> Result<Out, String> {
     } else {
         (render(case), "generated.yaml")
     };
-    let case = Case::from_str(&text, Some(file)).map_err(|e| e.to_string())?;
+    let case = Case::from_str(rules, &text, Some(file)).map_err(|e| e.to_string())?;
     let ruling: Ruling = yakkan::evaluate(rules, &case).map_err(|e| e.to_string())?;
     let requests = ruling
         .requests
@@ -619,7 +619,7 @@ proptest::proptest! {
         let (rules, again) = bundled_twice();
         let case = generate(&mut Rng::new(seed));
         let text = render(&case);
-        let read = Case::from_str(&text, Some("generated.yaml"));
+        let read = Case::from_str(rules, &text, Some("generated.yaml"));
         let read = read.map_err(|e| proptest::test_runner::TestCaseError::fail(e.to_string()))?;
         let first = yakkan::evaluate(rules, &read).map(|r| r.to_json());
         let second = yakkan::evaluate(rules, &read).map(|r| r.to_json());

@@ -172,7 +172,8 @@ fn a_rule_error_is_described_too() {
 
 #[test]
 fn the_description_is_a_valid_openapi_31_document() {
-    let document = yakkan::openapi::document();
+    let document =
+        yakkan::openapi::document(&yakkan::RuleSet::load(&project().join("rules")).unwrap());
     // Each schema is a valid JSON Schema (2020-12) and each reference resolves.
     let schemas = document["components"]["schemas"].as_object().unwrap();
     for name in [
@@ -193,7 +194,8 @@ fn the_description_is_a_valid_openapi_31_document() {
     }
     // No rubber stamp: a ruling is no error body, and an error body no ruling.
     let rules = yakkan::RuleSet::load(&project().join("rules")).unwrap();
-    let case = yakkan::Case::from_str(&example("02-early-termination-fee.yaml"), None).unwrap();
+    let case =
+        yakkan::Case::from_str(&rules, &example("02-early-termination-fee.yaml"), None).unwrap();
     let ruling: Value =
         serde_json::from_str(&yakkan::evaluate(&rules, &case).unwrap().to_json()).unwrap();
     let error = serde_json::json!({"error": {"kind": "input", "path": "as_of", "line": 1, "column": 2, "message": "x"}, "digest": "sha256:0"});

@@ -87,7 +87,8 @@ fn versions_are_selected_by_the_request_date() {
         )
     };
     let decide = |day: &str| {
-        let ruling = yakkan::evaluate(&rules, &Case::from_str(&case(day), None).unwrap()).unwrap();
+        let ruling =
+            yakkan::evaluate(&rules, &Case::from_str(&rules, &case(day), None).unwrap()).unwrap();
         let request = ruling.requests[0].clone();
         (
             request.decision,
@@ -148,7 +149,7 @@ fn removing_the_revision_changes_nothing_before_it() {
     let files = case_files(&[project().join("tests/cases"), project().join("examples")]).unwrap();
     let mut requests = 0;
     for file in &files {
-        let mut case = Case::from_str(&fs::read_to_string(file).unwrap(), None).unwrap();
+        let mut case = Case::from_str(&new, &fs::read_to_string(file).unwrap(), None).unwrap();
         case.as_of = case.as_of.min(eve);
         case.requests.retain(|r| r.date() <= eve);
         requests += case.requests.len();

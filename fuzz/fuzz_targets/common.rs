@@ -20,7 +20,7 @@ pub fn check_case(data: &[u8], syntax: Syntax) {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    if let Ok(case) = Case::read(text, Some("fuzz"), syntax, &CaseLimits::default()) {
+    if let Ok(case) = Case::read(rules(), text, Some("fuzz"), syntax, &CaseLimits::default()) {
         let _ = yakkan::batch::evaluate_case(rules(), &case);
     }
 }

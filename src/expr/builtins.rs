@@ -49,6 +49,7 @@ pub fn register(schema: &mut Schema) {
         params,
         result,
         run,
+        bound: Vec::new(),
         doc,
     };
     for sig in [

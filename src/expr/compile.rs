@@ -76,7 +76,7 @@ pub enum Ir {
     /// A computed value (`values.NAME`), by slot.
     Value(usize, Pos),
     /// A record's field.
-    Field(Box<Ir>, &'static str),
+    Field(Box<Ir>, super::Name),
     /// `map[key]`: the entry, or `()`.
     Index(Box<Ir>, Box<Ir>),
     /// A function of the schema.
@@ -142,7 +142,7 @@ impl Ir {
 #[derive(Debug, Clone)]
 pub struct Variable {
     /// Its name.
-    pub name: &'static str,
+    pub name: String,
     /// Its type.
     pub ty: Type,
     /// Its slot in the host's variables.
@@ -179,7 +179,7 @@ pub struct Names<'a> {
     /// Context variables.
     pub variables: Vec<Variable>,
     /// Names of the context not in scope here, with why.
-    pub absent: Vec<(&'static str, String)>,
+    pub absent: Vec<(String, String)>,
     /// `params.NAME`: the rule set's constants, with their types.
     pub params: Option<&'a BTreeMap<String, (Type, Value)>>,
     /// `values.NAME`, by slot.
@@ -305,6 +305,12 @@ const LIST_FUNCTIONS: [&str; 8] = [
 
 impl Compiler<'_, '_> {
     fn fail(&mut self, pos: Pos, message: String, hint: Option<String>) -> Option<Typed> {
+        // A timeline used as a plain value: the one mistake its type name alone won't explain.
+        let hint = hint.or_else(|| {
+            message.contains("timeline of").then(|| {
+                "it changes over time: read it on a day, `at(record.field, day)`".to_owned()
+            })
+        });
         self.problems.push(Problem::new(pos, message).hint(hint));
         None
     }
@@ -539,7 +545,7 @@ impl Compiler<'_, '_> {
             return self.fail(pos, format!("`{name}` is not available here: {why}"), None);
         }
         let mut known: Vec<&str> = self.locals.iter().map(|(n, ..)| n.as_str()).collect();
-        known.extend(self.names.variables.iter().map(|v| v.name));
+        known.extend(self.names.variables.iter().map(|v| v.name.as_str()));
         known.extend(["params", "values"]);
         let hint = did_you_mean(name, known.iter().copied());
         self.fail(pos, format!("unknown name `{name}`"), hint)
@@ -591,8 +597,8 @@ impl Compiler<'_, '_> {
             }
         }
         let base_typed = self.expr(base)?;
-        let records: Vec<&'static str> = match &base_typed.ty {
-            Type::Record(r) => vec![r],
+        let records: Vec<super::Name> = match &base_typed.ty {
+            Type::Record(r) => vec![r.clone()],
             Type::OneOf(rs) => rs.clone(),
             Type::Maybe(inner) if matches!(**inner, Type::Record(_) | Type::OneOf(_)) => {
                 let place = base.place().unwrap_or_else(|| "it".to_owned());
@@ -611,7 +617,6 @@ impl Compiler<'_, '_> {
         let schema = self.schema();
         let mut ty: Option<Type> = None;
         let mut lacking = Vec::new();
-        let mut moved = None;
         for record in &records {
             let Some(record_type) = schema.records.get(record) else {
                 continue;
@@ -632,21 +637,16 @@ impl Compiler<'_, '_> {
                         );
                     }
                 },
-                None => {
-                    lacking.push(*record);
-                    if let Some((_, hint)) = record_type.instead.iter().find(|(n, _)| *n == name) {
-                        moved = Some((*hint).to_owned());
-                    }
-                }
+                None => lacking.push(&**record),
             }
         }
         if !lacking.is_empty() {
             let known: Vec<&str> = records
                 .iter()
                 .filter_map(|r| schema.records.get(r))
-                .flat_map(|r| r.fields.iter().map(|f| f.name))
+                .flat_map(|r| r.fields.iter().map(|f| &*f.name))
                 .collect();
-            let hint = moved.or_else(|| did_you_mean(name, known.iter().copied()));
+            let hint = did_you_mean(name, known.iter().copied());
             let message = if records.len() == 1 {
                 let mut fields: Vec<&str> = known.clone();
                 fields.sort_unstable();
@@ -664,9 +664,9 @@ impl Compiler<'_, '_> {
         let ty = ty?;
         let field_name = schema
             .records
-            .get(records[0])
+            .get(&records[0])
             .and_then(|r| r.field(name))
-            .map(|f| f.name)?;
+            .map(|f| f.name.clone())?;
         let typed = Typed::new(Ir::Field(Box::new(base_typed.ir), field_name), ty);
         self.read(syntax, &typed.ir);
         Some(typed)
@@ -872,11 +872,12 @@ impl Compiler<'_, '_> {
             return;
         };
         let schema = self.schema();
-        let (hit, rest): (Vec<&'static str>, Vec<&'static str>) = records
+        let (hit, rest): (Vec<super::Name>, Vec<super::Name>) = records
             .iter()
-            .partition(|r| schema.records.get(*r).and_then(|t| t.tag) == Some(tag));
-        let as_type = |rs: Vec<&'static str>| match rs.as_slice() {
-            [one] => Type::Record(one),
+            .cloned()
+            .partition(|r| schema.records.get(r).and_then(|t| t.tag.as_deref()) == Some(tag));
+        let as_type = |rs: Vec<super::Name>| match rs.as_slice() {
+            [one] => Type::Record(one.clone()),
             _ => Type::OneOf(rs),
         };
         if !hit.is_empty() {
@@ -966,9 +967,10 @@ impl Compiler<'_, '_> {
                 hint,
             );
         };
+        let bound = signature.bound.iter().cloned().map(Ir::Const);
         let ir = Ir::Call(
             signature.run,
-            typed_args.into_iter().map(|t| t.ir).collect(),
+            bound.chain(typed_args.into_iter().map(|t| t.ir)).collect(),
             pos,
         );
         Some(Typed::new(ir, signature.result.clone()))

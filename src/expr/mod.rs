@@ -20,7 +20,7 @@ mod value;
 pub use compile::{Compiled, Problem};
 pub use run::{Frame, Host, RunError};
 pub use syntax::Pos;
-pub use types::{Field, FunctionSig, RecordType, Schema, Type};
-pub use value::{Record, Value};
+pub use types::{Field, FunctionSig, Name, RecordType, Schema, Type};
+pub use value::{Life, Record, Shape, Value};
 
 pub use compile::Ir;

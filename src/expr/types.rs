@@ -2,8 +2,12 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::Arc;
 
 use super::value::Value;
+
+/// A name the rule set declares (a record type, a field): shared, cheap to clone.
+pub type Name = Arc<str>;
 
 /// The type of an expression.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -28,10 +32,12 @@ pub enum Type {
     Date,
     /// A point in time with its offset.
     Timestamp,
-    /// A record of the fact model, by name.
-    Record(&'static str),
+    /// A record of the rule set's model, by name.
+    Record(Name),
     /// One of several records told apart by their `type` field (a request).
-    OneOf(Vec<&'static str>),
+    OneOf(Vec<Name>),
+    /// A value that changes over time: read it on a day with `at(timeline, day)`.
+    Timeline(Box<Type>),
     /// A list.
     List(Box<Type>),
     /// A map from text to values (rule-set params).
@@ -74,11 +80,11 @@ impl Type {
             (a, b) if a.is_numeric() && b.is_numeric() => Decimal,
             (List(a), List(b)) => Type::list(a.join(b)?),
             (Map(a), Map(b)) => Map(Box::new(a.join(b)?)),
-            (Record(a), Record(b)) => OneOf(vec![a, b]),
+            (Record(a), Record(b)) => OneOf(vec![a.clone(), b.clone()]),
             (OneOf(a), Record(b)) | (Record(b), OneOf(a)) => {
                 let mut all = a.clone();
                 if !all.contains(b) {
-                    all.push(b);
+                    all.push(b.clone());
                 }
                 OneOf(all)
             }
@@ -124,7 +130,7 @@ impl Type {
             "date" => Type::Date,
             "timestamp" => Type::Timestamp,
             other => match schema.records.get(other) {
-                Some(record) => Type::Record(record.name),
+                Some(record) => Type::Record(record.name.clone()),
                 None => {
                     let mut known: Vec<&str> = vec![
                         "bool",
@@ -135,7 +141,7 @@ impl Type {
                         "date",
                         "timestamp",
                     ];
-                    known.extend(schema.records.keys().copied());
+                    known.extend(schema.records.keys().map(|k| &**k));
                     return Err(format!(
                         "`{other}` is not a type (types: {}; `[T]` is a list, `T?` may be `()`)",
                         known.join(", ")
@@ -164,6 +170,7 @@ impl fmt::Display for Type {
             Type::List(t) => write!(f, "[{t}]"),
             Type::Map(t) => write!(f, "map of {t}"),
             Type::Maybe(t) => write!(f, "{t}?"),
+            Type::Timeline(t) => write!(f, "timeline of {t}"),
         }
     }
 }
@@ -172,30 +179,28 @@ impl fmt::Display for Type {
 #[derive(Debug, Clone)]
 pub struct Field {
     /// Its name.
-    pub name: &'static str,
+    pub name: Name,
     /// Its type.
     pub ty: Type,
     /// What it means.
-    pub doc: &'static str,
+    pub doc: String,
 }
 
 /// A record type of the fact model: its fields, and hints for names it does not have.
 #[derive(Debug, Clone)]
 pub struct RecordType {
-    /// Its name (`contract`, `option`, `new_contract` …).
-    pub name: &'static str,
-    /// The value of its `type` field, for records that are one of several.
-    pub tag: Option<&'static str>,
+    /// Its name, as the rule set's model declares it.
+    pub name: Name,
+    /// The value of its `type` field, for records that are one of several (requests).
+    pub tag: Option<Name>,
     /// Its fields.
     pub fields: Vec<Field>,
-    /// Names it does not have, with what to write instead.
-    pub instead: Vec<(&'static str, &'static str)>,
 }
 
 impl RecordType {
     /// The field called `name`.
     pub fn field(&self, name: &str) -> Option<&Field> {
-        self.fields.iter().find(|f| f.name == name)
+        self.fields.iter().find(|f| &*f.name == name)
     }
 }
 
@@ -210,6 +215,9 @@ pub struct FunctionSig {
     pub result: Type,
     /// Computes the result; an error is a data-dependent failure (a date out of range).
     pub run: fn(&[Value]) -> Result<Value, String>,
+    /// Values passed before the written arguments: what a function the model declares
+    /// (a record's maker) knows of its declaration.
+    pub bound: Vec<Value>,
     /// What it means, for the reference.
     pub doc: &'static str,
 }
@@ -233,7 +241,7 @@ impl FunctionSig {
 #[derive(Debug, Clone, Default)]
 pub struct Schema {
     /// Record types by name.
-    pub records: BTreeMap<&'static str, RecordType>,
+    pub records: BTreeMap<Name, RecordType>,
     /// Functions by name; a name may have several signatures.
     pub functions: BTreeMap<&'static str, Vec<FunctionSig>>,
 }
@@ -241,7 +249,7 @@ pub struct Schema {
 impl Schema {
     /// Adds a record type.
     pub fn record(&mut self, record: RecordType) {
-        self.records.insert(record.name, record);
+        self.records.insert(record.name.clone(), record);
     }
 
     /// Adds a function signature.

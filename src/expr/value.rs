@@ -1,7 +1,6 @@
 //! Values expressions compute with. Records are shared, never copied: a contract read
 //! by a hundred rules is one allocation.
 
-use std::any::Any;
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -10,17 +9,117 @@ use std::sync::Arc;
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use rust_decimal::Decimal;
 
-/// A record of the fact model, read field by field.
-pub trait Record: Any + Send + Sync + fmt::Debug {
-    /// The record type's name in the schema.
-    fn record_name(&self) -> &'static str;
-    /// The field `name`; the compiler has checked that it exists.
-    fn field(&self, name: &str) -> Value;
-    /// For domain functions that need the concrete record.
-    fn as_any(&self) -> &dyn Any;
+use super::types::Name;
+
+/// The shape of a record: its type's name and field names, as the rule set's model
+/// declares them, and the fields that give it a life on days, if it has one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Shape {
+    /// The record type's name.
+    pub name: Name,
+    /// Its fields' names, in declaration order.
+    pub fields: Vec<Name>,
+    /// How explanations show a record: `{field}` places show its fields.
+    pub label: Option<String>,
+    /// The field that names a record of it, unique in a case.
+    pub key: Option<usize>,
+    /// The fields that bound its life, when it has one.
+    pub life: Option<Life>,
+}
+
+/// The fields of a record that bound its life: in force from `start` (never while it is
+/// `()`) through `end`; held from `held_from` (always, while it is `()`) through `end`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Life {
+    /// Index of the first day's field.
+    pub start: usize,
+    /// Index of the last day's field.
+    pub end: usize,
+    /// Index of the field naming the day it was added, if any.
+    pub held_from: Option<usize>,
+}
+
+impl Shape {
+    /// The index of the field `name`.
+    pub fn index(&self, name: &str) -> Option<usize> {
+        self.fields.iter().position(|f| &**f == name)
+    }
+}
+
+/// A record: a shape and a value per field. Records are shared, never copied.
+#[derive(Debug, Clone)]
+pub struct Record {
+    /// Its shape.
+    pub shape: Arc<Shape>,
+    /// A value per field of the shape, in its order.
+    pub values: Vec<Value>,
+    /// Its place in the list that holds it, when it is held in one.
+    pub place: Option<usize>,
+}
+
+impl Record {
+    /// The field `name`; `()` for a field the shape does not have (the compiler has
+    /// checked that it does).
+    pub fn field(&self, name: &str) -> Value {
+        self.shape
+            .index(name)
+            .map_or(Value::Null, |i| self.values[i].clone())
+    }
+
+    /// The field at `index` of the shape.
+    pub fn at(&self, index: usize) -> &Value {
+        &self.values[index]
+    }
+
+    /// The text of its key field (a contract's id); empty for a record without one.
+    pub fn key(&self) -> &str {
+        self.shape
+            .key
+            .and_then(|k| self.values[k].as_text())
+            .unwrap_or_default()
+    }
+
+    /// The record type's name.
+    pub fn record_name(&self) -> &str {
+        &self.shape.name
+    }
+
+    /// In force on `day`: started by then (never, while its start is `()`) and not ended
+    /// before it. A record without a life is always in force.
+    pub fn in_force_on(&self, day: NaiveDate) -> bool {
+        let Some(life) = self.shape.life else {
+            return true;
+        };
+        self.values[life.start].as_date().is_some_and(|s| s <= day) && self.not_ended(life, day)
+    }
+
+    /// Held on `day`: added by then (records the case lists always are) and not ended
+    /// before it.
+    pub fn held_on(&self, day: NaiveDate) -> bool {
+        let Some(life) = self.shape.life else {
+            return true;
+        };
+        let added = life.held_from.and_then(|i| self.values[i].as_date());
+        added.is_none_or(|added| added <= day) && self.not_ended(life, day)
+    }
+
+    fn not_ended(&self, life: Life, day: NaiveDate) -> bool {
+        self.values[life.end].as_date().is_none_or(|end| day <= end)
+    }
+
     /// How explanations show it (`contract WG-1`).
-    fn label(&self) -> String {
-        self.record_name().to_owned()
+    pub fn label(&self) -> String {
+        let Some(template) = &self.shape.label else {
+            return self.shape.name.to_string();
+        };
+        let mut shown = template.clone();
+        for (name, value) in self.shape.fields.iter().zip(&self.values) {
+            let place = format!("{{{name}}}");
+            if shown.contains(&place) {
+                shown = shown.replace(&place, &value.to_string());
+            }
+        }
+        shown
     }
 }
 
@@ -47,7 +146,9 @@ pub enum Value {
     /// A map from text (params).
     Map(Arc<BTreeMap<String, Value>>),
     /// A record.
-    Record(Arc<dyn Record>),
+    Record(Arc<Record>),
+    /// A value from each day on, oldest first; the first holds from the start of time.
+    Timeline(Arc<Vec<(NaiveDate, Value)>>),
 }
 
 impl Value {
@@ -107,11 +208,24 @@ impl Value {
         }
     }
 
-    /// The record, as its concrete type.
-    pub fn as_record<R: Record>(&self) -> Option<&R> {
+    /// The record.
+    pub fn as_record(&self) -> Option<&Arc<Record>> {
         match self {
-            Value::Record(record) => record.as_any().downcast_ref::<R>(),
+            Value::Record(record) => Some(record),
             _ => None,
+        }
+    }
+
+    /// A timeline's value on `day`.
+    pub fn on_day(&self, day: NaiveDate) -> Value {
+        match self {
+            Value::Timeline(entries) => entries
+                .iter()
+                .rev()
+                .find(|(from, _)| *from <= day)
+                .or(entries.first())
+                .map_or(Value::Null, |(_, value)| value.clone()),
+            other => other.clone(),
         }
     }
 
@@ -133,6 +247,7 @@ impl Value {
                         .all(|((k, x), (l, y))| k == l && x.same(y))
             }
             (Value::Record(a), Value::Record(b)) => Arc::ptr_eq(a, b),
+            (Value::Timeline(a), Value::Timeline(b)) => Arc::ptr_eq(a, b),
             (a, b) => match (a.as_decimal(), b.as_decimal()) {
                 (Some(x), Some(y)) => x == y,
                 _ => false,
@@ -183,6 +298,16 @@ impl fmt::Display for Value {
                 f.write_str("}")
             }
             Value::Record(record) => f.write_str(&record.label()),
+            Value::Timeline(entries) => {
+                f.write_str("[")?;
+                for (i, (from, value)) in entries.iter().enumerate() {
+                    if i > 0 {
+                        write!(f, ", from {from}: ")?;
+                    }
+                    write!(f, "{value}")?;
+                }
+                f.write_str("]")
+            }
         }
     }
 }

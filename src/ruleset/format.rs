@@ -28,9 +28,6 @@ pub struct RuleSetFile {
     pub params: IndexMap<String, serde_json::Value>,
     /// Names and types of the values rules compute (`values.NAME`).
     pub values: IndexMap<String, ValueDecl>,
-    /// What the evaluator asks of the rules: the generic machinery's hooks, by name.
-    #[serde(default)]
-    pub evaluator: EvaluatorFile,
     /// Folders of example cases with `expect:` blocks that this set must pass before
     /// `serve` swaps it in, relative to this folder (see `corpus::shipped_cases`).
     #[serde(default)]
@@ -69,20 +66,6 @@ impl ValueDecl {
             ValueDecl::Full { rejected, .. } => rejected,
         }
     }
-}
-
-/// The names by which the generic evaluator asks the rules what it must know to apply an
-/// accepted request (SPEC §1 fixes what a request does; the rules say when and which).
-#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct EvaluatorFile {
-    /// The fact `(contract, date) -> [option]` giving the options a contract holds on a
-    /// day: a `stop_option` stops the last of its kind held on the notice date.
-    #[serde(default)]
-    pub options_held: Option<String>,
-    /// The value a `terminate` or `stop_option` takes effect on.
-    #[serde(default)]
-    pub effective_date: Option<String>,
 }
 
 /// One revision of the terms.
@@ -184,8 +167,8 @@ pub struct RuleFile {
     /// This version is reconstructed rather than read from a published text.
     #[serde(default)]
     pub reconstructed: bool,
-    /// What it judges: request types, or `contract`.
-    pub applies_to: Vec<Subject>,
+    /// What it judges: request types of the model, or `contract` (each on `as_of`).
+    pub applies_to: Vec<String>,
     /// When the rule applies (Rhai, true/false); always when absent.
     #[serde(default)]
     pub when: Option<String>,
@@ -215,52 +198,4 @@ pub struct InForceFile {
     #[serde(default, deserialize_with = "optional_date")]
     #[schemars(schema_with = "crate::schema::optional_date")]
     pub until: Option<NaiveDate>,
-}
-
-/// What a rule judges.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Subject {
-    /// A `new_contract` request.
-    NewContract,
-    /// A `change_accounts` request.
-    ChangeAccounts,
-    /// An `add_option` request.
-    AddOption,
-    /// A `terminate` request.
-    Terminate,
-    /// A `stop_option` request.
-    StopOption,
-    /// An `outage_credit` request.
-    OutageCredit,
-    /// Each contract, on `as_of`.
-    Contract,
-}
-
-impl Subject {
-    /// The request `type` this subject judges; `None` for contracts.
-    pub fn request_type(self) -> Option<&'static str> {
-        Some(match self {
-            Subject::NewContract => "new_contract",
-            Subject::ChangeAccounts => "change_accounts",
-            Subject::AddOption => "add_option",
-            Subject::Terminate => "terminate",
-            Subject::StopOption => "stop_option",
-            Subject::OutageCredit => "outage_credit",
-            Subject::Contract => return None,
-        })
-    }
-
-    /// The subject judging a request of this `type`.
-    pub fn of_request(kind: &str) -> Option<Subject> {
-        Some(match kind {
-            "new_contract" => Subject::NewContract,
-            "change_accounts" => Subject::ChangeAccounts,
-            "add_option" => Subject::AddOption,
-            "terminate" => Subject::Terminate,
-            "stop_option" => Subject::StopOption,
-            "outage_credit" => Subject::OutageCredit,
-            _ => return None,
-        })
-    }
 }

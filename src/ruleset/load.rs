@@ -10,16 +10,20 @@ use sha2::{Digest, Sha256};
 
 use super::format::{FactFile, PartFile, RuleFile, RuleSetFile, ValueType};
 use super::{
-    Expression, Fact, Part, PartLabel, Revision, Rule, RuleSet, Subject, ValueDef, parse_reference,
+    Expression, Fact, Part, PartLabel, Revision, Rule, RuleSet, ValueDef, parse_reference,
 };
 use crate::calendar;
 use crate::error::{Diagnostic, LoadError};
 use crate::expr::compile::{FactSig, Names, ValueSlot, Variable};
 use crate::expr::{self, Ir, Problem, Schema, Type, Value};
+use crate::model::format::ModelFile;
+use crate::model::{CONTRACT, CUSTOMER, ChildDef, Model, RequestDef};
 use crate::yaml::{self, Locator, Syntax};
 
 /// The file naming a rule set inside its folder.
 const RULESET_FILE: &str = "ruleset.yaml";
+/// The file declaring a rule set's model: its records and requests.
+const MODEL_FILE: &str = "model.yaml";
 
 /// The folder holding `ruleset.yaml`: `dir` itself, or its only subfolder that has one
 /// (so `rules/` and `rules/iij-secure-access/` both name the bundled set).
@@ -222,56 +226,79 @@ pub(crate) mod slot {
     pub const CONTRACTS: usize = 3;
     pub const REQUEST: usize = 4;
     pub const CONTRACT: usize = 5;
-    pub const OPTION: usize = 6;
+    pub const CHILD: usize = 6;
     pub const COUNT: usize = 7;
 }
 
-/// The context variables a rule judging `subjects` may read, and why others are absent.
-fn context(subjects: &[Subject]) -> (Vec<Variable>, Vec<(&'static str, String)>) {
-    let var = |name, ty, slot| Variable { name, ty, slot };
+/// The context variables a rule judging `subjects` may read, and why others are absent:
+/// `date`, `as_of`, the customer, the contracts formed and the contract judged; a
+/// request's rules also read `request`, and the record inside the contract it is about
+/// by that record type's name when every subject has one of the same type.
+fn context(model: &Model, subjects: &[String]) -> (Vec<Variable>, Vec<(String, String)>) {
+    let var = |name: &str, ty, slot| Variable {
+        name: name.to_owned(),
+        ty,
+        slot,
+    };
+    let record = |i: usize| Type::Record(model.records[i].shape.name.clone());
     let mut variables = vec![
         var("date", Type::Date, slot::DATE),
         var("as_of", Type::Date, slot::AS_OF),
-        var("customer", Type::Record("customer"), slot::CUSTOMER),
+        var(CUSTOMER, record(model.customer), slot::CUSTOMER),
         var(
             "contracts",
-            Type::list(Type::Record("contract")),
+            Type::list(record(model.contract)),
             slot::CONTRACTS,
         ),
-        var("contract", Type::Record("contract"), slot::CONTRACT),
+        var(CONTRACT, record(model.contract), slot::CONTRACT),
     ];
     let mut absent = Vec::new();
-    let requests: Vec<&'static str> = subjects.iter().filter_map(|s| s.request_type()).collect();
+    let requests: Vec<&RequestDef> = subjects.iter().filter_map(|s| model.request(s)).collect();
     if requests.len() == subjects.len() {
         let ty = match requests.as_slice() {
-            [one] => Type::Record(one),
-            _ => Type::OneOf(requests.clone()),
+            [one] => Type::Record(one.name.clone()),
+            _ => Type::OneOf(requests.iter().map(|r| r.name.clone()).collect()),
         };
         variables.push(var("request", ty, slot::REQUEST));
     } else {
         absent.push((
-            "request",
+            "request".to_owned(),
             "a rule that judges contracts on `as_of` has no request".to_owned(),
         ));
     }
-    let adds = subjects.contains(&Subject::AddOption);
-    let stops = subjects.contains(&Subject::StopOption);
-    let others = subjects
-        .iter()
-        .any(|s| !matches!(s, Subject::AddOption | Subject::StopOption));
-    if (adds || stops) && !others {
-        // A stop may name an option the contract does not hold: then there is none.
-        let ty = if stops {
-            Type::maybe(Type::Record("option"))
-        } else {
-            Type::Record("option")
-        };
-        variables.push(var("option", ty, slot::OPTION));
-    } else {
-        absent.push((
-            "option",
-            "only rules judging add_option or stop_option alone have an `option`".to_owned(),
-        ));
+    let children: Vec<Option<&ChildDef>> = requests.iter().map(|r| r.child.as_ref()).collect();
+    let first = children.first().copied().flatten();
+    let shared = requests.len() == subjects.len()
+        && first.is_some_and(|c| {
+            children
+                .iter()
+                .all(|o| o.is_some_and(|o| o.record == c.record))
+        });
+    match first {
+        Some(child) if shared => {
+            // A held record may be missing: then there is none.
+            let ty = if children.iter().flatten().any(|c| c.select.is_some()) {
+                Type::maybe(record(child.record))
+            } else {
+                record(child.record)
+            };
+            variables.push(var(
+                &model.records[child.record].shape.name,
+                ty,
+                slot::CHILD,
+            ));
+        }
+        _ => {
+            for child in model.requests.iter().filter_map(|r| r.child.as_ref()) {
+                let name = model.records[child.record].shape.name.to_string();
+                if !absent.iter().any(|(n, _)| *n == name) {
+                    let why = format!(
+                        "only rules judging requests that are all about a {name} have a `{name}`"
+                    );
+                    absent.push((name, why));
+                }
+            }
+        }
     }
     (variables, absent)
 }
@@ -336,7 +363,11 @@ impl Loader {
 
         let mut parts = Vec::new();
         let mut files: Vec<PartSource> = Vec::new();
-        for source in sources.iter().filter(|s| s.name != RULESET_FILE) {
+        let model = self.model(sources, &values);
+        for source in sources
+            .iter()
+            .filter(|s| s.name != RULESET_FILE && s.name != MODEL_FILE)
+        {
             match yaml::from_str::<PartFile>(&source.text, Syntax::Yaml, Some(&source.display)) {
                 Ok(file) => {
                     if let Some(label) = self.label(source, &file) {
@@ -360,7 +391,12 @@ impl Loader {
         let files: Vec<PartSource> = order.iter().filter_map(|&i| files[i].take()).collect();
         self.duplicate_parts(&parts, &files);
 
-        let schema = crate::facts::schema();
+        let Some(mut model) = model else {
+            return Err(LoadError::Invalid(self.sorted()));
+        };
+        let mut schema = Schema::default();
+        expr::builtins::register(&mut schema);
+        model.register(&mut schema);
         let (facts, signatures) = self.facts(&files, &parts, &schema, &params, &revisions);
 
         let mut rules = Vec::new();
@@ -369,6 +405,7 @@ impl Loader {
         for (part_index, part) in files.iter().enumerate() {
             for (i, rule) in part.file.rules.iter().enumerate() {
                 let compiler = RuleCompiler {
+                    model: &model,
                     schema: &schema,
                     params: &params,
                     values: &values,
@@ -399,24 +436,10 @@ impl Loader {
             }
         }
         self.overlapping_versions(&rules);
-        let options_held = self.options_held(head, &set, &signatures);
-        let effective_date = set.evaluator.effective_date.as_ref().and_then(|name| {
-            let slot = values.iter().position(|v| v.name == *name);
-            if !slot.is_some_and(|s| values[s].ty == ValueType::Date) {
-                self.diagnostics.push(head.error(
-                    "evaluator.effective_date",
-                    format!("`{name}` is not a value declared with type date"),
-                ));
-            }
-            slot
-        });
+        self.selections(sources, &mut model, &signatures);
 
         if !self.diagnostics.is_empty() {
-            self.diagnostics.sort_by(|a, b| {
-                (&a.file, a.position.map(|p| (p.line, p.column)))
-                    .cmp(&(&b.file, b.position.map(|p| (p.line, p.column))))
-            });
-            return Err(LoadError::Invalid(self.diagnostics));
+            return Err(LoadError::Invalid(self.sorted()));
         }
         let mut set = RuleSet {
             name: set.name,
@@ -425,41 +448,96 @@ impl Loader {
             revisions,
             parts,
             rules: rules.into_iter().map(|(rule, ..)| rule).collect(),
+            value_names: values.iter().map(|v| v.name.clone()).collect(),
             values,
             facts,
             params,
-            options_held,
-            effective_date,
+            model,
             by_subject: HashMap::new(),
         };
         set.retain_rules(|_| true);
         Ok(set)
     }
 
-    /// The evaluator's hook for held options: a fact `(contract, date) -> [option]`.
-    fn options_held(
-        &mut self,
-        head: &Source,
-        set: &RuleSetFile,
-        signatures: &[FactSig],
-    ) -> Option<usize> {
-        let name = set.evaluator.options_held.as_ref()?;
-        let index = signatures.iter().position(|f| f.name == *name);
-        let fits = index.is_some_and(|i| {
-            let f = &signatures[i];
-            f.params
-                .iter()
-                .map(|(_, t)| t)
-                .eq([&Type::Record("contract"), &Type::Date])
-                && f.result == Type::list(Type::Record("option"))
+    /// Every diagnostic, by file and place.
+    fn sorted(&mut self) -> Vec<Diagnostic> {
+        let mut all = std::mem::take(&mut self.diagnostics);
+        all.sort_by(|a, b| {
+            (&a.file, a.position.map(|p| (p.line, p.column)))
+                .cmp(&(&b.file, b.position.map(|p| (p.line, p.column))))
         });
-        if !fits {
-            self.diagnostics.push(head.error(
-                "evaluator.options_held",
-                format!("`{name}` is not a fact (contract: contract, day: date) of type [option]"),
+        all
+    }
+
+    /// The model of `model.yaml`, checked against the declared values.
+    fn model(&mut self, sources: &[Source], values: &[ValueDef]) -> Option<Model> {
+        let Some(source) = sources.iter().find(|s| s.name == MODEL_FILE) else {
+            self.diagnostics.push(Diagnostic::new(
+                None,
+                "",
+                format!("{MODEL_FILE} is missing: a rule set declares the records and requests of its cases"),
             ));
+            return None;
+        };
+        let file: ModelFile =
+            match yaml::from_str(&source.text, Syntax::Yaml, Some(&source.display)) {
+                Ok(file) => file,
+                Err(diagnostic) => {
+                    self.diagnostics.push(diagnostic);
+                    return None;
+                }
+            };
+        let typed: Vec<(String, Type)> = values
+            .iter()
+            .map(|v| (v.name.clone(), value_type(v.ty)))
+            .collect();
+        match Model::compile(&file, &typed) {
+            Ok(model) => Some(model),
+            Err(problems) => {
+                for problem in problems {
+                    self.diagnostics
+                        .push(source.error(&problem.path, problem.message));
+                }
+                None
+            }
         }
-        index
+    }
+
+    /// A request's `child: select: from:` names a fact `(contract, date) -> [record]`
+    /// listing the candidates.
+    fn selections(&mut self, sources: &[Source], model: &mut Model, signatures: &[FactSig]) {
+        let contract = Type::Record(model.contract_def().shape.name.clone());
+        let names: Vec<(String, Type)> = model
+            .records
+            .iter()
+            .map(|r| (r.shape.name.to_string(), Type::Record(r.shape.name.clone())))
+            .collect();
+        let source = sources.iter().find(|s| s.name == MODEL_FILE);
+        for request in &mut model.requests {
+            let Some(child) = &mut request.child else {
+                continue;
+            };
+            let Some(select) = &mut child.select else {
+                continue;
+            };
+            let Some((name, index)) = &mut select.from else {
+                continue;
+            };
+            let wanted = Type::list(names[child.record].1.clone());
+            let found = signatures.iter().position(|f| f.name == *name);
+            let fits = found.is_some_and(|i| {
+                let f = &signatures[i];
+                f.params.iter().map(|(_, t)| t).eq([&contract, &Type::Date]) && f.result == wanted
+            });
+            if fits {
+                *index = found;
+            } else if let Some(source) = source {
+                self.diagnostics.push(source.error(
+                    &format!("requests.{}.child.select.from", request.name),
+                    format!("`{name}` is not a fact ({CONTRACT}, date) of type {wanted}"),
+                ));
+            }
+        }
     }
 
     /// Compiles every file's facts. Versions of one fact share its name and signature and
@@ -557,25 +635,16 @@ impl Loader {
             let names = Names {
                 schema: Some(schema),
                 variables: Vec::new(),
-                absent: [
-                    "date",
-                    "as_of",
-                    "customer",
-                    "contracts",
-                    "request",
-                    "contract",
-                    "option",
-                ]
-                .map(|n| {
-                    (
-                        n,
-                        "a fact reads only its parameters and params: pass it what it needs"
-                            .to_owned(),
-                    )
-                })
-                .into_iter()
-                .filter(|(n, _)| !sig.params.iter().any(|(p, _)| p == n))
-                .collect(),
+                absent: ["date", "as_of", "contracts", "request"]
+                    .into_iter()
+                    .chain(schema.records.keys().map(|k| &**k))
+                    .filter(|n| !sig.params.iter().any(|(p, _)| p == n))
+                    .map(|n| {
+                        let why =
+                            "a fact reads only its parameters and params: pass it what it needs";
+                        (n.to_owned(), why.to_owned())
+                    })
+                    .collect(),
                 params: Some(params),
                 values: None,
                 facts: &signatures,
@@ -821,6 +890,7 @@ fn check_dates(
 }
 
 struct RuleCompiler<'a> {
+    model: &'a Model,
     schema: &'a Schema,
     params: &'a BTreeMap<String, (Type, Value)>,
     values: &'a [ValueDef],
@@ -969,7 +1039,23 @@ impl RuleCompiler<'_> {
                 }
             }
         }
-        let (variables, absent) = context(&rule.applies_to);
+        for (i, subject) in rule.applies_to.iter().enumerate() {
+            if subject != CONTRACT && self.model.request(subject).is_none() {
+                let mut known: Vec<&str> = self.model.requests.iter().map(|r| &*r.name).collect();
+                known.push(CONTRACT);
+                found.push(
+                    self.error(
+                        &format!("applies_to[{i}]"),
+                        format!(
+                            "`{subject}` is neither a request type of model.yaml nor `{CONTRACT}` (they are: {})",
+                            known.join(", ")
+                        ),
+                    )
+                    .with_hint(crate::expr::compile::did_you_mean(subject, known.iter().copied())),
+                );
+            }
+        }
+        let (variables, absent) = context(self.model, &rule.applies_to);
         let mut own: Vec<usize> = Vec::new();
         let names = |own: &[usize]| -> Vec<ValueSlot> { self.readiness(rule, earlier, own) };
         let compile = |field: &str,

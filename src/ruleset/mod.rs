@@ -14,9 +14,14 @@ use chrono::NaiveDate;
 
 use crate::calendar;
 use crate::expr::{Compiled, Type, Value};
+use crate::model::Model;
 use crate::ruling::{Message, Outcome};
 use crate::yaml::ScalarStart;
-pub use format::{Subject, ValueType};
+pub use format::ValueType;
+
+/// What a rule judges: a request type of the model, or `contract` (each contract, on
+/// `as_of`).
+pub type Subject = String;
 pub(crate) use load::{placeholders, slot};
 pub use load::{resolve_dir, source_digest};
 
@@ -40,10 +45,10 @@ pub struct RuleSet {
     pub facts: Vec<Fact>,
     /// The rule set's constants (`params.NAME`), typed.
     pub params: BTreeMap<String, (Type, Value)>,
-    /// The fact giving the options a contract holds on a day, by fact index.
-    pub(crate) options_held: Option<usize>,
-    /// The value a terminate or stop takes effect on, by value slot.
-    pub(crate) effective_date: Option<usize>,
+    /// The words of the terms: records, requests and what accepted requests do.
+    pub model: Model,
+    /// The values' names, in slot order (what `expect:` may name).
+    pub value_names: Vec<String>,
     by_subject: HashMap<Subject, Vec<usize>>,
 }
 
@@ -197,13 +202,9 @@ impl RuleSet {
 
     /// The rule versions that judge `subject` on `day`, in evaluation order, with their
     /// index in [`RuleSet::rules`].
-    pub fn rules_for(
-        &self,
-        subject: Subject,
-        day: NaiveDate,
-    ) -> impl Iterator<Item = (usize, &Rule)> {
+    pub fn rules_for(&self, subject: &str, day: NaiveDate) -> impl Iterator<Item = (usize, &Rule)> {
         self.by_subject
-            .get(&subject)
+            .get(subject)
             .into_iter()
             .flatten()
             .map(|&i| (i, &self.rules[i]))
@@ -217,7 +218,7 @@ impl RuleSet {
         self.by_subject.clear();
         for (i, rule) in self.rules.iter().enumerate() {
             for subject in &rule.applies_to {
-                self.by_subject.entry(*subject).or_default().push(i);
+                self.by_subject.entry(subject.clone()).or_default().push(i);
             }
         }
     }

@@ -1,0 +1,956 @@
+//! The model: the words a rule set speaks, declared as data in its `model.yaml`.
+//!
+//! The engine knows a case only as a customer, contracts and requests. What a contract
+//! holds, which requests there are, what their fields mean, and what an accepted request
+//! does are the rule set's: each record and request type is declared once, and the case
+//! reader ([`read`]), the type checker's schema, the JSON Schemas ([`json_schema`]) and
+//! the evaluator's effects all derive from that declaration.
+
+pub mod format;
+pub mod json_schema;
+pub mod read;
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+
+use crate::expr::{Field, FunctionSig, Life, Name, Record, RecordType, Schema, Shape, Type, Value};
+use format::{ContractRefFile, EffectFile, FieldFile, ModelFile, RecordFile, RequestFile};
+
+/// The record type a case's `customer` is.
+pub const CUSTOMER: &str = "customer";
+/// The record type a case's `contracts` hold and every request names.
+pub const CONTRACT: &str = "contract";
+
+/// A rule set's model, checked.
+#[derive(Debug, Clone)]
+pub struct Model {
+    /// Record types, in declaration order.
+    pub records: Vec<RecordDef>,
+    /// Request types, in declaration order.
+    pub requests: Vec<RequestDef>,
+    /// The customer's record type.
+    pub customer: usize,
+    /// The contract's record type.
+    pub contract: usize,
+}
+
+/// A record type.
+#[derive(Debug, Clone)]
+pub struct RecordDef {
+    /// Its name and field names, shared by every record of it.
+    pub shape: Arc<Shape>,
+    /// What it is.
+    pub description: String,
+    /// Its fields.
+    pub fields: Vec<FieldDef>,
+    /// The field naming it, unique in a case.
+    pub key: Option<usize>,
+    /// The fields its maker function takes, in order.
+    pub make: Option<Vec<usize>>,
+}
+
+/// A field.
+#[derive(Debug, Clone)]
+pub struct FieldDef {
+    /// Its name.
+    pub name: Name,
+    /// What a document writes.
+    pub kind: Kind,
+    /// `()` is allowed (`T?`).
+    pub optional: bool,
+    /// Its value changes over time.
+    pub timeline: bool,
+    /// A document may give it.
+    pub from_case: bool,
+    /// Its value when absent, as written in the model.
+    pub default: Option<serde_json::Value>,
+    /// Where its value comes from when absent.
+    pub default_from: Option<DefaultFrom>,
+    /// The field of the same record it may not precede.
+    pub not_before: Option<usize>,
+    /// What it means.
+    pub description: String,
+}
+
+/// Where an absent field's value comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DefaultFrom {
+    /// Another field of the same record, by index.
+    Sibling(usize),
+    /// A field of the record holding this one, by index.
+    Parent(usize),
+}
+
+/// What a field holds, as documents write it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Kind {
+    /// `true` or `false`.
+    Bool,
+    /// A whole number.
+    Integer,
+    /// A number that counts (accounts); any exact number is read, the rules judge it.
+    Count,
+    /// An amount of yen: a decimal string, or a number that is exact.
+    Yen,
+    /// A decimal.
+    Decimal,
+    /// Text.
+    Text,
+    /// `YYYY-MM-DD`.
+    Date,
+    /// RFC 3339; Japan time without an offset.
+    Timestamp,
+    /// One of the listed words.
+    Words(Vec<String>),
+    /// A record, by index in [`Model::records`].
+    Record(usize),
+    /// A list.
+    List(Box<Kind>),
+}
+
+/// A request type.
+#[derive(Debug, Clone)]
+pub struct RequestDef {
+    /// The name a case writes as `type`.
+    pub name: Name,
+    /// What it asks.
+    pub description: String,
+    /// The request as rules read it: `type`, `date` (the day selecting rule versions),
+    /// `contract`, then its declared fields but `date`.
+    pub shape: Arc<Shape>,
+    /// The fields of [`RequestDef::shape`]; the first three are the engine's.
+    pub fields: Vec<FieldDef>,
+    /// The field whose day is `date`.
+    pub date_field: usize,
+    /// How it names its contract.
+    pub contract: ContractRefFile,
+    /// The days a case may make it.
+    pub in_force: Option<(NaiveDate, Option<NaiveDate>)>,
+    /// The record in the contract it is about.
+    pub child: Option<ChildDef>,
+    /// What an accepted request does.
+    pub effects: Vec<Effect>,
+}
+
+/// Fields every request record starts with.
+pub const TYPE_FIELD: usize = 0;
+/// The day that selects rule versions.
+pub const DATE_FIELD: usize = 1;
+/// The contract's id, or the proposed contract.
+pub const CONTRACT_FIELD: usize = 2;
+
+/// The record a request is about inside its contract.
+#[derive(Debug, Clone)]
+pub struct ChildDef {
+    /// The contract's list field.
+    pub list: usize,
+    /// The record type the list holds.
+    pub record: usize,
+    /// A proposed record: its fields, each from the request.
+    pub new: Option<Vec<(usize, Source)>>,
+    /// A held record: the candidates' fact (resolved by the rule-set loader) and the
+    /// fields that must match.
+    pub select: Option<Select>,
+}
+
+/// Which held record a request names.
+#[derive(Debug, Clone)]
+pub struct Select {
+    /// The fact listing the candidates, by name; its index once the facts are compiled.
+    pub from: Option<(String, Option<usize>)>,
+    /// Child field and the request's value it must equal.
+    pub matching: Vec<(usize, Source)>,
+}
+
+/// Where an effect's day or value comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// A field of the request record.
+    Request(usize),
+    /// A value the rules computed, by slot.
+    Value(usize),
+}
+
+/// What an accepted request does: a small fixed set of generic effects.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    /// Forms the proposed contract on the day.
+    Form(Source),
+    /// Sets the contract's timeline field from a day on.
+    Set {
+        /// The field.
+        field: usize,
+        /// The first day.
+        from: Source,
+        /// The value.
+        to: Source,
+    },
+    /// Ends the contract on the day, never later than an end already set.
+    End(Source),
+    /// Adds the proposed child record.
+    AddChild,
+    /// Ends the named child record on the day, never later than an end already set.
+    EndChild(Source),
+}
+
+/// One problem with a model, at a field path of `model.yaml`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModelProblem {
+    /// The path in `model.yaml`.
+    pub path: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+const BASE_TYPES: [&str; 8] = [
+    "bool",
+    "integer",
+    "count",
+    "yen",
+    "decimal",
+    "text",
+    "date",
+    "timestamp",
+];
+
+impl Kind {
+    /// The type expressions see.
+    pub fn expr_type(&self, model: &Model) -> Type {
+        match self {
+            Kind::Bool => Type::Bool,
+            Kind::Integer => Type::Int,
+            // Amounts shown to a customer may carry a fraction; rules round them.
+            Kind::Count | Kind::Yen | Kind::Decimal => Type::Decimal,
+            Kind::Text | Kind::Words(_) => Type::Text,
+            Kind::Date => Type::Date,
+            Kind::Timestamp => Type::Timestamp,
+            Kind::Record(i) => Type::Record(model.records[*i].shape.name.clone()),
+            Kind::List(inner) => Type::list(inner.expr_type(model)),
+        }
+    }
+}
+
+impl FieldDef {
+    /// The type expressions see.
+    pub fn expr_type(&self, model: &Model) -> Type {
+        let ty = self.kind.expr_type(model);
+        let ty = if self.optional { Type::maybe(ty) } else { ty };
+        if self.timeline {
+            Type::Timeline(Box::new(ty))
+        } else {
+            ty
+        }
+    }
+}
+
+impl Model {
+    /// The record type called `name`.
+    pub fn record(&self, name: &str) -> Option<usize> {
+        self.records.iter().position(|r| &*r.shape.name == name)
+    }
+
+    /// The request type called `name`.
+    pub fn request(&self, name: &str) -> Option<&RequestDef> {
+        self.requests.iter().find(|r| &*r.name == name)
+    }
+
+    /// The contract's record type.
+    pub fn contract_def(&self) -> &RecordDef {
+        &self.records[self.contract]
+    }
+
+    /// Checks a declaration; `values` are the names and types of the values rules
+    /// compute, which effects may read.
+    pub fn compile(
+        file: &ModelFile,
+        values: &[(String, Type)],
+    ) -> Result<Model, Vec<ModelProblem>> {
+        let mut problems = Vec::new();
+        let mut problem = |path: String, message: String| {
+            problems.push(ModelProblem { path, message });
+        };
+        let names: Vec<&str> = file.records.keys().map(String::as_str).collect();
+        for (name, _) in &file.records {
+            if BASE_TYPES.contains(&name.as_str()) || file.requests.contains_key(name) {
+                problem(
+                    format!("records.{name}"),
+                    format!("`{name}` is a type or request name already"),
+                );
+            }
+        }
+        for required in [CUSTOMER, CONTRACT] {
+            if !file.records.contains_key(required) {
+                problem(
+                    "records".to_owned(),
+                    format!(
+                        "the model declares no `{required}` record: a case has a customer and contracts"
+                    ),
+                );
+            }
+        }
+        let mut records = Vec::new();
+        for (name, record) in &file.records {
+            let path = format!("records.{name}");
+            let fields = record_fields(&record.fields, &names, &path, &mut problem);
+            records.push(record_def(name, record, fields, &path, &mut problem));
+        }
+        let mut model = Model {
+            customer: names.iter().position(|n| *n == CUSTOMER).unwrap_or(0),
+            contract: names.iter().position(|n| *n == CONTRACT).unwrap_or(0),
+            records,
+            requests: Vec::new(),
+        };
+        resolve_parent_defaults(&file.records, &mut model, &mut problem);
+        let mut requests = Vec::new();
+        for (name, request) in &file.requests {
+            let path = format!("requests.{name}");
+            if let Some(def) = request_def(name, request, &model, values, &path, &mut problem) {
+                requests.push(def);
+            }
+        }
+        model.requests = requests;
+        if problems.is_empty() {
+            Ok(model)
+        } else {
+            Err(problems)
+        }
+    }
+
+    /// Adds the model's records and functions to `schema`: a record type per record and
+    /// per request; `in_force` and `held_on` for records with a life; `at` for every
+    /// timeline; a maker per record that declares one.
+    pub fn register(&self, schema: &mut Schema) {
+        let field = |f: &FieldDef| Field {
+            name: f.name.clone(),
+            ty: f.expr_type(self),
+            doc: f.description.clone(),
+        };
+        let mut timelines = BTreeSet::new();
+        for record in &self.records {
+            let name = record.shape.name.clone();
+            schema.record(RecordType {
+                name: name.clone(),
+                tag: None,
+                fields: record.fields.iter().map(field).collect(),
+            });
+            for f in record.fields.iter().filter(|f| f.timeline) {
+                let ty = f.expr_type(self);
+                if !timelines.insert(ty.to_string()) {
+                    continue;
+                }
+                if let Type::Timeline(inner) = ty {
+                    schema.function(FunctionSig {
+                        name: "at",
+                        params: vec![Type::Timeline(inner.clone()), Type::Date],
+                        result: *inner,
+                        run: |a| {
+                            let day = a[1].as_date().ok_or("expected a date")?;
+                            Ok(a[0].on_day(day))
+                        },
+                        bound: Vec::new(),
+                        doc: "a value that changes over time, on the day",
+                    });
+                }
+            }
+            if record.shape.life.is_some() {
+                let this = Type::Record(name.clone());
+                schema.function(FunctionSig {
+                    name: "in_force",
+                    params: vec![this.clone(), Type::Date],
+                    result: Type::Bool,
+                    run: |a| Ok(Value::Bool(life_arg(&a[0])?.in_force_on(day_arg(&a[1])?))),
+                    bound: Vec::new(),
+                    doc: "started on or before the day (never while its start is ()) and not ended before it",
+                });
+                schema.function(FunctionSig {
+                    name: "held_on",
+                    params: vec![this, Type::Date],
+                    result: Type::Bool,
+                    run: |a| Ok(Value::Bool(life_arg(&a[0])?.held_on(day_arg(&a[1])?))),
+                    bound: Vec::new(),
+                    doc: "added on or before the day (a record the case lists always is) and not ended before it",
+                });
+            }
+            if let Some(make) = &record.make {
+                let prototype = Record {
+                    shape: record.shape.clone(),
+                    values: record.fields.iter().map(|_| Value::Null).collect(),
+                    place: None,
+                };
+                let places: Vec<Value> = make.iter().map(|&i| Value::Int(i as i64)).collect();
+                schema.function(FunctionSig {
+                    name: maker_name(&name),
+                    params: make.iter().map(|&i| field(&record.fields[i]).ty).collect(),
+                    result: Type::Record(name.clone()),
+                    run: make_record,
+                    bound: vec![Value::Record(Arc::new(prototype)), Value::list(places)],
+                    doc: "a record no request added, made from the fields the model names",
+                });
+            }
+        }
+        for request in &self.requests {
+            schema.record(RecordType {
+                name: request.name.clone(),
+                tag: Some(request.name.clone()),
+                fields: request.fields.iter().map(field).collect(),
+            });
+        }
+    }
+}
+
+/// Function names are `'static`: a maker's is kept for the life of the process, once per
+/// distinct record name (a handful per rule set, whatever the reloads).
+fn maker_name(name: &str) -> &'static str {
+    static NAMES: std::sync::Mutex<BTreeSet<&'static str>> = std::sync::Mutex::new(BTreeSet::new());
+    let mut names = NAMES
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some(known) = names.get(name) {
+        return known;
+    }
+    let leaked: &'static str = Box::leak(name.to_owned().into_boxed_str());
+    names.insert(leaked);
+    leaked
+}
+
+fn life_arg(v: &Value) -> Result<&Record, String> {
+    v.as_record()
+        .map(|r| &**r)
+        .ok_or_else(|| "expected a record".to_owned())
+}
+
+fn day_arg(v: &Value) -> Result<NaiveDate, String> {
+    v.as_date().ok_or_else(|| "expected a date".to_owned())
+}
+
+/// `a[0]` the prototype, `a[1]` the field places, then the fields' values.
+fn make_record(a: &[Value]) -> Result<Value, String> {
+    let prototype = life_arg(&a[0])?;
+    let places = a[1].as_list().ok_or("expected places")?;
+    let mut record = prototype.clone();
+    for (place, value) in places.iter().zip(&a[2..]) {
+        if let Value::Int(i) = place {
+            record.values[*i as usize] = value.clone();
+        }
+    }
+    Ok(Value::Record(Arc::new(record)))
+}
+
+/// Reads a field type: `T?`, `[T]`, `one of [a, b]`, a base type or a record name.
+fn parse_kind(text: &str, records: &[&str]) -> Result<(Kind, bool), String> {
+    let text = text.trim();
+    if let Some(inner) = text.strip_suffix('?') {
+        let (kind, _) = parse_kind(inner, records)?;
+        return Ok((kind, true));
+    }
+    if let Some(words) = text.strip_prefix("one of") {
+        let words = words.trim();
+        let inner = words
+            .strip_prefix('[')
+            .and_then(|w| w.strip_suffix(']'))
+            .ok_or_else(|| format!("write the words as `one of [a, b]`, not `{text}`"))?;
+        let words: Vec<String> = inner
+            .split(',')
+            .map(|w| w.trim().to_owned())
+            .filter(|w| !w.is_empty())
+            .collect();
+        if words.is_empty() {
+            return Err("`one of` lists at least one word".to_owned());
+        }
+        return Ok((Kind::Words(words), false));
+    }
+    if let Some(inner) = text.strip_prefix('[').and_then(|t| t.strip_suffix(']')) {
+        let (kind, optional) = parse_kind(inner, records)?;
+        if optional {
+            return Err("a list holds values, not `()`: write `[T]`".to_owned());
+        }
+        return Ok((Kind::List(Box::new(kind)), false));
+    }
+    Ok((
+        match text {
+            "bool" => Kind::Bool,
+            "integer" => Kind::Integer,
+            "count" => Kind::Count,
+            "yen" => Kind::Yen,
+            "decimal" => Kind::Decimal,
+            "text" => Kind::Text,
+            "date" => Kind::Date,
+            "timestamp" => Kind::Timestamp,
+            other => match records.iter().position(|r| *r == other) {
+                Some(i) => Kind::Record(i),
+                None => {
+                    let mut known: Vec<&str> = BASE_TYPES.to_vec();
+                    known.extend(records);
+                    let hint = crate::expr::compile::did_you_mean(other, known.iter().copied())
+                        .map(|h| format!(" ({h})"))
+                        .unwrap_or_default();
+                    return Err(format!(
+                        "`{other}` is not a type{hint}: types are {}, `one of [a, b]`, `[T]` and `T?`",
+                        known.join(", ")
+                    ));
+                }
+            },
+        },
+        false,
+    ))
+}
+
+fn record_fields(
+    fields: &indexmap::IndexMap<String, FieldFile>,
+    records: &[&str],
+    path: &str,
+    problem: &mut impl FnMut(String, String),
+) -> Vec<FieldDef> {
+    let names: Vec<&str> = fields.keys().map(String::as_str).collect();
+    let mut out = Vec::new();
+    for (name, field) in fields {
+        let path = format!("{path}.fields.{name}");
+        let spec = match field {
+            FieldFile::Type(ty) => format::FieldSpec {
+                ty: ty.clone(),
+                description: None,
+                default: None,
+                default_from: None,
+                timeline: false,
+                from_case: true,
+                not_before: None,
+            },
+            FieldFile::Full(spec) => spec.clone(),
+        };
+        let (kind, optional) = match parse_kind(&spec.ty, records) {
+            Ok(parsed) => parsed,
+            Err(message) => {
+                problem(path.clone(), message);
+                (Kind::Text, true)
+            }
+        };
+        let sibling = |field: &str, key: &str, problem: &mut dyn FnMut(String, String)| {
+            let at = names.iter().position(|n| *n == field);
+            if at.is_none() {
+                problem(
+                    format!("{path}.{key}"),
+                    format!(
+                        "`{field}` is not a field here (fields: {})",
+                        names.join(", ")
+                    ),
+                );
+            }
+            at
+        };
+        let default_from = match &spec.default_from {
+            // `parent.field` is resolved once every record is known.
+            Some(from) if from.contains('.') => Some(DefaultFrom::Parent(usize::MAX)),
+            Some(from) => sibling(from, "default_from", problem).map(DefaultFrom::Sibling),
+            None => None,
+        };
+        let not_before = spec
+            .not_before
+            .as_deref()
+            .and_then(|f| sibling(f, "not_before", problem));
+        if spec.default.is_some() && spec.default_from.is_some() {
+            problem(
+                path.clone(),
+                "give `default` or `default_from`, not both".to_owned(),
+            );
+        }
+        out.push(FieldDef {
+            name: name.as_str().into(),
+            kind,
+            optional,
+            timeline: spec.timeline,
+            from_case: spec.from_case,
+            default: spec.default.clone(),
+            default_from,
+            not_before,
+            description: spec.description.clone().unwrap_or_default(),
+        });
+    }
+    out
+}
+
+fn record_def(
+    name: &str,
+    record: &RecordFile,
+    fields: Vec<FieldDef>,
+    path: &str,
+    problem: &mut impl FnMut(String, String),
+) -> RecordDef {
+    let index_of = |field: &str, key: &str, problem: &mut dyn FnMut(String, String)| {
+        let at = fields.iter().position(|f| &*f.name == field);
+        if at.is_none() {
+            problem(
+                format!("{path}.{key}"),
+                format!("`{field}` is not a field of {name}"),
+            );
+        }
+        at
+    };
+    let key = record
+        .key
+        .as_deref()
+        .and_then(|k| index_of(k, "key", problem));
+    let life = record.life.as_ref().and_then(|life| {
+        let start = index_of(&life.start, "life.start", problem)?;
+        let end = index_of(&life.end, "life.end", problem)?;
+        let held_from = match &life.held_from {
+            Some(f) => Some(index_of(f, "life.held_from", problem)?),
+            None => None,
+        };
+        for i in [Some(start), Some(end), held_from].into_iter().flatten() {
+            if fields[i].kind != Kind::Date || fields[i].timeline {
+                problem(
+                    format!("{path}.life"),
+                    format!("`{}` bounds a life, so it is a date", fields[i].name),
+                );
+            }
+        }
+        Some(Life {
+            start,
+            end,
+            held_from,
+        })
+    });
+    let make = record.make.as_ref().map(|make| {
+        make.iter()
+            .filter_map(|f| index_of(f, "make", problem))
+            .collect()
+    });
+    if name == CONTRACT && key.is_none() {
+        problem(
+            path.to_owned(),
+            "a contract has a `key`: the field requests name it by".to_owned(),
+        );
+    }
+    RecordDef {
+        shape: Arc::new(Shape {
+            name: name.into(),
+            fields: fields.iter().map(|f| f.name.clone()).collect(),
+            label: record.label.clone(),
+            key,
+            life,
+        }),
+        description: record.description.clone().unwrap_or_default(),
+        fields,
+        key,
+        make,
+    }
+}
+
+/// `default_from: parent.field`: the parent is a record whose list holds this one.
+fn resolve_parent_defaults(
+    files: &indexmap::IndexMap<String, RecordFile>,
+    model: &mut Model,
+    problem: &mut impl FnMut(String, String),
+) {
+    for (r, (name, record)) in files.iter().enumerate() {
+        for (f, (field, spec)) in record.fields.iter().enumerate() {
+            let FieldFile::Full(spec) = spec else {
+                continue;
+            };
+            let Some((parent, parent_field)) =
+                spec.default_from.as_deref().and_then(|d| d.split_once('.'))
+            else {
+                continue;
+            };
+            let holds_this = model.record(parent).is_some_and(|p| {
+                model.records[p].fields.iter().any(|pf| {
+                    matches!(&pf.kind, Kind::List(inner) if **inner == Kind::Record(r))
+                        || pf.kind == Kind::Record(r)
+                })
+            });
+            let index = model
+                .record(parent)
+                .and_then(|p| model.records[p].shape.index(parent_field));
+            match index {
+                Some(i) if holds_this => {
+                    model.records[r].fields[f].default_from = Some(DefaultFrom::Parent(i));
+                }
+                _ => problem(
+                    format!("records.{name}.fields.{field}.default_from"),
+                    format!("`{parent}.{parent_field}` is not a field of a record holding {name}"),
+                ),
+            }
+        }
+    }
+}
+
+fn request_def(
+    name: &str,
+    request: &RequestFile,
+    model: &Model,
+    values: &[(String, Type)],
+    path: &str,
+    problem: &mut impl FnMut(String, String),
+) -> Option<RequestDef> {
+    let records: Vec<&str> = model.records.iter().map(|r| &*r.shape.name).collect();
+    if request.fields.contains_key("type") || request.fields.contains_key("contract") {
+        problem(
+            format!("{path}.fields"),
+            "`type` and `contract` are every request's own: declare the contract with `contract: id` or `contract: new`".to_owned(),
+        );
+    }
+    if request.fields.contains_key("date") && request.date != "date" {
+        problem(
+            format!("{path}.fields.date"),
+            "`date` is the day that selects the rule versions: name this field otherwise, or make it the request's `date:`".to_owned(),
+        );
+    }
+    let declared = record_fields(&request.fields, &records, path, problem);
+    let engine = |name: &str, kind: Kind, description: &str| FieldDef {
+        name: name.into(),
+        kind,
+        optional: false,
+        timeline: false,
+        from_case: false,
+        default: None,
+        default_from: None,
+        not_before: None,
+        description: description.to_owned(),
+    };
+    let contract_kind = match request.contract {
+        ContractRefFile::Id => Kind::Text,
+        ContractRefFile::New => Kind::Record(model.contract),
+    };
+    let mut fields = vec![
+        engine("type", Kind::Text, "the request's type"),
+        engine("date", Kind::Date, "the day that selects the rule versions"),
+        engine(
+            "contract",
+            contract_kind,
+            match request.contract {
+                ContractRefFile::Id => "the id of the contract it is about",
+                ContractRefFile::New => "the proposed contract, as if formed on the request's date",
+            },
+        ),
+    ];
+    let offset = fields.len();
+    let mut date_field = None;
+    for mut field in declared {
+        let shift = |d: &mut Option<DefaultFrom>| {
+            if let Some(DefaultFrom::Sibling(s)) = d {
+                *s = remap(*s, request, offset);
+            }
+        };
+        shift(&mut field.default_from);
+        field.not_before = field.not_before.map(|s| remap(s, request, offset));
+        if *field.name == *request.date {
+            if !matches!(field.kind, Kind::Date | Kind::Timestamp) || field.optional {
+                problem(
+                    format!("{path}.date"),
+                    format!(
+                        "`{}` selects rule versions, so it is a date or timestamp the request always gives",
+                        field.name
+                    ),
+                );
+            }
+            if &*field.name == "date" {
+                // The declared `date` is the engine's: one field, read from the case.
+                fields[DATE_FIELD].from_case = true;
+                fields[DATE_FIELD].description = field.description.clone();
+                date_field = Some(DATE_FIELD);
+                continue;
+            }
+            date_field = Some(fields.len());
+        }
+        fields.push(field);
+    }
+    let Some(date_field) = date_field else {
+        problem(
+            format!("{path}.date"),
+            format!("`{}` is not a field of this request", request.date),
+        );
+        return None;
+    };
+    let shape = Arc::new(Shape {
+        name: name.into(),
+        fields: fields.iter().map(|f| f.name.clone()).collect(),
+        label: None,
+        key: None,
+        life: None,
+    });
+    let source = |text: &str, at: &str, problem: &mut dyn FnMut(String, String)| {
+        let found = match text.split_once('.') {
+            Some(("request", field)) => shape
+                .index(field)
+                .map(|i| (Source::Request(i), fields[i].expr_type(model))),
+            Some(("values", value)) => values
+                .iter()
+                .position(|(n, _)| n == value)
+                .map(|i| (Source::Value(i), values[i].1.clone())),
+            _ => None,
+        };
+        if found.is_none() {
+            problem(
+                format!("{path}.{at}"),
+                format!(
+                    "`{text}` is neither `request.FIELD` of this request nor `values.NAME` of ruleset.yaml"
+                ),
+            );
+        }
+        found
+    };
+    let contract = model.contract_def();
+    let child = request.child.as_ref().and_then(|child| {
+        let list = contract.shape.index(&child.list);
+        let record = list.and_then(|l| match &contract.fields[l].kind {
+            Kind::List(inner) => match **inner {
+                Kind::Record(r) => Some(r),
+                _ => None,
+            },
+            _ => None,
+        });
+        let (Some(list), Some(record)) = (list, record) else {
+            problem(
+                format!("{path}.child.list"),
+                format!("`{}` is not a list of records of the contract", child.list),
+            );
+            return None;
+        };
+        let def = &model.records[record];
+        let mut field_sources = |map: &indexmap::IndexMap<String, String>, key: &str| {
+            let mut out = Vec::new();
+            for (field, text) in map {
+                let at = format!("child.{key}.{field}");
+                let Some(index) = def.shape.index(field) else {
+                    problem(
+                        format!("{path}.{at}"),
+                        format!("`{field}` is not a field of {}", def.shape.name),
+                    );
+                    continue;
+                };
+                if let Some((source, ty)) = source(text, &at, problem) {
+                    let wanted = def.fields[index].expr_type(model);
+                    if !ty.fits(&wanted) {
+                        problem(
+                            format!("{path}.{at}"),
+                            format!("`{text}` is {ty}; `{field}` is {wanted}"),
+                        );
+                    }
+                    out.push((index, source));
+                }
+            }
+            out
+        };
+        let new = child.new.as_ref().map(|m| field_sources(m, "new"));
+        let select = child.select.as_ref().map(|s| Select {
+            from: s.from.clone().map(|f| (f, None)),
+            matching: field_sources(&s.matching, "select.where"),
+        });
+        if new.is_some() == select.is_some() {
+            problem(
+                format!("{path}.child"),
+                "a child is either `new` (proposed by the request) or `select`ed (held)".to_owned(),
+            );
+        }
+        Some(ChildDef {
+            list,
+            record,
+            new,
+            select,
+        })
+    });
+    let mut effects = Vec::new();
+    for (i, effect) in request.effects.iter().enumerate() {
+        let at = format!("effects[{i}]");
+        let day = |text: &str, problem: &mut dyn FnMut(String, String)| {
+            let (source, ty) = source(text, &at, problem)?;
+            if ty != Type::Date {
+                problem(
+                    format!("{path}.{at}"),
+                    format!("`{text}` is {ty}, not a date that is always there"),
+                );
+            }
+            Some(source)
+        };
+        let effect = match effect {
+            EffectFile::Form(on) => {
+                if request.contract != ContractRefFile::New {
+                    problem(
+                        format!("{path}.{at}"),
+                        "only a request with `contract: new` forms one".to_owned(),
+                    );
+                }
+                day(on, problem).map(Effect::Form)
+            }
+            EffectFile::End(on) => day(on, problem).map(Effect::End),
+            EffectFile::Set { field, from, to } => {
+                let index = contract.shape.index(field);
+                let timeline = index.filter(|&i| contract.fields[i].timeline);
+                let Some(index) = timeline else {
+                    problem(
+                        format!("{path}.{at}.field"),
+                        format!("`{field}` is not a timeline field of the contract"),
+                    );
+                    continue;
+                };
+                let from = day(from, problem);
+                let value = source(to, &at, problem);
+                match (from, value) {
+                    (Some(from), Some((to, ty))) => {
+                        let wanted = contract.fields[index].kind.expr_type(model);
+                        if !ty.fits(&wanted) {
+                            problem(
+                                format!("{path}.{at}.to"),
+                                format!("`{field}` holds {wanted}, not {ty}"),
+                            );
+                        }
+                        Some(Effect::Set {
+                            field: index,
+                            from,
+                            to,
+                        })
+                    }
+                    _ => None,
+                }
+            }
+            EffectFile::AddChild => {
+                if child.as_ref().is_none_or(|c| c.new.is_none()) {
+                    problem(
+                        format!("{path}.{at}"),
+                        "`add_child` adds the `child: new` the request proposes; declare it"
+                            .to_owned(),
+                    );
+                }
+                Some(Effect::AddChild)
+            }
+            EffectFile::EndChild(on) => {
+                if child.as_ref().is_none_or(|c| c.select.is_none()) {
+                    problem(
+                        format!("{path}.{at}"),
+                        "`end_child` ends the `child: select` the request names; declare it"
+                            .to_owned(),
+                    );
+                }
+                day(on, problem).map(Effect::EndChild)
+            }
+        };
+        effects.extend(effect);
+    }
+    let in_force = request.in_force.map(|f| (f.from, f.until));
+    Some(RequestDef {
+        name: name.into(),
+        description: request.description.clone().unwrap_or_default(),
+        shape: shape.clone(),
+        fields,
+        date_field,
+        contract: request.contract,
+        in_force,
+        child,
+        effects,
+    })
+}
+
+/// A declared field's index once the engine's fields come first (`date` is one of them).
+fn remap(declared: usize, request: &RequestFile, offset: usize) -> usize {
+    let name = request.fields.get_index(declared).map(|(n, _)| n.as_str());
+    if name == Some("date") {
+        return DATE_FIELD;
+    }
+    let before_date = request
+        .fields
+        .get_index_of("date")
+        .is_some_and(|d| d < declared);
+    offset + declared - usize::from(before_date)
+}
