@@ -396,8 +396,8 @@ fn yakkan_agrees_with_an_independent_reading_of_spec() {
 
 /// The generator reaches what the test is meant to exercise, so a green run means
 /// something: a fixed sample covers every request type, both decisions per type, a leap
-/// day, timestamps with and without offsets, requests out of date order, and requests on
-/// contracts not in force.
+/// day, timestamps with and without offsets, requests out of date order, requests on
+/// contracts not in force, and a termination with an earlier stop's dates.
 #[test]
 fn the_generator_covers_what_it_should() {
     let mut rng = Rng::new(DEFAULT_SEED);
@@ -432,6 +432,21 @@ fn the_generator_covers_what_it_should() {
         if dates.windows(2).any(|w| w[0] > w[1]) {
             seen.insert("out of order".into());
         }
+        for (i, r) in case.requests.iter().enumerate() {
+            if let GRequest::Terminate {
+                contract,
+                notice,
+                requested_end,
+                ..
+            } = r
+                && case.requests[..i].iter().any(|s| {
+                    matches!(s, GRequest::Stop { contract: c, notice: n, requested_end: e, .. }
+                        if c == contract && n == notice && e == requested_end)
+                })
+            {
+                seen.insert("terminate with a stop's dates".into());
+            }
+        }
         for (r, o) in case.requests.iter().zip(&out.requests) {
             let decision = if o.accepted { "accepted" } else { "rejected" };
             seen.insert(format!("{} {decision}", r.kind()));
@@ -446,6 +461,7 @@ fn the_generator_covers_what_it_should() {
         "offset",
         "no offset",
         "out of order",
+        "terminate with a stop's dates",
         "new_contract accepted",
         "new_contract rejected",
         "change_accounts accepted",

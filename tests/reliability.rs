@@ -44,6 +44,11 @@ fn digest_of(files: &[(String, String)]) -> String {
     yakkan::RuleSet::load(scratch.path()).unwrap().digest
 }
 
+/// Rounds of the five edits below. Each edit waits until the server has observed it (the
+/// good set served to a client, the bad set counted as refused), so every round proves and
+/// refuses the same sets on a fast machine and on a slow one; only how long it takes varies.
+const RELOAD_ROUNDS: usize = 3;
+
 #[test]
 fn reload_under_load_swaps_only_settled_proven_sets() {
     let _machine = common::exclusive();
@@ -104,26 +109,40 @@ fn reload_under_load_swaps_only_settled_proven_sets() {
             }
         }
     };
-    let started = Instant::now();
-    let mut step = 0;
-    while started.elapsed() < Duration::from_secs(8) {
-        step += 1;
+    // A good set has been observed: it is in service and a client was answered with it.
+    let served = |digest: &str, what: &str| {
+        common::wait_until(what, || server.health()["digest"] == digest);
+        common::wait_until(&format!("{what}, answered to a client"), || {
+            seen.lock().unwrap().contains(digest)
+        });
+    };
+    // A bad set has been observed: one more refusal is counted. Then the good text is put
+    // back and the server has read it (the refusal no longer stands). Each bad text is new
+    // (the good set under it changes every round), so none is skipped as refused before.
+    let refused_then_restored = |refused_before: u64, what: &str, good: &[(String, String)]| {
+        common::wait_until(what, || server.reloads("refused") > refused_before);
+        write(good);
+        common::wait_until(&format!("{what}, then the good text back"), || {
+            server.health()["status"] == "ok"
+        });
+    };
+    let mut refusals: u64 = 0;
+    for step in 1..=RELOAD_ROUNDS * 5 {
         match step % 5 {
-            // A good edit: a comment, so every shipped case still passes.
+            // A good edit: a comment, so every shipped case still passes. Two per round
+            // (steps 5k+2 and 5k+5 edit different files), so every round changes a file
+            // other than the one the last step removes.
             0 | 2 => {
                 let i = step % good.len();
                 good[i].1.push_str(&format!("\n# edit {step}\n"));
                 let digest = digest_of(&good);
                 intended.lock().unwrap().insert(digest.clone());
                 write(&good);
-                // Left alone, a good set is proven and served (however slow the machine).
-                let deadline = Instant::now() + Duration::from_secs(5);
-                while server.health()["digest"] != digest.as_str() && Instant::now() < deadline {
-                    thread::sleep(Duration::from_millis(20));
-                }
+                served(&digest, &format!("step {step}: the good edit served"));
             }
             // A broken edit: the YAML does not parse; then the good text comes back.
             1 => {
+                let before = server.reloads("refused");
                 let name = "art-05-accounts.yaml";
                 let text = fs::read_to_string(dir.path().join(name)).unwrap();
                 fs::write(
@@ -131,22 +150,32 @@ fn reload_under_load_swaps_only_settled_proven_sets() {
                     format!("{text}\n  - id: [unclosed\n"),
                 )
                 .unwrap();
-                thread::sleep(Duration::from_millis(200));
-                write(&good);
+                refused_then_restored(
+                    before,
+                    &format!("step {step}: the unparsable set refused"),
+                    &good,
+                );
+                refusals += 1;
             }
             // A set that loads and checks but fails its shipped cases; then put back.
             4 => {
+                let before = server.reloads("refused");
                 let at = good.iter().position(|(n, _)| n == "ruleset.yaml").unwrap();
                 let from = "minimum_period_months: 1\n";
                 assert!(good[at].1.contains(from));
                 let changed = good[at].1.replace(from, "minimum_period_months: 2\n");
                 fs::write(dir.path().join("ruleset.yaml"), changed).unwrap();
-                thread::sleep(Duration::from_millis(400));
-                write(&good);
+                refused_then_restored(
+                    before,
+                    &format!("step {step}: the case-failing set refused"),
+                    &good,
+                );
+                refusals += 1;
             }
             // A file truncated mid-expression, then written whole with a good edit
-            // (faster than the settle interval), and a part file removed (the set loads
-            // but its cases fail), then put back.
+            // (faster than the settle interval): the good set serves. Then a part file
+            // removed (the others read its facts, so the set does not check): refused,
+            // and put back.
             _ => {
                 let name = "art-11-termination.yaml";
                 let at = good.iter().position(|(n, _)| n == name).unwrap();
@@ -154,22 +183,30 @@ fn reload_under_load_swaps_only_settled_proven_sets() {
                 fs::write(dir.path().join(name), &text[..text.len() / 2]).unwrap();
                 thread::sleep(Duration::from_millis(30));
                 good[at].1.push_str(&format!("\n# edit {step}\n"));
-                intended.lock().unwrap().insert(digest_of(&good));
+                let digest = digest_of(&good);
+                intended.lock().unwrap().insert(digest.clone());
                 write(&good);
-                thread::sleep(Duration::from_millis(200));
+                served(
+                    &digest,
+                    &format!("step {step}: the rewritten truncated file served"),
+                );
+                let before = server.reloads("refused");
                 fs::remove_file(dir.path().join(name)).unwrap();
-                thread::sleep(Duration::from_millis(200));
-                write(&good);
+                refused_then_restored(
+                    before,
+                    &format!("step {step}: the set without {name} refused"),
+                    &good,
+                );
+                refusals += 1;
             }
         }
-        thread::sleep(Duration::from_millis(200));
     }
-    // The last good set settles and serves.
+    // The last good set serves, and the clients have had enough answers to judge.
     let last = digest_of(&good);
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while server.health()["digest"] != last.as_str() && Instant::now() < deadline {
-        thread::sleep(Duration::from_millis(50));
-    }
+    served(&last, "the last good set served");
+    common::wait_until("more than 50 answers", || {
+        answers.load(Ordering::Relaxed) > 50
+    });
     stop.store(true, Ordering::Relaxed);
     for client in clients {
         client.join().unwrap();
@@ -191,13 +228,10 @@ fn reload_under_load_swaps_only_settled_proven_sets() {
     );
     assert_eq!(server.health()["digest"], last.as_str());
     let metrics = server.get("/metrics").1;
-    let refused = metrics
-        .lines()
-        .find_map(|l| l.strip_prefix("yakkan_reloads_total{result=\"refused\"} "))
-        .map_or(0, |n| n.parse::<u64>().unwrap());
+    let refused = server.reloads("refused");
     assert!(
-        refused >= 2,
-        "broken and case-failing sets are refused: {metrics}"
+        refused >= refusals && refusals >= 2,
+        "broken, case-failing and incomplete sets are refused ({refusals} made): {metrics}"
     );
 }
 
@@ -214,10 +248,9 @@ fn a_refused_set_is_reported_remembered_and_the_old_one_serves() {
     let from = "minimum_period_months: 1\n";
     assert!(text.contains(from), "ruleset.yaml fixes the minimum period");
     fs::write(&path, text.replace(from, "minimum_period_months: 2\n")).unwrap();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while server.health()["status"] == "ok" && Instant::now() < deadline {
-        thread::sleep(Duration::from_millis(20));
-    }
+    common::wait_until("the case-failing set refused", || {
+        server.health()["status"] != "ok"
+    });
     let health = server.health();
     assert_eq!(health["status"], "reload_refused", "{health}");
     assert_eq!(health["digest"], first.as_str(), "the old set serves");
@@ -245,10 +278,9 @@ fn a_refused_set_is_reported_remembered_and_the_old_one_serves() {
     );
     // Edited back to the set in service: the refusal no longer stands.
     fs::write(&path, text).unwrap();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while server.health()["status"] != "ok" && Instant::now() < deadline {
-        thread::sleep(Duration::from_millis(20));
-    }
+    common::wait_until("the folder edited back read", || {
+        server.health()["status"] == "ok"
+    });
     let health = server.health();
     assert_eq!(health["status"], "ok", "{health}");
     assert_eq!(
@@ -679,29 +711,23 @@ fn evaluations_past_the_admission_bound_get_503() {
             stream
         })
         .collect();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let mut status = 0;
-    while Instant::now() < deadline {
-        let (answer, body) = server.post("/v1/evaluate", CASE);
-        status = answer;
-        if status == 503 {
-            let error: Value = serde_json::from_str(&body).unwrap();
-            assert_eq!(error["error"]["kind"], "unavailable");
-            break;
-        }
-        thread::sleep(Duration::from_millis(50));
-    }
-    assert_eq!(
-        status, 503,
-        "{places} waiting bodies did not fill the places"
+    common::wait_until(
+        &format!("{places} waiting bodies filling the places (503)"),
+        || {
+            let (status, body) = server.post("/v1/evaluate", CASE);
+            if status == 503 {
+                let error: Value = serde_json::from_str(&body).unwrap();
+                assert_eq!(error["error"]["kind"], "unavailable");
+            }
+            status == 503
+        },
     );
     // Health is not an evaluation: it still answers.
     assert_eq!(server.get("/healthz").0, 200);
     drop(held);
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while server.post("/v1/evaluate", CASE).0 != 200 && Instant::now() < deadline {
-        thread::sleep(Duration::from_millis(50));
-    }
+    common::wait_until("the places given back (200)", || {
+        server.post("/v1/evaluate", CASE).0 == 200
+    });
     assert_eq!(
         server.post("/v1/evaluate", CASE).0,
         200,

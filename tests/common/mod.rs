@@ -145,6 +145,35 @@ impl Server {
         }
         false
     }
+
+    /// `yakkan_reloads_total{result="…"}` from `/metrics` (0 before the first).
+    pub fn reloads(&self, result: &str) -> u64 {
+        let prefix = format!("yakkan_reloads_total{{result=\"{result}\"}} ");
+        self.get("/metrics")
+            .1
+            .lines()
+            .find_map(|l| l.strip_prefix(prefix.as_str()))
+            .map_or(0, |n| n.trim().parse().unwrap())
+    }
+}
+
+/// How long a test waits for the server to observe one step (a reload proven or refused,
+/// answers counted) before it fails. Only a failure bound: the tests are driven by what
+/// the server has done, not by how much wall time passed, so a slow or loaded machine
+/// takes longer but reaches the same counts.
+pub const STEP_BOUND: Duration = Duration::from_secs(120);
+
+/// Polls `done` until it holds; fails the test, naming `what`, if it has not within
+/// [`STEP_BOUND`].
+pub fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+    let started = Instant::now();
+    while !done() {
+        assert!(
+            started.elapsed() < STEP_BOUND,
+            "{what}: not observed within {STEP_BOUND:?}"
+        );
+        thread::sleep(Duration::from_millis(20));
+    }
 }
 
 /// A copy of the bundled rule set to change while a server runs; the cases it ships are

@@ -1,7 +1,8 @@
 //! Random valid cases from a seed: every request type, dates across 2025–2028 with month
 //! ends and 2028-02-29, timestamps with and without offsets, options listed and added,
 //! requests out of date order, requests on contracts ended or formed by a rejected or later
-//! `new_contract`, and repeated terminations and stops.
+//! `new_contract`, repeated terminations and stops, and terminations taking effect the day
+//! an earlier stop does.
 
 use chrono::{Duration, FixedOffset, NaiveDate, TimeZone};
 use rust_decimal::Decimal;
@@ -381,14 +382,40 @@ pub fn case(rng: &mut Rng) -> GCase {
                     },
                 }
             }
-            3 => GRequest::Terminate {
-                contract: target,
-                notice: date,
-                requested_end: rng
-                    .chance(40)
-                    .then(|| date + Duration::days(rng.range(0, 90))),
-                gt28: rng.chance(10),
-            },
+            3 => {
+                // Now and then a termination with an earlier stop's contract and dates: it
+                // takes effect the day the stop ended the option, whose 13.2 amount the stop
+                // already owes.
+                let stopped = if rng.chance(30) {
+                    requests.iter().rev().find_map(|r| match r {
+                        GRequest::Stop {
+                            contract,
+                            notice,
+                            requested_end,
+                            ..
+                        } => Some((contract.clone(), *notice, *requested_end)),
+                        _ => None,
+                    })
+                } else {
+                    None
+                };
+                match stopped {
+                    Some((contract, notice, requested_end)) => GRequest::Terminate {
+                        contract,
+                        notice,
+                        requested_end,
+                        gt28: rng.chance(10),
+                    },
+                    None => GRequest::Terminate {
+                        contract: target,
+                        notice: date,
+                        requested_end: rng
+                            .chance(40)
+                            .then(|| date + Duration::days(rng.range(0, 90))),
+                        gt28: rng.chance(10),
+                    },
+                }
+            }
             4 => GRequest::Stop {
                 contract: target,
                 option: if rng.chance(60) {
