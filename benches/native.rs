@@ -10,7 +10,9 @@ use chrono::NaiveDate;
 use input::{Contract, ContractOption, Request};
 use rust_decimal::Decimal;
 use yakkan::RuleSet;
-use yakkan::calendar::{add_days, add_months, days_after, days_inclusive, jst_date, period_end};
+use yakkan::calendar::{
+    add_days, days_after, days_inclusive, jst_date, months_elapsed_from, period_end,
+};
 use yakkan::ruling::{
     ContractRuling, Decision, Finding, Outcome, RequestRuling, RuleSetStamp, Ruling, Value,
 };
@@ -314,8 +316,8 @@ pub fn ruling(rules: &RuleSet, case: &yakkan::Case) -> Ruling {
                         &[("params.outage_min_hours", "24".to_owned())],
                     ));
                 }
-                let possible = jst_date(&(*known_at + chrono::Duration::hours(24)));
-                let deadline = add_months(possible, 3).unwrap();
+                let possible = *known_at + chrono::Duration::hours(24);
+                let deadline = months_elapsed_from(&possible, 3).unwrap();
                 if *claimed_on > deadline {
                     findings.push(native.finding(
                         "art14-claim-deadline",

@@ -4,7 +4,9 @@
 //! These are generic: no period length or date of any service's terms is fixed here.
 //! Rules call them with the numbers their rule set holds.
 
-use chrono::{DateTime, Datelike, Days, FixedOffset, Months, NaiveDate, NaiveDateTime, TimeZone};
+use chrono::{
+    DateTime, Datelike, Days, FixedOffset, Months, NaiveDate, NaiveDateTime, NaiveTime, TimeZone,
+};
 
 /// A point in time with its offset.
 pub type Timestamp = DateTime<FixedOffset>;
@@ -50,6 +52,26 @@ pub fn period_end(start: NaiveDate, months: i64) -> Option<NaiveDate> {
         // ends on that last day itself.
         Some(target)
     }
+}
+
+/// The day on which a period of `months` months counted from the moment `from` ends
+/// (「…から N ヶ月を経過する日」), as 民法 第140条 and 第143条 count it, the moment's day taken
+/// in Japan time. That day is not counted (初日不算入) unless the moment is exactly 00:00
+/// (第140条ただし書), so the period starts on the next day; it then ends as [`period_end`]
+/// says: the day before the corresponding day of the last month, or that month's last day
+/// when it has none.
+///
+/// From 2026-04-15 10:00, 3 months → 2026-07-15; 2026-04-30 10:00 → 2026-07-31;
+/// 2026-06-02 00:00 → 2026-09-01.
+pub fn months_elapsed_from(from: &Timestamp, months: i64) -> Option<NaiveDate> {
+    let local = from.with_timezone(&jst());
+    let day = local.date_naive();
+    let first = if local.time() == NaiveTime::MIN {
+        day
+    } else {
+        day.succ_opt()?
+    };
+    period_end(first, months)
 }
 
 /// The last day of a period of `days` days counted from an event on `date` whose own day
@@ -155,6 +177,86 @@ mod tests {
         assert_eq!(days_after(d("2026-01-31"), 30), Some(d("2026-03-02")));
         assert_eq!(days_after(d("2028-02-01"), 30), Some(d("2028-03-02")));
         assert_eq!(days_after(d("2026-12-15"), 30), Some(d("2027-01-14")));
+    }
+
+    fn at(text: &str) -> Timestamp {
+        parse_timestamp(text).unwrap()
+    }
+
+    #[test]
+    fn months_elapsed_from_counts_as_the_civil_code() {
+        // The moment's day is not counted; the period starts the next day (民法 第140条).
+        let rows = [
+            ("2026-04-15T10:00:00", "2026-07-15"),
+            ("2026-04-30T10:00:00", "2026-07-31"),
+            ("2027-02-28T10:00:00", "2027-05-31"),
+            ("2026-09-30T10:00:00", "2026-12-31"),
+            // Exactly 00:00: the day counts (第140条ただし書).
+            ("2026-06-02T00:00:00", "2026-09-01"),
+        ];
+        for (moment, deadline) in rows {
+            assert_eq!(
+                months_elapsed_from(&at(moment), 3),
+                Some(d(deadline)),
+                "{moment}"
+            );
+        }
+    }
+
+    #[test]
+    fn months_elapsed_from_reads_the_moment_in_japan_time() {
+        // 2026-06-01T15:00Z is 2026-06-02 00:00 JST: the day counts.
+        assert_eq!(
+            months_elapsed_from(&at("2026-06-01T15:00:00Z"), 3),
+            Some(d("2026-09-01"))
+        );
+        // One second later it is not 00:00 any more: the period starts on 06-03.
+        assert_eq!(
+            months_elapsed_from(&at("2026-06-02T00:00:01+09:00"), 3),
+            Some(d("2026-09-02"))
+        );
+        // 00:00 in UTC is 09:00 in Japan: not the start of a Japanese day.
+        assert_eq!(
+            months_elapsed_from(&at("2026-06-02T00:00:00Z"), 3),
+            Some(d("2026-09-02"))
+        );
+        // A fraction of a second past midnight is past midnight.
+        assert_eq!(
+            months_elapsed_from(&at("2026-06-02T00:00:00.5+09:00"), 3),
+            Some(d("2026-09-02"))
+        );
+    }
+
+    #[test]
+    fn months_elapsed_from_at_month_and_year_ends() {
+        // From the last day of a month: the period starts on the 1st of the next, so it
+        // ends on a month's last day, whatever its length.
+        assert_eq!(
+            months_elapsed_from(&at("2027-11-30T10:00:00"), 3),
+            Some(d("2028-02-29"))
+        );
+        assert_eq!(
+            months_elapsed_from(&at("2026-11-30T10:00:00"), 3),
+            Some(d("2027-02-28"))
+        );
+        assert_eq!(
+            months_elapsed_from(&at("2026-12-31T23:59:59"), 1),
+            Some(d("2027-01-31"))
+        );
+        // From the 29th of November: starts 11-30, no 02-30, so February's last day.
+        assert_eq!(
+            months_elapsed_from(&at("2026-11-29T10:00:00"), 3),
+            Some(d("2027-02-28"))
+        );
+        // From 00:00 on the 1st: that day counts, the period is the whole months.
+        assert_eq!(
+            months_elapsed_from(&at("2026-10-01T00:00:00"), 3),
+            Some(d("2026-12-31"))
+        );
+        assert_eq!(
+            months_elapsed_from(&at("2026-05-31T00:00:00"), 3),
+            Some(d("2026-08-30"))
+        );
     }
 
     #[test]

@@ -421,6 +421,19 @@ fn the_generator_covers_what_it_should() {
             seen.insert("no offset".into());
         }
         let out = model::evaluate(&case);
+        for r in &case.requests {
+            if let GRequest::Outage { known_at, .. } = r {
+                let jst = chrono::FixedOffset::east_opt(9 * 3600).unwrap();
+                let possible =
+                    (known_at.instant() + chrono::Duration::hours(24)).with_timezone(&jst);
+                if possible.time() == chrono::NaiveTime::MIN {
+                    seen.insert("claim possible at 00:00".into());
+                }
+                if chrono::Datelike::day(&possible.date_naive().succ_opt().unwrap()) == 1 {
+                    seen.insert("claim possible on a month's last day".into());
+                }
+            }
+        }
         let dates: Vec<chrono::NaiveDate> = case
             .requests
             .iter()
@@ -477,6 +490,8 @@ fn the_generator_covers_what_it_should() {
         "outage_credit 14",
         "new_contract 4.3",
         "new_contract 6.1",
+        "claim possible at 00:00",
+        "claim possible on a month's last day",
     ];
     let missing: Vec<&str> = want
         .iter()

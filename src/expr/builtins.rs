@@ -99,6 +99,18 @@ pub fn register(schema: &mut Schema) {
             "the last day of a period of n months whose first day is counted (起算日)",
         ),
         f(
+            "months_elapsed_from",
+            vec![Timestamp, Int],
+            Date,
+            |a| {
+                dated(
+                    "months_elapsed_from",
+                    calendar::months_elapsed_from(&stamp(&a[0])?, int(&a[1])?),
+                )
+            },
+            "the day a period of n months from a moment ends: the moment's day (Japan time) not counted unless the moment is 00:00 (民法 第140条), then as period_end (第143条)",
+        ),
+        f(
             "days_after",
             vec![Date, Int],
             Date,
@@ -221,6 +233,22 @@ mod tests {
                 .as_date(),
             day("2026-05-01").as_date()
         );
+        let moment = |text| Value::Timestamp(calendar::parse_timestamp(text).unwrap());
+        for (from, deadline) in [
+            ("2026-04-15T10:00:00", "2026-07-15"),
+            ("2026-04-30T10:00:00", "2026-07-31"),
+            ("2027-02-28T10:00:00", "2027-05-31"),
+            ("2026-09-30T10:00:00", "2026-12-31"),
+            ("2026-06-02T00:00:00", "2026-09-01"),
+        ] {
+            assert_eq!(
+                call("months_elapsed_from", &[moment(from), Value::Int(3)])
+                    .unwrap()
+                    .as_date(),
+                day(deadline).as_date(),
+                "{from}"
+            );
+        }
         let floor = call("floor_yen", &[Value::Decimal(Decimal::new(39999, 1))]).unwrap();
         assert_eq!(floor.as_decimal(), Some(Decimal::from(3999)));
         let last = Value::Date(chrono::NaiveDate::MAX);

@@ -430,8 +430,19 @@ pub fn case(rng: &mut Rng) -> GCase {
                     .then(|| date + Duration::days(rng.range(0, 90))),
             },
             _ => {
-                let hour = rng.range(0, 23) as u32;
-                let minute = *rng.pick(&[0, 0, 30, 59]) as u32;
+                // Often the day before a month's end, so the claim becomes possible on
+                // its last day (art. 14 counts from the next day); sometimes at 00:00,
+                // when that day itself counts (民法 第140条ただし書).
+                let date = if rng.chance(20) {
+                    clamp(special(rng) - Duration::days(1))
+                } else {
+                    date
+                };
+                let (hour, minute) = if rng.chance(10) {
+                    (0, 0)
+                } else {
+                    (rng.range(0, 23) as u32, *rng.pick(&[0, 0, 30, 59]) as u32)
+                };
                 let known = date.and_hms_opt(hour, minute, 0).unwrap();
                 let minutes = match rng.below(10) {
                     0 => 23 * 60 + 30,
@@ -443,12 +454,20 @@ pub fn case(rng: &mut Rng) -> GCase {
                     _ => rng.range(1, 240 * 60),
                 };
                 let restored = known + Duration::minutes(minutes);
-                let possible = (known + Duration::hours(24)).date();
-                let deadline = super::model::add_months_clamped(possible, 3);
-                let claimed_on = match rng.below(6) {
+                let possible_at = known + Duration::hours(24);
+                let possible = possible_at.date();
+                let jst = FixedOffset::east_opt(9 * 3600).unwrap();
+                let deadline =
+                    super::model::claim_deadline(jst.from_local_datetime(&possible_at).unwrap(), 3);
+                let claimed_on = match rng.below(7) {
                     0 => deadline,
                     1 => deadline + Duration::days(1),
                     2 => possible,
+                    // The same day number three months on (month end when none): the
+                    // count that took the possible day itself as the first.
+                    3 => possible
+                        .checked_add_months(chrono::Months::new(3))
+                        .unwrap_or(deadline),
                     _ => possible + Duration::days(rng.range(-1, 110)),
                 };
                 GRequest::Outage {

@@ -7,7 +7,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDate};
+use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDate, NaiveTime};
 use rust_decimal::Decimal;
 
 use super::case::{Fees, GCase, GContract, GRequest};
@@ -52,20 +52,33 @@ fn month_plus(year: i32, month: u32, n: u32) -> (i32, u32) {
     (year + (m0 / 12) as i32, m0 % 12 + 1)
 }
 
-/// The same day number `n` months later, or that month's last day (claim deadline).
-pub fn add_months_clamped(d: NaiveDate, n: u32) -> NaiveDate {
-    let (y, m) = month_plus(d.year(), d.month(), n);
-    NaiveDate::from_ymd_opt(y, m, d.day().min(last_day(y, m))).unwrap()
-}
-
-/// Last day of a one-month period whose start day counts (art. 3, 9.3): the day before
-/// the corresponding day of the next month, or that month's last day if there is none.
-pub fn one_month_end(start: NaiveDate) -> NaiveDate {
-    let (y, m) = month_plus(start.year(), start.month(), 1);
-    match NaiveDate::from_ymd_opt(y, m, start.day()) {
+/// Last day of an `n`-month period whose first day is `first` (民法 第143条第2項): the day
+/// before the corresponding day of the last month, or that month's last day if none.
+fn months_end(first: NaiveDate, n: u32) -> NaiveDate {
+    let (y, m) = month_plus(first.year(), first.month(), n);
+    match NaiveDate::from_ymd_opt(y, m, first.day()) {
         Some(corresponding) => corresponding - Duration::days(1),
         None => NaiveDate::from_ymd_opt(y, m, last_day(y, m)).unwrap(),
     }
+}
+
+/// Last day of a one-month period whose start day counts (art. 3, 9.3: the terms name
+/// the 起算日).
+pub fn one_month_end(start: NaiveDate) -> NaiveDate {
+    months_end(start, 1)
+}
+
+/// The claim deadline (art. 14, SPEC §3): `n` months from the moment the claim becomes
+/// possible. Its Japan-time day is not counted unless the moment is exactly 00:00
+/// (民法 第140条 and its ただし書), so the period starts the next day; then 第143条.
+pub fn claim_deadline(possible: DateTime<FixedOffset>, n: u32) -> NaiveDate {
+    let local = possible.with_timezone(&jst());
+    let first = if local.time() == NaiveTime::from_hms_opt(0, 0, 0).unwrap() {
+        local.date_naive()
+    } else {
+        local.date_naive() + Duration::days(1)
+    };
+    months_end(first, n)
 }
 
 fn jst_date(t: DateTime<FixedOffset>) -> NaiveDate {
@@ -514,8 +527,7 @@ pub fn evaluate(case: &GCase) -> Out {
                 let seconds = (restored_at.instant() - known).num_seconds();
                 let units = seconds.div_euclid(24 * 3600);
                 let began = jst_date(known);
-                let possible = jst_date(known + Duration::hours(24));
-                let deadline = add_months_clamped(possible, CLAIM_MONTHS);
+                let deadline = claim_deadline(known + Duration::hours(24), CLAIM_MONTHS);
                 if !attributable || !total || units < 1 || *claimed_on > deadline {
                     rejects.insert("14".into());
                 }
@@ -594,11 +606,33 @@ mod calendar_checks {
         }
     }
 
+    fn jst_at(s: &str) -> DateTime<FixedOffset> {
+        DateTime::parse_from_rfc3339(&format!("{s}+09:00")).unwrap()
+    }
+
     #[test]
-    fn claim_deadline_clamps_to_month_end() {
-        assert_eq!(add_months_clamped(d("2027-11-30"), 3), d("2028-02-29"));
-        assert_eq!(add_months_clamped(d("2026-11-30"), 3), d("2027-02-28"));
-        assert_eq!(add_months_clamped(d("2026-06-02"), 3), d("2026-09-02"));
+    fn claim_deadline_counts_as_the_civil_code() {
+        // SPEC §3, art. 14 row, and the table: the moment the claim becomes possible.
+        for (possible, deadline) in [
+            ("2026-04-15T10:00:00", "2026-07-15"),
+            ("2026-04-30T10:00:00", "2026-07-31"),
+            ("2027-02-28T10:00:00", "2027-05-31"),
+            ("2026-09-30T10:00:00", "2026-12-31"),
+            ("2026-06-02T00:00:00", "2026-09-01"),
+            ("2026-06-02T00:00:01", "2026-09-02"),
+            ("2027-11-30T10:00:00", "2028-02-29"),
+            ("2026-11-30T10:00:00", "2027-02-28"),
+            ("2026-08-30T10:00:00", "2026-11-30"),
+        ] {
+            assert_eq!(
+                claim_deadline(jst_at(possible), 3),
+                d(deadline),
+                "{possible}"
+            );
+        }
+        // Midnight is Japan's: 15:00 UTC is 00:00 the next day in Japan.
+        let utc = DateTime::parse_from_rfc3339("2026-06-01T15:00:00Z").unwrap();
+        assert_eq!(claim_deadline(utc, 3), d("2026-09-01"));
     }
 
     #[test]
