@@ -1,0 +1,141 @@
+//! A second service of another shape, encoded as data alone: the sample terms in
+//! `rules/samples/managed-network/` (parent and child contracts, a one-year minimum
+//! period, addresses and a data centre that change over time). Everything the bundled
+//! set has, it has too: `check`, its own cases, coverage, snapshots, a JSON Schema of its
+//! cases, a rulebook, and `yakkan serve --rules`.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::Server;
+use serde_json::Value;
+use yakkan::{Case, RuleSet};
+
+fn sample() -> PathBuf {
+    common::project().join("rules/samples/managed-network")
+}
+
+fn rules() -> RuleSet {
+    RuleSet::load(&sample()).expect("the sample rule set loads")
+}
+
+fn cases() -> Vec<PathBuf> {
+    yakkan::corpus::case_files(&[sample().join("cases")]).unwrap()
+}
+
+fn yakkan(args: &[&str]) -> (i32, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_yakkan"))
+        .args(args)
+        .current_dir(common::project())
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (output.status.code().unwrap_or(-1), text)
+}
+
+#[test]
+fn it_checks_and_passes_its_own_cases_with_every_rule_firing() {
+    let dir = sample().display().to_string();
+    let (code, out) = yakkan(&["check", "--rules", &dir]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.starts_with("managed-network-sample:"), "{out}");
+    let cases = sample().join("cases").display().to_string();
+    let (code, out) = yakkan(&["test", "--coverage", "--rules", &dir, &cases]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("3 passed, 0 failed"), "{out}");
+}
+
+#[test]
+fn its_rulings_are_snapshots() {
+    let rules = rules();
+    for file in cases() {
+        let text = std::fs::read_to_string(&file).unwrap();
+        let case = Case::from_str(&rules, &text, Some(&file.display().to_string())).unwrap();
+        let ruling = yakkan::evaluate(&rules, &case).unwrap();
+        let name = file.file_name().unwrap().to_string_lossy().into_owned();
+        insta::with_settings!({
+            snapshot_path => "../snapshots",
+            prepend_module_to_snapshot => false,
+            omit_expression => true,
+        }, {
+            insta::assert_yaml_snapshot!(format!("sample-managed-network@{name}"), ruling, { ".ruleset.digest" => "[digest]" });
+        });
+    }
+}
+
+#[test]
+fn a_case_of_one_set_is_refused_by_the_other_in_its_own_words() {
+    let bundled = RuleSet::load(&common::project().join("rules")).unwrap();
+    let text = std::fs::read_to_string(sample().join("cases/cancellation.yaml")).unwrap();
+    let error = Case::from_str(&bundled, &text, Some("cancellation.yaml")).unwrap_err();
+    assert_eq!(error.path, "contracts[0].role", "{error}");
+    assert!(error.message.contains("unknown field `role`"), "{error}");
+    let other = r#"{"as_of": "2026-12-01", "requests": [{"type": "terminate", "contract": "P-1", "notice_arrived": "2026-11-01"}]}"#;
+    let error = Case::from_str(&rules(), other, None).unwrap_err();
+    assert_eq!(error.path, "requests[0].type");
+    assert!(error.message.contains("`cancel`"), "{error}");
+}
+
+#[test]
+fn its_case_schema_is_committed_and_accepts_its_cases() {
+    let committed: Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            common::project().join("schemas/managed-network-sample.case.schema.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let rules = rules();
+    let derived = yakkan::model::json_schema::case_schema(&rules.model, &rules.name).to_value();
+    assert_eq!(
+        committed, derived,
+        "schemas/managed-network-sample.case.schema.json is out of date: run `cargo run -- schema --rules rules/samples/managed-network case > schemas/managed-network-sample.case.schema.json`"
+    );
+    let validator = jsonschema::validator_for(&committed).unwrap();
+    for file in cases() {
+        let document: Value =
+            serde_yaml::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+        assert!(validator.is_valid(&document), "{}", file.display());
+    }
+    let child = r#"{"as_of": "2026-12-01", "contracts": [{"id": "C", "role": "uncle", "formed": "2026-10-01", "billing_start": "2026-10-01"}]}"#;
+    assert!(!validator.is_valid(&serde_json::from_str(child).unwrap()));
+}
+
+#[test]
+fn its_rulebook_shows_its_articles_and_cases() {
+    let rules = rules();
+    let book = yakkan::book::Book::build(&rules, &cases(), None);
+    let all: String = book.pages.iter().map(|(_, html)| html.as_str()).collect();
+    for text in [
+        "親たる契約",
+        "art5-2-parent-with-children",
+        "cancellation.yaml",
+    ] {
+        assert!(all.contains(text), "the rulebook does not show {text}");
+    }
+}
+
+#[test]
+fn it_is_served_by_yakkan_serve() {
+    let server = Server::start(Path::new("rules/samples/managed-network"), &[]);
+    let health = server.health();
+    assert_eq!(health["ruleset"], "managed-network-sample");
+    let case = std::fs::read_to_string(sample().join("cases/cancellation.yaml")).unwrap();
+    let (status, body) = server.send("/v1/evaluate", Some("application/yaml"), case.as_bytes());
+    assert_eq!(status, 200, "{body}");
+    let ruling: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        ruling["requests"][1]["values"]["early_termination_fee"],
+        "316000"
+    );
+    assert_eq!(ruling["requests"][0]["findings"][0]["ref"], "5.2");
+    let openapi = server.json("/v1/openapi.json");
+    let case_schema = openapi["components"]["schemas"]["Case"].to_string();
+    assert!(case_schema.contains("move_data_centre"), "{case_schema}");
+}
