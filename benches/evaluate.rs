@@ -4,6 +4,8 @@
 //! - `typical_case/rules`: the typical case (3 contracts, 4 requests of different types)
 //!   through the full bundled rule set;
 //! - `typical_case/native`: the same decisions hand-written in Rust — the floor;
+//! - `typical_case/read`: reading the typical case against the model, which both share;
+//!   `typical_case/native_structs`: the floor taking the case's records into its structs;
 //! - `ruleset_load`: loading, checking and compiling the bundled rule set;
 //! - `batch`: JSON Lines throughput on every core;
 //! - `scaling`: contracts × requests (1000 × 1000 against the additive model of
@@ -48,6 +50,18 @@ fn typical_case(c: &mut Criterion) {
             let case = Case::from_str(&rules, &text, None).unwrap();
             serde_json::to_string(&native::ruling(&rules, &case)).unwrap()
         })
+    });
+    // What both of the above spend reading the case against the model, and what the floor
+    // spends taking the generic records into its own structs.
+    group.bench_function("read", |b| {
+        b.iter(|| Case::from_str(&rules, &text, None).unwrap())
+    });
+    group.bench_function("native_structs", |b| {
+        b.iter_batched(
+            || Case::from_str(&rules, &text, None).unwrap(),
+            |case| native::structs(&case),
+            BatchSize::SmallInput,
+        )
     });
     group.finish();
 }

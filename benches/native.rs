@@ -130,6 +130,11 @@ impl Native<'_> {
 
 /// The ruling of `case` by hand-written decisions (request types of the typical case:
 /// new_contract, change_accounts, terminate, outage_credit; from 2026-04-01).
+/// The case in the floor's own structs.
+pub fn structs(case: &yakkan::Case) -> impl Sized + use<> {
+    input::read(case)
+}
+
 pub fn ruling(rules: &RuleSet, case: &yakkan::Case) -> Ruling {
     let case = &input::read(case);
     let native = Native { rules };

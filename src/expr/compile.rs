@@ -75,8 +75,9 @@ pub enum Ir {
     Local(usize),
     /// A computed value (`values.NAME`), by slot.
     Value(usize, Pos),
-    /// A record's field.
-    Field(Box<Ir>, super::Name),
+    /// A record's field, with its place in the record's shape when the type has one
+    /// shape (a request of one of several types is read by name).
+    Field(Box<Ir>, super::Name, Option<usize>),
     /// `map[key]`: the entry, or `()`.
     Index(Box<Ir>, Box<Ir>),
     /// A function of the schema.
@@ -121,7 +122,7 @@ impl Ir {
         match self {
             Ir::Local(_) | Ir::Let(..) | Ir::Each(..) | Ir::Reduce(..) => false,
             Ir::Const(_) | Ir::Var(_) | Ir::Value(..) => true,
-            Ir::Field(a, _) | Ir::Not(a) | Ir::Negate(a, _) | Ir::Len(a) => a.is_closed(),
+            Ir::Field(a, ..) | Ir::Not(a) | Ir::Negate(a, _) | Ir::Len(a) => a.is_closed(),
             Ir::Index(a, b)
             | Ir::And(a, b)
             | Ir::Or(a, b)
@@ -667,7 +668,15 @@ impl Compiler<'_, '_> {
             .get(&records[0])
             .and_then(|r| r.field(name))
             .map(|f| f.name.clone())?;
-        let typed = Typed::new(Ir::Field(Box::new(base_typed.ir), field_name), ty);
+        let place = match records.as_slice() {
+            [one] => schema
+                .records
+                .get(one)
+                .and_then(|r| r.fields.iter().position(|f| f.name == field_name)),
+            _ => None,
+        };
+        let ir = Ir::Field(Box::new(base_typed.ir), field_name, place);
+        let typed = Typed::new(ir, ty);
         self.read(syntax, &typed.ir);
         Some(typed)
     }

@@ -66,8 +66,17 @@ pub fn eval(ir: &Ir, host: &dyn Host, frame: &mut Frame) -> Result<Value, RunErr
         Ir::Value(slot, pos) => host
             .value(*slot)
             .ok_or_else(|| fail(*pos, "this value was not computed for this request"))?,
-        Ir::Field(base, name) => match eval(base, host, frame)? {
-            Value::Record(record) => record.field(name),
+        Ir::Field(base, name, place) => match eval(base, host, frame)? {
+            // The place is the field's in the type's shape; a record of another shape
+            // (never, once checked) is read by name.
+            Value::Record(record) => {
+                match place.and_then(|i| record.shape.fields.get(i).map(|f| (i, f))) {
+                    Some((i, field)) if Arc::ptr_eq(field, name) || field == name => {
+                        record.values[i].clone()
+                    }
+                    _ => record.field(name),
+                }
+            }
             // Narrowed away by the compiler; `()` is the honest answer if reached.
             _ => Value::Null,
         },

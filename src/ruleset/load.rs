@@ -811,7 +811,7 @@ fn fact_calls(ir: &Ir, into: &mut Vec<usize>) {
             args.iter().for_each(|a| fact_calls(a, into));
         }
         Const(_) | Var(_) | Local(_) | Value(..) => {}
-        Field(a, _) | Not(a) | Negate(a, _) | Len(a) => fact_calls(a, into),
+        Field(a, ..) | Not(a) | Negate(a, _) | Len(a) => fact_calls(a, into),
         Index(a, b)
         | And(a, b)
         | Or(a, b)
@@ -1054,6 +1054,15 @@ impl RuleCompiler<'_> {
                     .with_hint(crate::expr::compile::did_you_mean(subject, known.iter().copied())),
                 );
             }
+        }
+        if !found.is_empty()
+            && rule
+                .applies_to
+                .iter()
+                .any(|s| s != CONTRACT && self.model.request(s).is_none())
+        {
+            // What its expressions may read depends on what it judges: not another mistake.
+            return Err(found);
         }
         let (variables, absent) = context(self.model, &rule.applies_to);
         let mut own: Vec<usize> = Vec::new();
