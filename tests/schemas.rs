@@ -81,6 +81,8 @@ fn every_rule_file_is_valid() {
         &project().join("docs/r8-impact/rules-before-r8"),
     ));
     assert!(files.len() > 30, "found only {} rule files", files.len());
+    // A rule set's own example cases are cases, not rule files.
+    files.retain(|f| !f.components().any(|c| c.as_os_str() == "cases"));
     for file in files {
         let validator = if file.ends_with("ruleset.yaml") {
             &head
