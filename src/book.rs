@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use chrono::NaiveDate;
 
 use crate::corpus;
+use crate::model::Effect;
 use crate::ruleset::format::RuleSetFile;
 use crate::ruleset::{Part, PartLabel, Rule, RuleSet};
 use crate::ruling::{Finding, Outcome, Ruling};
@@ -74,6 +75,7 @@ impl Book {
         for case in &site.cases {
             pages.push((case.page.clone(), site.case(case)));
         }
+        pages.push((MODEL_PAGE.to_owned(), site.model()));
         Book { pages }
     }
 
@@ -94,6 +96,9 @@ impl Book {
             .map(|(_, html)| html.as_str())
     }
 }
+
+/// The page of the rule set's model (`model.yaml`).
+const MODEL_PAGE: &str = "model.html";
 
 fn revision_page(day: NaiveDate) -> String {
     format!("revision-{day}.html")
@@ -393,7 +398,12 @@ impl<'a> Site<'a> {
                 }
             );
         }
-        body.push_str("</ul>\n<h2>条項 Articles</h2>\n");
+        body.push_str("</ul>\n");
+        let _ = writeln!(
+            body,
+            "<p><a href=\"{MODEL_PAGE}\">語彙 The model</a>: what a case of these terms holds, the requests a customer makes, and what an accepted request does.</p>"
+        );
+        body.push_str("<h2>条項 Articles</h2>\n");
         body.push_str(Self::legend());
         body.push_str("<table>\n<tr><th>part</th><th>title</th><th>rules</th><th>firing in a case</th></tr>\n");
         for (i, part) in rules.parts.iter().enumerate() {
@@ -426,6 +436,84 @@ impl<'a> Site<'a> {
         body.push_str("</ul>\n");
         body.push_str(&self.form());
         self.page("目次 Contents", &body)
+    }
+
+    /// The model: each record with its fields, each request type with its fields, the
+    /// record it is about and what an accepted one does.
+    fn model(&self) -> String {
+        let model = &self.rules.model;
+        let mut body = String::from(
+            "<h1>語彙 The model</h1>\n<p>The words of these terms, as <code>model.yaml</code> declares them: a case is read against them, and the rules speak them.</p>\n<h2>記録 Records</h2>\n",
+        );
+        for record in &model.records {
+            let _ = writeln!(
+                body,
+                "<h3 id=\"record-{}\">{}</h3>\n<p>{}</p>\n<table>\n<tr><th>field</th><th>type</th><th>meaning</th></tr>",
+                slug(&record.shape.name),
+                esc(&record.shape.name),
+                esc(&record.description)
+            );
+            for field in &record.fields {
+                let _ = writeln!(
+                    body,
+                    "<tr><td><code>{}</code></td><td>{}</td><td>{}</td></tr>",
+                    esc(&field.name),
+                    esc(&field.written(model)),
+                    esc(&field.description)
+                );
+            }
+            body.push_str("</table>\n");
+        }
+        body.push_str("<h2>申込 Requests</h2>\n");
+        for request in &model.requests {
+            let _ = writeln!(
+                body,
+                "<h3 id=\"request-{}\">{}</h3>\n<p>{}</p>\n<p>Its rule versions are those in force on <code>{}</code>.{}</p>\n<table>\n<tr><th>field</th><th>type</th><th>meaning</th></tr>",
+                slug(&request.name),
+                esc(&request.name),
+                esc(&request.description),
+                esc(&request.fields[request.date_field].name),
+                request.in_force.map_or(String::new(), |(from, _)| format!(
+                    " A case may make it from {from}."
+                ))
+            );
+            for field in request.fields.iter().skip(crate::model::CONTRACT_FIELD) {
+                let _ = writeln!(
+                    body,
+                    "<tr><td><code>{}</code></td><td>{}</td><td>{}</td></tr>",
+                    esc(&field.name),
+                    esc(&field.written(model)),
+                    esc(&field.description)
+                );
+            }
+            body.push_str("</table>\n<ul>\n");
+            for effect in &request.effects {
+                let shown = match effect {
+                    Effect::Form(on) => format!(
+                        "forms the contract on {}",
+                        on.written(request, &self.rules.value_names)
+                    ),
+                    Effect::Set { field, from, to } => format!(
+                        "sets the contract's {} to {} from {} on",
+                        model.contract_def().fields[*field].name,
+                        to.written(request, &self.rules.value_names),
+                        from.written(request, &self.rules.value_names)
+                    ),
+                    Effect::End(on) => format!(
+                        "ends the contract on {}",
+                        on.written(request, &self.rules.value_names)
+                    ),
+                    Effect::AddChild => "adds the record it proposes to the contract".to_owned(),
+                    Effect::EndChild(on) => format!(
+                        "ends the record it names on {}",
+                        on.written(request, &self.rules.value_names)
+                    ),
+                };
+                let _ = writeln!(body, "<li>Accepted, it {}.</li>", esc(&shown));
+            }
+            body.push_str("</ul>\n");
+        }
+        self.page("語彙 The model", &body)
     }
 
     /// The form that sends a case to `yakkan serve` and shows the ruling, with each

@@ -120,3 +120,25 @@ fn case_pages_show_the_ruling_with_findings_linked_to_articles() {
     assert!(page.contains("<span class=\"pass\">pass</span>"));
     assert!(page.contains("href=\"art-13-early-termination.html#rule-"));
 }
+
+#[test]
+fn the_model_page_shows_the_words_of_the_terms() {
+    let book = book();
+    let page = book.page("model.html").expect("a model page");
+    for text in [
+        "record-contract",
+        "<code>sandbox_continuation_declared</code>",
+        "count, changes over time",
+        "request-stop_option",
+        "Its rule versions are those in force on <code>notice_arrived</code>.",
+        "ends the record it names on values.effective_date",
+        "sets the contract&#39;s accounts to request.accounts from request.date on",
+    ] {
+        assert!(page.contains(text), "the model page lacks {text}");
+    }
+    assert!(
+        book.page("index.html")
+            .unwrap()
+            .contains("href=\"model.html\"")
+    );
+}

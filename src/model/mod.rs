@@ -232,7 +232,53 @@ impl Kind {
     }
 }
 
+impl Kind {
+    /// As `model.yaml` writes it.
+    pub fn written(&self, model: &Model) -> String {
+        match self {
+            Kind::Bool => "bool".into(),
+            Kind::Integer => "integer".into(),
+            Kind::Count => "count".into(),
+            Kind::Yen => "yen".into(),
+            Kind::Decimal => "decimal".into(),
+            Kind::Text => "text".into(),
+            Kind::Date => "date".into(),
+            Kind::Timestamp => "timestamp".into(),
+            Kind::Words(words) => format!("one of [{}]", words.join(", ")),
+            Kind::Record(i) => model.records[*i].shape.name.to_string(),
+            Kind::List(inner) => format!("[{}]", inner.written(model)),
+        }
+    }
+}
+
+impl Source {
+    /// As `model.yaml` writes it: `request.FIELD` or `values.NAME`.
+    pub fn written(&self, request: &RequestDef, values: &[String]) -> String {
+        match self {
+            Source::Request(i) => format!("request.{}", request.fields[*i].name),
+            Source::Value(slot) => {
+                format!("values.{}", values.get(*slot).map_or("?", String::as_str))
+            }
+        }
+    }
+}
+
 impl FieldDef {
+    /// As `model.yaml` writes its type, with what else it declares.
+    pub fn written(&self, model: &Model) -> String {
+        let mut text = self.kind.written(model);
+        if self.optional {
+            text.push('?');
+        }
+        if self.timeline {
+            text = format!("{text}, changes over time");
+        }
+        if let Some(default) = &self.default {
+            text = format!("{text}, default {default}");
+        }
+        text
+    }
+
     /// The type expressions see.
     pub fn expr_type(&self, model: &Model) -> Type {
         let ty = self.kind.expr_type(model);
