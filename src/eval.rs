@@ -107,6 +107,8 @@ struct Evaluation<'a> {
     /// Every contract the case names: listed, then those requests propose, in request
     /// order. A proposal is formed when its request is accepted.
     contracts: Vec<Arc<Record>>,
+    /// Each contract's place in `contracts`, by its key (unique: the reader checks).
+    by_key: rustc_hash::FxHashMap<Arc<str>, usize>,
     customer: Fact,
     /// The `contracts` list rules read: those formed, rebuilt after each change.
     formed: RefCell<Option<Fact>>,
@@ -138,8 +140,8 @@ struct Scene<'e, 'a> {
 }
 
 impl Host for Scene<'_, '_> {
-    fn var(&self, slot: usize) -> Fact {
-        self.vars[slot].clone()
+    fn var(&self, slot: usize) -> &Fact {
+        &self.vars[slot]
     }
 
     fn value(&self, slot: usize) -> Option<Fact> {
@@ -158,8 +160,8 @@ struct FactScene<'e, 'a> {
 }
 
 impl Host for FactScene<'_, '_> {
-    fn var(&self, _: usize) -> Fact {
-        Fact::Null
+    fn var(&self, _: usize) -> &Fact {
+        &crate::expr::NULL
     }
 
     fn value(&self, _: usize) -> Option<Fact> {
@@ -184,11 +186,17 @@ impl<'a> Evaluation<'a> {
         }
         let mut contracts = case.contracts.clone();
         contracts.extend(case.requests.iter().filter_map(|r| r.proposal().cloned()));
+        let by_key = contracts
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (Arc::from(c.key()), i))
+            .collect();
         Ok(Evaluation {
             rules,
             case,
             settings,
             contracts,
+            by_key,
             customer: Fact::Record(case.customer.clone()),
             formed: RefCell::default(),
             memo: RefCell::default(),
@@ -255,15 +263,12 @@ impl<'a> Evaluation<'a> {
     /// The slot of the contract `id` names: ids are unique across the contracts listed and
     /// proposed (the case reader checks), so a proposal is found by its own id too.
     fn slot_of(&self, index: usize, id: &str) -> Result<usize, EvalError> {
-        self.contracts
-            .iter()
-            .position(|c| c.key() == id)
-            .ok_or_else(|| {
-                EvalError::Case(self.case.source.error(
-                    format!("requests[{index}].contract"),
-                    format!("the case names no contract `{id}`"),
-                ))
-            })
+        self.by_key.get(id).copied().ok_or_else(|| {
+            EvalError::Case(self.case.source.error(
+                format!("requests[{index}].contract"),
+                format!("the case names no contract `{id}`"),
+            ))
+        })
     }
 
     fn request(&mut self, index: usize, request: &Request) -> Result<RequestRuling, EvalError> {

@@ -50,6 +50,7 @@ pub fn register(schema: &mut Schema) {
         result,
         run,
         bound: Vec::new(),
+        names_field: None,
         doc,
     };
     for sig in [

@@ -976,6 +976,44 @@ impl Compiler<'_, '_> {
                 hint,
             );
         };
+        if let Some(at) = signature.names_field {
+            let record = match &types[0] {
+                Type::List(inner) => match &**inner {
+                    Type::Record(r) => self.schema().records.get(r),
+                    _ => None,
+                },
+                _ => None,
+            };
+            let named = match &args[at] {
+                Syntax::Literal(Literal::Text(field), _) => Some(field.as_str()),
+                _ => None,
+            };
+            let fits = match (record, named) {
+                (Some(record), Some(field)) => {
+                    record.field(field).is_some_and(|f| f.ty == Type::Text)
+                }
+                _ => false,
+            };
+            if !fits {
+                let fields: Vec<String> = record
+                    .map(|r| {
+                        r.fields
+                            .iter()
+                            .filter(|f| f.ty == Type::Text)
+                            .map(|f| format!("\"{}\"", f.name))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                return self.fail(
+                    args[at].pos(),
+                    format!(
+                        "`{name}` names a text field of the records, quoted: one of {}",
+                        fields.join(", ")
+                    ),
+                    None,
+                );
+            }
+        }
         let bound = signature.bound.iter().cloned().map(Ir::Const);
         let ir = Ir::Call(
             signature.run,

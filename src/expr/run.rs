@@ -8,7 +8,8 @@ use rust_decimal::Decimal;
 
 use super::compile::{Arith, Each, Ir};
 use super::syntax::{BinaryOp, Pos};
-use super::value::Value;
+use super::types::Name;
+use super::value::{NULL, Record, Value};
 
 /// Arguments of a call: most functions take two or three.
 type Args = smallvec::SmallVec<[Value; 4]>;
@@ -25,7 +26,7 @@ pub struct RunError {
 /// What an expression reads from outside: context variables, computed values, facts.
 pub trait Host {
     /// The context variable in `slot`.
-    fn var(&self, slot: usize) -> Value;
+    fn var(&self, slot: usize) -> &Value;
     /// The computed value in `slot`, if computed.
     fn value(&self, slot: usize) -> Option<Value>;
     /// The fact `index` for these arguments.
@@ -57,36 +58,102 @@ fn truth(value: Value) -> bool {
     matches!(value, Value::Bool(true))
 }
 
+/// A place: a variable, a `let` or parameter, a constant, or a field of one. Reading a
+/// place copies nothing, so comparing two of them (`c.kind == kind`, the body of most
+/// closures over a list) touches no reference count.
+fn is_place(ir: &Ir) -> bool {
+    match ir {
+        Ir::Const(_) | Ir::Var(_) | Ir::Local(_) => true,
+        Ir::Field(base, ..) => is_place(base),
+        _ => false,
+    }
+}
+
+/// The value of a place, borrowed; `()` for a field of what is no record, as `eval` gives.
+fn place<'v>(ir: &'v Ir, host: &'v dyn Host, frame: &'v Frame) -> &'v Value {
+    match ir {
+        Ir::Const(value) => value,
+        Ir::Var(slot) => host.var(*slot),
+        Ir::Local(slot) => &frame.slots[*slot],
+        Ir::Field(base, name, at) => match place(base, host, frame) {
+            Value::Record(record) => field_of(record, name, *at),
+            _ => &NULL,
+        },
+        _ => &NULL,
+    }
+}
+
+/// A record's field: at its place in the type's shape, or (a record of another shape,
+/// never once checked) by name.
+fn field_of<'r>(record: &'r Record, name: &Name, at: Option<usize>) -> &'r Value {
+    match at.and_then(|i| record.shape.fields.get(i).map(|f| (i, f))) {
+        Some((i, field)) if Arc::ptr_eq(field, name) || field == name => &record.values[i],
+        _ => record
+            .shape
+            .index(name)
+            .map_or(&NULL, |i| &record.values[i]),
+    }
+}
+
+/// Evaluates `a` and `b` and gives both to `f`, borrowing places rather than copying
+/// them. Non-places are evaluated first, in order; places read nothing that could fail.
+fn both<R>(
+    a: &Ir,
+    b: &Ir,
+    host: &dyn Host,
+    frame: &mut Frame,
+    f: impl FnOnce(&Value, &Value) -> R,
+) -> Result<R, RunError> {
+    let a_owned = if is_place(a) {
+        None
+    } else {
+        Some(eval(a, host, frame)?)
+    };
+    let b_owned = if is_place(b) {
+        None
+    } else {
+        Some(eval(b, host, frame)?)
+    };
+    let frame = &*frame;
+    let x = a_owned.as_ref().unwrap_or_else(|| place(a, host, frame));
+    let y = b_owned.as_ref().unwrap_or_else(|| place(b, host, frame));
+    Ok(f(x, y))
+}
+
+/// Evaluates `ir` as a condition, borrowing a place.
+fn holds(ir: &Ir, host: &dyn Host, frame: &mut Frame) -> Result<bool, RunError> {
+    if is_place(ir) {
+        return Ok(matches!(place(ir, host, frame), Value::Bool(true)));
+    }
+    Ok(truth(eval(ir, host, frame)?))
+}
+
 /// Evaluates `ir`.
 pub fn eval(ir: &Ir, host: &dyn Host, frame: &mut Frame) -> Result<Value, RunError> {
     Ok(match ir {
         Ir::Const(value) => value.clone(),
-        Ir::Var(slot) => host.var(*slot),
+        Ir::Var(slot) => host.var(*slot).clone(),
         Ir::Local(slot) => frame.slots[*slot].clone(),
         Ir::Value(slot, pos) => host
             .value(*slot)
             .ok_or_else(|| fail(*pos, "this value was not computed for this request"))?,
-        Ir::Field(base, name, place) => match eval(base, host, frame)? {
-            // The place is the field's in the type's shape; a record of another shape
-            // (never, once checked) is read by name.
-            Value::Record(record) => {
-                match place.and_then(|i| record.shape.fields.get(i).map(|f| (i, f))) {
-                    Some((i, field)) if Arc::ptr_eq(field, name) || field == name => {
-                        record.values[i].clone()
-                    }
-                    _ => record.field(name),
+        Ir::Field(base, name, at) => {
+            if is_place(base) {
+                place(ir, host, frame).clone()
+            } else {
+                match eval(base, host, frame)? {
+                    Value::Record(record) => field_of(&record, name, *at).clone(),
+                    // Narrowed away by the compiler; `()` is the honest answer if reached.
+                    _ => Value::Null,
                 }
             }
-            // Narrowed away by the compiler; `()` is the honest answer if reached.
-            _ => Value::Null,
-        },
-        Ir::Index(map, key) => {
-            let key = eval(key, host, frame)?;
-            match (eval(map, host, frame)?, key.as_text()) {
+        }
+        Ir::Index(map, key) => both(map, key, host, frame, |map, key| {
+            match (map, key.as_text()) {
                 (Value::Map(map), Some(key)) => map.get(key).cloned().unwrap_or(Value::Null),
                 _ => Value::Null,
             }
-        }
+        })?,
         Ir::Call(run, args, pos) => {
             let args = args
                 .iter()
@@ -101,14 +168,14 @@ pub fn eval(ir: &Ir, host: &dyn Host, frame: &mut Frame) -> Result<Value, RunErr
                 .collect::<Result<Vec<_>, _>>()?;
             host.fact(*index, args)?
         }
-        Ir::Not(a) => Value::Bool(!truth(eval(a, host, frame)?)),
+        Ir::Not(a) => Value::Bool(!holds(a, host, frame)?),
         Ir::Negate(a, pos) => match eval(a, host, frame)? {
             Value::Int(n) => Value::Int(n.checked_neg().ok_or_else(|| fail(*pos, "overflow"))?),
             Value::Decimal(d) => Value::Decimal(-d),
             _ => Value::Null,
         },
-        Ir::And(a, b) => Value::Bool(truth(eval(a, host, frame)?) && truth(eval(b, host, frame)?)),
-        Ir::Or(a, b) => Value::Bool(truth(eval(a, host, frame)?) || truth(eval(b, host, frame)?)),
+        Ir::And(a, b) => Value::Bool(holds(a, host, frame)? && holds(b, host, frame)?),
+        Ir::Or(a, b) => Value::Bool(holds(a, host, frame)? || holds(b, host, frame)?),
         Ir::Arith(arith, a, b, pos) => {
             let a = eval(a, host, frame)?;
             let b = eval(b, host, frame)?;
@@ -125,11 +192,11 @@ pub fn eval(ir: &Ir, host: &dyn Host, frame: &mut Frame) -> Result<Value, RunErr
             _ => Value::Null,
         },
         Ir::Equal(equal, a, b) => {
-            let same = eval(a, host, frame)?.same(&eval(b, host, frame)?);
+            let same = both(a, b, host, frame, |x, y| x.same(y))?;
             Value::Bool(same == *equal)
         }
         Ir::Order(op, a, b) => {
-            let order = eval(a, host, frame)?.order(&eval(b, host, frame)?);
+            let order = both(a, b, host, frame, |x, y| x.order(y))?;
             Value::Bool(match (op, order) {
                 (BinaryOp::Lt, Some(o)) => o == Ordering::Less,
                 (BinaryOp::Le, Some(o)) => o != Ordering::Greater,
@@ -139,16 +206,15 @@ pub fn eval(ir: &Ir, host: &dyn Host, frame: &mut Frame) -> Result<Value, RunErr
             })
         }
         Ir::In(item, collection) => {
-            let item = eval(item, host, frame)?;
-            Value::Bool(match eval(collection, host, frame)? {
-                Value::List(items) => items.iter().any(|i| i.same(&item)),
+            Value::Bool(both(item, collection, host, frame, |item, c| match c {
+                Value::List(items) => items.iter().any(|i| i.same(item)),
                 Value::Map(map) => item.as_text().is_some_and(|k| map.contains_key(k)),
                 Value::Text(text) => item.as_text().is_some_and(|k| text.contains(k)),
                 _ => false,
-            })
+            })?)
         }
         Ir::If(c, a, b) => {
-            if truth(eval(c, host, frame)?) {
+            if holds(c, host, frame)? {
                 eval(a, host, frame)?
             } else {
                 eval(b, host, frame)?

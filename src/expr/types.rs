@@ -218,6 +218,9 @@ pub struct FunctionSig {
     /// Values passed before the written arguments: what a function the model declares
     /// (a record's maker) knows of its declaration.
     pub bound: Vec<Value>,
+    /// The argument, if any, that names a text field of the records the first argument
+    /// lists: the checker requires a quoted name the record type has.
+    pub names_field: Option<usize>,
     /// What it means, for the reference.
     pub doc: &'static str,
 }

@@ -123,6 +123,9 @@ impl Record {
     }
 }
 
+/// `()`, for places that borrow a value that is not there.
+pub static NULL: Value = Value::Null;
+
 /// A value.
 #[derive(Debug, Clone, Default)]
 pub enum Value {

@@ -396,6 +396,7 @@ impl Model {
                             Ok(a[0].on_day(day))
                         },
                         bound: Vec::new(),
+                        names_field: None,
                         doc: "a value that changes over time, on the day",
                     });
                 }
@@ -408,6 +409,7 @@ impl Model {
                     result: Type::Bool,
                     run: |a| Ok(Value::Bool(life_arg(&a[0])?.in_force_on(day_arg(&a[1])?))),
                     bound: Vec::new(),
+                    names_field: None,
                     doc: "started on or before the day (never while its start is ()) and not ended before it",
                 });
                 schema.function(FunctionSig {
@@ -416,7 +418,42 @@ impl Model {
                     result: Type::Bool,
                     run: |a| Ok(Value::Bool(life_arg(&a[0])?.held_on(day_arg(&a[1])?))),
                     bound: Vec::new(),
+                    names_field: None,
                     doc: "added on or before the day (a record the case lists always is) and not ended before it",
+                });
+            }
+            if record.shape.life.is_some() {
+                // Native scans of a list of records, which facts over all contracts run
+                // once per state: `count_in_force_where(contracts, "kind", kind, day)`.
+                let list = Type::list(Type::Record(name.clone()));
+                schema.function(FunctionSig {
+                    name: "count_in_force_where",
+                    params: vec![list.clone(), Type::Text, Type::Text, Type::Date],
+                    result: Type::Int,
+                    run: |a| {
+                        let day = day_arg(&a[3])?;
+                        let wanted = |v: &Value| v.same(&a[2]);
+                        let n = in_force_where(&a[0], &a[1], day, wanted)?.count();
+                        Ok(Value::Int(n as i64))
+                    },
+                    bound: Vec::new(),
+                    names_field: Some(1),
+                    doc: "how many of the records are in force on the day with the field equal to the value",
+                });
+                schema.function(FunctionSig {
+                    name: "any_in_force_where",
+                    params: vec![list, Type::Text, Type::list(Type::Text), Type::Date],
+                    result: Type::Bool,
+                    run: |a| {
+                        let day = day_arg(&a[3])?;
+                        let values = a[2].as_list().ok_or("expected a list")?;
+                        let wanted = |v: &Value| values.iter().any(|w| w.same(v));
+                        let mut found = in_force_where(&a[0], &a[1], day, wanted)?;
+                        Ok(Value::Bool(found.next().is_some()))
+                    },
+                    bound: Vec::new(),
+                    names_field: Some(1),
+                    doc: "whether any of the records is in force on the day with the field among the values",
                 });
             }
             if let Some(make) = &record.make {
@@ -432,6 +469,7 @@ impl Model {
                     result: Type::Record(name.clone()),
                     run: make_record,
                     bound: vec![Value::Record(Arc::new(prototype)), Value::list(places)],
+                    names_field: None,
                     doc: "a record no request added, made from the fields the model names",
                 });
             }
@@ -469,6 +507,30 @@ fn life_arg(v: &Value) -> Result<&Record, String> {
 
 fn day_arg(v: &Value) -> Result<NaiveDate, String> {
     v.as_date().ok_or_else(|| "expected a date".to_owned())
+}
+
+/// The records of `list` in force on `day` whose field `field` (checked by the compiler
+/// to be one of theirs) gives a value `wanted` accepts.
+fn in_force_where<'a>(
+    list: &'a Value,
+    field: &'a Value,
+    day: NaiveDate,
+    wanted: impl Fn(&Value) -> bool + 'a,
+) -> Result<impl Iterator<Item = &'a Record> + 'a, String> {
+    let items = list.as_list().ok_or("expected a list of records")?;
+    let field = field.as_text().ok_or("expected a field name")?;
+    // Records of one list share their shape: the field's place is found once.
+    let first = items.first().and_then(Value::as_record);
+    let shape = first.map(|r| r.shape.clone());
+    let place = first.and_then(|r| r.shape.index(field));
+    Ok(items.iter().filter_map(move |item| {
+        let record = item.as_record()?;
+        let at = match &shape {
+            Some(shape) if Arc::ptr_eq(shape, &record.shape) => place,
+            _ => record.shape.index(field),
+        }?;
+        (wanted(record.at(at)) && record.in_force_on(day)).then_some(&**record)
+    }))
 }
 
 /// `a[0]` the prototype, `a[1]` the field places, then the fields' values.
