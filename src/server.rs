@@ -102,6 +102,9 @@ pub struct Service {
     folder: Mutex<String>,
     /// One permit per core: parsing and evaluation wait here, not on an async worker.
     permits: Arc<Semaphore>,
+    /// The cores, read once: [`std::thread::available_parallelism`] reads files
+    /// (cgroup limits) at every call.
+    cores: usize,
     /// Evaluation requests admitted (reading, waiting or running): past
     /// [`ADMITTED_PER_CORE`] a core, new ones get 503 before their body is read, so the
     /// memory held by waiting bodies is bounded too.
@@ -229,6 +232,7 @@ impl Service {
             last_reload: Mutex::new(None),
             folder: Mutex::new(String::new()),
             permits: Arc::new(Semaphore::new(cores)),
+            cores,
             admitted: Arc::new(std::sync::atomic::AtomicUsize::new(0)),
         }))
     }
@@ -253,7 +257,7 @@ impl Service {
 
     /// How many evaluations may run at once: one per core.
     fn permits_total(&self) -> usize {
-        std::thread::available_parallelism().map_or(1, usize::from)
+        self.cores
     }
 
     /// The folder's digest now, off the async workers.
