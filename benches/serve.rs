@@ -239,6 +239,27 @@ fn batch(rules: &RuleSet, lines: &str, cases: usize) -> f64 {
     cases as f64 / elapsed.as_secs_f64()
 }
 
+/// CPU seconds a process has used (all its threads, live or ended), from `/proc`; `None`
+/// where there is no `/proc`. Linux counts in ticks of 1/100 s.
+fn cpu_seconds(pid: &str) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let fields: Vec<&str> = stat.rsplit_once(") ")?.1.split_whitespace().collect();
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    Some(ticks as f64 / 100.0)
+}
+
+/// CPU microseconds a process used per item while `work` ran.
+fn cpu_per<T>(pid: &str, items: usize, work: impl FnOnce() -> T) -> (T, Option<f64>) {
+    let before = cpu_seconds(pid);
+    let done = work();
+    let used = cpu_seconds(pid).zip(before).map(|(a, b)| (a - b) * 1e6 / items as f64);
+    (done, used)
+}
+
+fn micros(value: Option<f64>) -> String {
+    value.map_or_else(|| "?".to_owned(), |v| format!("{v:.0} µs"))
+}
+
 fn median(mut values: Vec<f64>) -> f64 {
     values.sort_by(f64::total_cmp);
     values[values.len() / 2]
@@ -248,19 +269,20 @@ fn ms(d: Duration) -> String {
     format!("{:.2} ms", d.as_secs_f64() * 1000.0)
 }
 
-#[derive(Default)]
-struct Figures {
-    evaluate16: Vec<f64>,
-    evaluate64: Vec<f64>,
-    healthz: Vec<f64>,
-    ratio16: Vec<f64>,
-    ratio64: Vec<f64>,
-    tail16: Vec<f64>,
-    tail64: Vec<f64>,
-    p50_16: Vec<Duration>,
-    p99_16: Vec<Duration>,
-    p50_64: Vec<Duration>,
-    p99_64: Vec<Duration>,
+/// One measured HTTP run, with the CPU each side used per request.
+struct Measured {
+    run: Run,
+    ratio: f64,
+    server_cpu: Option<f64>,
+    client_cpu: Option<f64>,
+}
+
+/// The runs of one server: `(label, connections, request)` → one entry per round.
+type Runs = Vec<(&'static str, usize, Vec<Measured>)>;
+
+fn median_of(runs: &[Measured], value: impl Fn(&Measured) -> Option<f64>) -> Option<f64> {
+    let values: Vec<f64> = runs.iter().filter_map(value).collect();
+    (!values.is_empty()).then(|| median(values))
 }
 
 fn main() {
@@ -310,97 +332,98 @@ fn main() {
         rounds,
         std::thread::available_parallelism().map_or(1, usize::from)
     );
+    let routes: [(&'static str, usize, &[u8], usize); 3] = [
+        ("evaluate/16", 16, &post, requests),
+        ("evaluate/64", 64, &post, requests),
+        ("healthz/16 ", 16, &health, requests * 5),
+    ];
     let mut batches = Vec::new();
-    let mut figures: Vec<Figures> = servers.iter().map(|_| Figures::default()).collect();
+    let mut batch_cpus = Vec::new();
+    let mut all: Vec<Runs> = servers
+        .iter()
+        .map(|_| {
+            routes
+                .iter()
+                .map(|&(label, connections, _, _)| (label, connections, Vec::new()))
+                .collect()
+        })
+        .collect();
     for round in 1..=rounds {
-        let rate = batch(&rules, &lines, requests);
-        println!("round {round}: batch (in process)      {rate:>9.0} cases/s");
+        let (rate, cpu) = cpu_per("self", requests, || batch(&rules, &lines, requests));
+        println!(
+            "round {round}: batch (in process)                 {rate:>7.0} cases/s                     \
+             CPU {}/case",
+            micros(cpu)
+        );
         batches.push(rate);
-        for (server, figures) in servers.iter().zip(&mut figures) {
-            let name = &server.name;
-            for (connections, rates, ratios, tails, p50s, p99s) in [
-                (
-                    16,
-                    &mut figures.evaluate16,
-                    &mut figures.ratio16,
-                    &mut figures.tail16,
-                    &mut figures.p50_16,
-                    &mut figures.p99_16,
-                ),
-                (
-                    64,
-                    &mut figures.evaluate64,
-                    &mut figures.ratio64,
-                    &mut figures.tail64,
-                    &mut figures.p50_64,
-                    &mut figures.p99_64,
-                ),
-            ] {
-                let run = drive(server.addr, &post, connections, requests);
+        batch_cpus.extend(cpu);
+        for (server, runs) in servers.iter().zip(&mut all) {
+            let pid = server.child.id().to_string();
+            for (&(label, connections, request, total), (_, _, measured)) in
+                routes.iter().zip(runs.iter_mut())
+            {
+                let ((run, client_cpu), server_cpu) = cpu_per(&pid, total, || {
+                    cpu_per("self", total, || drive(server.addr, request, connections, total))
+                });
                 println!(
-                    "round {round}: {name} evaluate/{connections:<2} (end to end) {:>9.0} req/s  \
-                     p50 {}  p99 {}  = {:.2}x batch",
+                    "round {round}: {} {label} (end to end) {:>7.0} req/s  p50 {}  p99 {}  \
+                     {:.2}x batch  CPU {}/req server, {}/req client",
+                    server.name,
                     run.rate,
                     ms(run.p50),
                     ms(run.p99),
-                    run.rate / rate
+                    run.rate / rate,
+                    micros(server_cpu),
+                    micros(client_cpu)
                 );
-                rates.push(run.rate);
-                ratios.push(run.rate / rate);
-                tails.push(run.p99.as_secs_f64() / run.p50.as_secs_f64());
-                p50s.push(run.p50);
-                p99s.push(run.p99);
+                measured.push(Measured {
+                    ratio: run.rate / rate,
+                    run,
+                    server_cpu,
+                    client_cpu,
+                });
             }
-            let run = drive(server.addr, &health, 16, requests * 5);
-            println!(
-                "round {round}: {name} healthz/16  (end to end) {:>9.0} req/s  p50 {}  p99 {}",
-                run.rate,
-                ms(run.p50),
-                ms(run.p99)
-            );
-            figures.healthz.push(run.rate);
         }
     }
     let batch_rate = median(batches);
+    let batch_cpu = (!batch_cpus.is_empty()).then(|| median(batch_cpus));
     println!("\nmedians over {rounds} rounds");
-    println!("batch (in process, all cores, JSON in and out)   {batch_rate:>9.0} cases/s");
-    for (server, figures) in servers.iter().zip(figures) {
-        let name = &server.name;
-        let middle = |v: &Vec<Duration>| {
-            let mut v = v.clone();
-            v.sort();
-            v[v.len() / 2]
+    println!(
+        "batch (in process, every core, JSON in and out): {batch_rate:.0} cases/s, CPU {}/case",
+        micros(batch_cpu)
+    );
+    for (server, runs) in servers.iter().zip(&all) {
+        let rate_of = |label: &str| {
+            runs.iter()
+                .find(|(l, _, _)| *l == label)
+                .map(|(_, _, m)| median(m.iter().map(|m| m.run.rate).collect()))
+                .expect("a route")
         };
+        for (label, _, measured) in runs {
+            let p50 = median_of(measured, |m| Some(m.run.p50.as_secs_f64())).expect("runs");
+            let p99 = median_of(measured, |m| Some(m.run.p99.as_secs_f64())).expect("runs");
+            println!(
+                "{}: {label} (end to end) {:>7.0} req/s = {:.2}x batch  p50 {}  p99 {} \
+                 (p99/p50 {:.1})  CPU {}/req server, {}/req client",
+                server.name,
+                median(measured.iter().map(|m| m.run.rate).collect()),
+                median_of(measured, |m| Some(m.ratio)).expect("runs"),
+                ms(Duration::from_secs_f64(p50)),
+                ms(Duration::from_secs_f64(p99)),
+                median(
+                    measured
+                        .iter()
+                        .map(|m| m.run.p99.as_secs_f64() / m.run.p50.as_secs_f64())
+                        .collect()
+                ),
+                micros(median_of(measured, |m| m.server_cpu)),
+                micros(median_of(measured, |m| m.client_cpu)),
+            );
+        }
         println!(
-            "{name}: evaluate/16 (end to end) {:>9.0} req/s  p50 {}  p99 {}  \
-             ratio to batch {:.2}  p99/p50 {:.1}",
-            median(figures.evaluate16.clone()),
-            ms(middle(&figures.p50_16)),
-            ms(middle(&figures.p99_16)),
-            median(figures.ratio16),
-            median(figures.tail16)
-        );
-        println!(
-            "{name}: evaluate/64 (end to end) {:>9.0} req/s  p50 {}  p99 {}  \
-             ratio to batch {:.2}  p99/p50 {:.1}  64 vs 16 connections {:.2}",
-            median(figures.evaluate64.clone()),
-            ms(middle(&figures.p50_64)),
-            ms(middle(&figures.p99_64)),
-            median(figures.ratio64),
-            median(figures.tail64),
-            median(
-                figures
-                    .evaluate64
-                    .iter()
-                    .zip(&figures.evaluate16)
-                    .map(|(a, b)| a / b)
-                    .collect()
-            )
-        );
-        let healthz = median(figures.healthz);
-        println!(
-            "{name}: healthz/16  (end to end) {healthz:>9.0} req/s  ratio to batch {:.1}",
-            healthz / batch_rate
+            "{}: evaluate at 64 connections vs 16: {:.2}x",
+            server.name,
+            rate_of("evaluate/64") / rate_of("evaluate/16")
         );
     }
 }
