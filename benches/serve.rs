@@ -7,7 +7,8 @@
 //!   `batch::stream_lines` on every core, rulings written as JSON (what `yakkan eval
 //!   --jsonl` does, in process): cases/s;
 //! - `evaluate/16`, `evaluate/64`: `POST /v1/evaluate` of the typical case, end to end
-//!   over loopback, with 16 and 64 connections kept open: requests/s, p50 and p99;
+//!   over loopback, with 16 and 64 connections kept open: requests/s, p50 and p99, and
+//!   the slowest answer to a `GET /healthz` sent every 10 ms meanwhile;
 //! - `healthz/16`: `GET /healthz` with 16 connections: what the HTTP layer alone allows.
 //!
 //! Each round runs all four, one after the other; the summary gives each figure's median
@@ -95,6 +96,9 @@ struct Run {
     rate: f64,
     p50: Duration,
     p99: Duration,
+    /// The slowest of the `/healthz` probes sent while the run went on (every 10 ms, on
+    /// a connection of their own).
+    probe_max: Duration,
 }
 
 async fn write_all(stream: &TcpStream, mut bytes: &[u8]) -> std::io::Result<()> {
@@ -154,8 +158,10 @@ async fn read_response(
 /// Sends `total` copies of `request` over `connections` connections kept open, each
 /// sending its next request once the last is answered. Every answer must be a 200.
 fn drive(addr: SocketAddr, request: &[u8], connections: usize, total: usize) -> Run {
+    const PROBE: &[u8] = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_io()
+        .enable_time()
         .build()
         .expect("a runtime");
     runtime.block_on(async {
@@ -188,19 +194,36 @@ fn drive(addr: SocketAddr, request: &[u8], connections: usize, total: usize) -> 
                 })
             })
             .collect();
-        let mut times = Vec::with_capacity(total);
-        set.run_until(async {
-            for task in tasks {
-                times.extend(task.await.expect("a client task"));
+        let probe = TcpStream::connect(addr).await.expect("connect");
+        let left = next.clone();
+        let prober = set.spawn_local(async move {
+            let (mut slowest, mut buffer) = (Duration::ZERO, Vec::new());
+            while left.load(Ordering::Relaxed) < total {
+                let sent = Instant::now();
+                write_all(&probe, PROBE).await.expect("send");
+                let (status, _) = read_response(&probe, &mut buffer).await.expect("answer");
+                assert_eq!(status, 200);
+                slowest = slowest.max(sent.elapsed());
+                tokio::time::sleep(Duration::from_millis(10)).await;
             }
-        })
-        .await;
+            slowest
+        });
+        let mut times = Vec::with_capacity(total);
+        let probe_max = set
+            .run_until(async {
+                for task in tasks {
+                    times.extend(task.await.expect("a client task"));
+                }
+                prober.await.expect("the prober")
+            })
+            .await;
         let elapsed = started.elapsed();
         times.sort();
         Run {
             rate: total as f64 / elapsed.as_secs_f64(),
             p50: times[times.len() / 2],
             p99: times[times.len() * 99 / 100],
+            probe_max,
         }
     })
 }
@@ -252,7 +275,9 @@ fn cpu_seconds(pid: &str) -> Option<f64> {
 fn cpu_per<T>(pid: &str, items: usize, work: impl FnOnce() -> T) -> (T, Option<f64>) {
     let before = cpu_seconds(pid);
     let done = work();
-    let used = cpu_seconds(pid).zip(before).map(|(a, b)| (a - b) * 1e6 / items as f64);
+    let used = cpu_seconds(pid)
+        .zip(before)
+        .map(|(a, b)| (a - b) * 1e6 / items as f64);
     (done, used)
 }
 
@@ -293,16 +318,18 @@ fn main() {
     }
     let requests = setting("YAKKAN_BENCH_REQUESTS", 20_000);
     let rounds = setting("YAKKAN_BENCH_ROUNDS", 3).max(1);
-    let binary = std::env::var_os("YAKKAN_BIN")
-        .map_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_yakkan")), PathBuf::from);
+    let binary = std::env::var_os("YAKKAN_BIN").map_or_else(
+        || PathBuf::from(env!("CARGO_BIN_EXE_yakkan")),
+        PathBuf::from,
+    );
 
     let text = std::fs::read_to_string(project().join("benches/typical-case.json"))
         .expect("the typical case");
     let rules = RuleSet::load(&project().join("rules")).expect("the project's rules");
     let case = Case::from_str(&text, None).expect("the typical case reads");
     let ruling = serde_json::to_vec(&evaluate_case(&rules, &case).expect("a ruling")).unwrap();
-    let line = serde_json::to_string(&serde_json::from_str::<serde_json::Value>(&text).unwrap())
-        .unwrap();
+    let line =
+        serde_json::to_string(&serde_json::from_str::<serde_json::Value>(&text).unwrap()).unwrap();
     let lines = format!("{line}\n").repeat(requests);
     let post = format!(
         "POST /v1/evaluate HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n\
@@ -363,18 +390,21 @@ fn main() {
                 routes.iter().zip(runs.iter_mut())
             {
                 let ((run, client_cpu), server_cpu) = cpu_per(&pid, total, || {
-                    cpu_per("self", total, || drive(server.addr, request, connections, total))
+                    cpu_per("self", total, || {
+                        drive(server.addr, request, connections, total)
+                    })
                 });
                 println!(
                     "round {round}: {} {label} (end to end) {:>7.0} req/s  p50 {}  p99 {}  \
-                     {:.2}x batch  CPU {}/req server, {}/req client",
+                     {:.2}x batch  CPU {}/req server, {}/req client  /healthz meanwhile ≤ {}",
                     server.name,
                     run.rate,
                     ms(run.p50),
                     ms(run.p99),
                     run.rate / rate,
                     micros(server_cpu),
-                    micros(client_cpu)
+                    micros(client_cpu),
+                    ms(run.probe_max)
                 );
                 measured.push(Measured {
                     ratio: run.rate / rate,
@@ -404,7 +434,7 @@ fn main() {
             let p99 = median_of(measured, |m| Some(m.run.p99.as_secs_f64())).expect("runs");
             println!(
                 "{}: {label} (end to end) {:>7.0} req/s = {:.2}x batch  p50 {}  p99 {} \
-                 (p99/p50 {:.1})  CPU {}/req server, {}/req client",
+                 (p99/p50 {:.1})  CPU {}/req server, {}/req client  /healthz meanwhile ≤ {}",
                 server.name,
                 median(measured.iter().map(|m| m.run.rate).collect()),
                 median_of(measured, |m| Some(m.ratio)).expect("runs"),
@@ -418,6 +448,9 @@ fn main() {
                 ),
                 micros(median_of(measured, |m| m.server_cpu)),
                 micros(median_of(measured, |m| m.client_cpu)),
+                ms(Duration::from_secs_f64(
+                    median_of(measured, |m| Some(m.run.probe_max.as_secs_f64())).expect("runs")
+                )),
             );
         }
         println!(
