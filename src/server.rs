@@ -290,6 +290,12 @@ impl Service {
         }
         // Settled: unchanged across the settle interval.
         tokio::time::sleep(self.config.settle).await;
+        // Reading and proving the set is parsing and evaluation like a request's: it takes
+        // a core's permit, so it has a core of its own while requests fill the others, and
+        // a set is proven within its settle window however busy the service is.
+        let Ok(_core) = self.permits.acquire().await else {
+            return;
+        };
         if self.folder_digest().await.as_ref() != Ok(&before) {
             tracing::debug!(trigger, "the rules folder is still changing");
             return;
@@ -463,12 +469,8 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
     let addr = listener.local_addr().map_err(ServeError::Bind)?;
     tracing::info!(%addr, digest = %service.rules().digest, "serving");
     // Listened for before anyone is told the address: a SIGHUP never finds it unhandled.
-    #[cfg(unix)]
-    let hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
-    #[cfg(not(unix))]
-    let hangup = None::<()>;
+    start_watching(service.clone()).map_err(ServeError::Watch)?;
     println!("listening on {addr}");
-    tokio::spawn(watch(service.clone(), hangup));
     let app = router(service);
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let mut stop = std::pin::pin!(tokio::signal::ctrl_c());
@@ -503,6 +505,33 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
     Ok(())
 }
 
+/// Watches the rules folder and SIGHUP on a thread and runtime of their own, returning
+/// once SIGHUP is listened for. Small cases are evaluated on the async workers, so the
+/// settle and proof timings of a reload must not wait for a turn between evaluations.
+fn start_watching(service: Arc<Service>) -> std::io::Result<()> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .thread_name("yakkan-reload")
+        .build()?;
+    let (ready, listening) = std::sync::mpsc::channel();
+    std::thread::Builder::new()
+        .name("yakkan-reload".to_owned())
+        .spawn(move || {
+            runtime.block_on(async move {
+                #[cfg(unix)]
+                let hangup =
+                    tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
+                #[cfg(not(unix))]
+                let hangup = None::<()>;
+                let _ = ready.send(());
+                watch(service, hangup).await;
+            });
+        })?;
+    listening
+        .recv()
+        .map_err(|_| std::io::Error::other("the reload thread stopped at its start"))
+}
+
 /// Why the service could not run.
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
@@ -512,6 +541,9 @@ pub enum ServeError {
     /// The address could not be bound or served.
     #[error("cannot serve: {0}")]
     Bind(std::io::Error),
+    /// The thread that watches the rules folder could not start.
+    #[error("cannot watch the rules folder: {0}")]
+    Watch(std::io::Error),
 }
 
 /// Reloads on SIGHUP, and when the folder changes.
