@@ -587,6 +587,20 @@ fn later(a: NaiveDate, b: Option<NaiveDate>) -> NaiveDate {
     b.map_or(a, |b| a.max(b))
 }
 
+/// The article a contract's kind or item breaks: 1 for a kind outside the five, 2 for an
+/// item its kind does not take.
+fn kind_or_item_wrong(kind: &str, item: Option<&str>) -> Option<&'static str> {
+    if !KINDS.contains(&kind) {
+        return Some("1");
+    }
+    let want = match kind {
+        "private_connect" => Some("1gbps"),
+        "remote_connect" => Some("type_a"),
+        _ => None,
+    };
+    (item != want).then_some("2")
+}
+
 #[cfg(test)]
 mod calendar_checks {
     use super::*;
@@ -651,18 +665,4 @@ mod calendar_checks {
         );
         assert_eq!(fee, Decimal::from(1451));
     }
-}
-
-/// The article a contract's kind or item breaks: 1 for a kind outside the five, 2 for an
-/// item its kind does not take.
-fn kind_or_item_wrong(kind: &str, item: Option<&str>) -> Option<&'static str> {
-    if !KINDS.contains(&kind) {
-        return Some("1");
-    }
-    let want = match kind {
-        "private_connect" => Some("1gbps"),
-        "remote_connect" => Some("type_a"),
-        _ => None,
-    };
-    (item != want).then_some("2")
 }
