@@ -146,7 +146,8 @@ enum Command {
         /// The rule set folder (default: rules/ here, else the bundled rule set).
         #[arg(long)]
         rules: Option<PathBuf>,
-        /// Case files or folders (default: tests/cases/).
+        /// Case files or folders (default: with --rules, the set's own cases, its
+        /// `cases:` folders; else tests/cases/).
         paths: Vec<PathBuf>,
         /// List every rule with the cases in which it fired and did not; fail if a rule
         /// never fires.
@@ -287,7 +288,17 @@ fn main() -> ExitCode {
             rules,
             paths,
             coverage,
-        } => rules_dir(rules).and_then(|dir| test(&dir, paths, coverage)),
+        } => {
+            let own = rules.is_some() && paths.is_empty();
+            rules_dir(rules).and_then(|dir| {
+                let files = if own {
+                    own_cases(&dir)?
+                } else {
+                    case_files(paths)?
+                };
+                test(&dir, &files, coverage)
+            })
+        }
     };
     // A command's error is its exit code, the message already printed.
     ExitCode::from(result.unwrap_or_else(|code| code))
@@ -341,7 +352,24 @@ fn check(dir: &Path, format: ReportFormat) -> Result<u8, u8> {
     if !dir.is_dir() {
         return Err(input_error(format!("{}: no such folder", dir.display())));
     }
-    match (RuleSet::load(dir), format) {
+    // A listed `cases:` folder that does not exist is a mistake of the set, like any other
+    // (the bundled copy unpacked from the binary ships no cases, so is not held to it).
+    let missing = if bundled::is_unpacked(dir) {
+        Vec::new()
+    } else {
+        corpus::declared_case_folders(dir)
+            .map(|declared| declared.missing)
+            .unwrap_or_default()
+    };
+    let loaded = match (RuleSet::load(dir), missing.is_empty()) {
+        (Ok(_), false) => Err(LoadError::Invalid(missing)),
+        (Err(LoadError::Invalid(mut found)), false) => {
+            found.extend(missing);
+            Err(LoadError::Invalid(found))
+        }
+        (other, _) => other,
+    };
+    match (loaded, format) {
         (Err(error @ LoadError::Io { .. }), _) => Err(input_error(error)),
         (Ok(_), ReportFormat::Json) => {
             out!("[]");
@@ -668,13 +696,24 @@ fn read_case(path: &str, max: usize) -> Result<(String, Option<String>), String>
     Ok((text, Some(name.to_owned())))
 }
 
-fn test(dir: &Path, paths: Vec<PathBuf>, coverage: bool) -> Result<u8, u8> {
+/// The cases a rule set names in its `ruleset.yaml` (`cases:`, else its `cases/`).
+fn own_cases(dir: &Path) -> Result<Vec<PathBuf>, u8> {
+    let files = corpus::shipped_cases(dir).map_err(input_error)?;
+    if files.is_empty() {
+        return Err(input_error(format!(
+            "{}: the rule set names no cases (`cases:` in ruleset.yaml, or a cases/ folder): give case files or folders",
+            dir.display()
+        )));
+    }
+    Ok(files)
+}
+
+fn test(dir: &Path, files: &[PathBuf], coverage: bool) -> Result<u8, u8> {
     let rules = load(dir)?;
-    let files = case_files(paths)?;
     let mut passed = 0;
     let mut failed = 0;
     let mut covered = Coverage::new(&rules);
-    for file in &files {
+    for file in files {
         let outcome = corpus::run_case(&rules, file);
         covered.add(&outcome.trace);
         if outcome.problems.is_empty() {

@@ -20,6 +20,19 @@ fn with_mistake(file: &str, old: &str, new: &str) -> tempfile::TempDir {
         let path = entry.unwrap().path();
         fs::copy(&path, dir.path().join(path.file_name().unwrap())).unwrap();
     }
+    // The copy's `cases:` names the project's folders: they are relative to the set.
+    let head = dir.path().join("ruleset.yaml");
+    let cases = format!(
+        "cases: [{}, {}]",
+        bundled().join("../../tests/cases").display(),
+        bundled().join("../../examples").display()
+    );
+    let text = fs::read_to_string(&head).unwrap().replacen(
+        "cases: [../../tests/cases, ../../examples]",
+        &cases,
+        1,
+    );
+    fs::write(&head, text).unwrap();
     let path = dir.path().join(file);
     let text = fs::read_to_string(&path).unwrap();
     assert!(text.contains(old), "{file} has no `{old}`");
