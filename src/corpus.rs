@@ -28,6 +28,9 @@ pub struct CaseRun {
 #[derive(Debug, Clone)]
 pub struct Coverage {
     counts: Vec<(usize, usize)>,
+    /// Per rule version, the names of the cases in which it fired, as counted by
+    /// [`Coverage::add_case`].
+    firing: Vec<Vec<String>>,
 }
 
 impl Coverage {
@@ -35,7 +38,27 @@ impl Coverage {
     pub fn new(rules: &RuleSet) -> Self {
         Coverage {
             counts: vec![(0, 0); rules.rules.len()],
+            firing: vec![Vec::new(); rules.rules.len()],
         }
+    }
+
+    /// Counts one case, and remembers its name for each rule that fired in it.
+    pub fn add_case(&mut self, name: &str, trace: &Trace) {
+        self.add(trace);
+        let mut fired = vec![false; self.counts.len()];
+        for evaluation in trace.evaluations.iter().filter(|e| e.fired) {
+            fired[evaluation.rule] = true;
+        }
+        for (i, names) in self.firing.iter_mut().enumerate() {
+            if fired[i] {
+                names.push(name.to_owned());
+            }
+        }
+    }
+
+    /// The names of the cases in which rule version `index` fired.
+    pub fn cases_firing(&self, index: usize) -> &[String] {
+        &self.firing[index]
     }
 
     /// Counts one case.
@@ -86,6 +109,18 @@ impl Coverage {
                 rule.reference,
                 rule.from.to_string()
             );
+        }
+        if self.firing.iter().any(|names| !names.is_empty()) {
+            out.push_str("\nThe cases in which each rule fires:\n");
+            for (i, rule) in rules.rules.iter().enumerate() {
+                let _ = writeln!(out, "{} ({}, from {})", rule.id, rule.reference, rule.from);
+                for name in &self.firing[i] {
+                    let _ = writeln!(out, "    {name}");
+                }
+                if self.firing[i].is_empty() {
+                    out.push_str("    (none)\n");
+                }
+            }
         }
         out
     }

@@ -56,6 +56,7 @@ pub mod ruling;
 pub mod schema;
 #[cfg(feature = "server")]
 pub mod server;
+pub mod snapshot;
 mod yaml;
 
 pub use case::Case;

@@ -78,7 +78,8 @@ enum Command {
         #[arg(long)]
         at_file: bool,
     },
-    /// Evaluate cases under two rule sets and report every ruling that changed.
+    /// Evaluate cases under two rule sets and report every ruling that changed; exit 1
+    /// when one did.
     Diff {
         /// The rule set before the change.
         #[arg(long)]
@@ -149,10 +150,29 @@ enum Command {
         /// Case files or folders (default: with --rules, the set's own cases, its
         /// `cases:` folders; else tests/cases/).
         paths: Vec<PathBuf>,
-        /// List every rule with the cases in which it fired and did not; fail if a rule
-        /// never fires.
+        /// List every rule with the cases in which it fired and did not, and the names
+        /// of the cases firing each; fail if a rule never fires.
         #[arg(long)]
         coverage: bool,
+        /// Run only the cases whose path contains this text.
+        #[arg(long, value_name = "SUBSTR")]
+        filter: Option<String>,
+        /// Accept the rulings: write each case's snapshot under --snapshots as
+        /// tests/snapshots.rs writes it (for cases under tests/cases/ and examples/).
+        #[arg(long)]
+        accept: bool,
+        /// The snapshot folder --accept writes and the run compares with.
+        #[arg(long, value_name = "DIR", default_value = "snapshots")]
+        snapshots: PathBuf,
+        /// Run again whenever a rule file or case changes (polling), until interrupted.
+        #[arg(long)]
+        watch: bool,
+        /// How often --watch looks for changes, in milliseconds (10 to 60000).
+        #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u64).range(10..=60_000))]
+        watch_ms: u64,
+        /// Stop watching after this many runs (for scripts and tests).
+        #[arg(long, hide = true)]
+        watch_runs: Option<u64>,
     },
 }
 
@@ -288,15 +308,29 @@ fn main() -> ExitCode {
             rules,
             paths,
             coverage,
+            filter,
+            accept,
+            snapshots,
+            watch,
+            watch_ms,
+            watch_runs,
         } => {
             let own = rules.is_some() && paths.is_empty();
             rules_dir(rules).and_then(|dir| {
-                let files = if own {
-                    own_cases(&dir)?
-                } else {
-                    case_files(paths)?
+                let run = TestRun {
+                    dir: &dir,
+                    own,
+                    paths: &paths,
+                    filter: filter.as_deref(),
+                    coverage,
+                    accept: accept.then_some(snapshots.as_path()),
+                    snapshots: &snapshots,
                 };
-                test(&dir, &files, coverage)
+                if watch {
+                    watch_tests(&run, watch_ms, watch_runs)
+                } else {
+                    run.once()
+                }
             })
         }
     };
@@ -572,10 +606,14 @@ fn diff(old: &Path, new: &Path, format: ReportFormat, cases: Vec<PathBuf>) -> Re
         ReportFormat::Text => emit(&report.to_text())?,
         ReportFormat::Json => out!("{}", report.to_json()),
     }
-    if report.errors.is_empty() {
+    // Like `test`: 1 when a ruling changed, so CI can gate on it; 2 when a case could
+    // be evaluated under neither set.
+    if !report.errors.is_empty() {
+        Err(BAD_INPUT)
+    } else if report.changes.is_empty() {
         Ok(OK)
     } else {
-        Err(BAD_INPUT)
+        Ok(FAILED)
     }
 }
 
@@ -708,14 +746,58 @@ fn own_cases(dir: &Path) -> Result<Vec<PathBuf>, u8> {
     Ok(files)
 }
 
-fn test(dir: &Path, files: &[PathBuf], coverage: bool) -> Result<u8, u8> {
-    let rules = load(dir)?;
+/// What one `yakkan test` run covers.
+struct TestRun<'a> {
+    dir: &'a Path,
+    /// No paths with --rules: the set's own cases.
+    own: bool,
+    paths: &'a [PathBuf],
+    filter: Option<&'a str>,
+    coverage: bool,
+    /// --accept: the folder to write snapshots into.
+    accept: Option<&'a Path>,
+    /// The folder whose snapshots a run compares with (a note, not a failure).
+    snapshots: &'a Path,
+}
+
+impl TestRun<'_> {
+    /// The case files of this run, filtered.
+    fn files(&self) -> Result<Vec<PathBuf>, u8> {
+        let mut files = if self.own {
+            own_cases(self.dir)?
+        } else {
+            case_files(self.paths.to_vec())?
+        };
+        if let Some(filter) = self.filter {
+            files.retain(|file| file.display().to_string().contains(filter));
+        }
+        Ok(files)
+    }
+
+    fn once(&self) -> Result<u8, u8> {
+        let files = self.files()?;
+        test(self, &files)
+    }
+}
+
+/// The name a snapshot knows a case by: its path relative to the current folder.
+fn project_relative(file: &Path) -> String {
+    let relative = std::env::current_dir()
+        .ok()
+        .and_then(|here| file.strip_prefix(here).ok().map(Path::to_path_buf))
+        .unwrap_or_else(|| file.to_path_buf());
+    relative.display().to_string().replace('\\', "/")
+}
+
+fn test(run: &TestRun, files: &[PathBuf]) -> Result<u8, u8> {
+    let rules = load(run.dir)?;
     let mut passed = 0;
     let mut failed = 0;
     let mut covered = Coverage::new(&rules);
+    let (mut accepted, mut unchanged, mut drifted) = (0, 0, 0);
     for file in files {
         let outcome = corpus::run_case(&rules, file);
-        covered.add(&outcome.trace);
+        covered.add_case(&file.display().to_string(), &outcome.trace);
         if outcome.problems.is_empty() {
             passed += 1;
         } else {
@@ -724,9 +806,40 @@ fn test(dir: &Path, files: &[PathBuf], coverage: bool) -> Result<u8, u8> {
                 out!("FAIL {}: {problem}", file.display());
             }
         }
+        let Some(ruling) = &outcome.ruling else {
+            continue;
+        };
+        let relative = project_relative(file);
+        if let Some(dir) = run.accept {
+            match yakkan::snapshot::accept(dir, ruling, &relative) {
+                Ok(Some((name, true))) => {
+                    accepted += 1;
+                    out!("accepted {}", dir.join(name).display());
+                }
+                Ok(Some((_, false))) => unchanged += 1,
+                Ok(None) => {}
+                Err(error) => {
+                    eprintln!("{}: {error}", dir.display());
+                    return Err(FAILED);
+                }
+            }
+        } else if let Some(name) = yakkan::snapshot::file_name(&relative) {
+            let path = run.snapshots.join(name);
+            if let Ok(old) = std::fs::read_to_string(&path) {
+                let new = yakkan::snapshot::text(ruling, &relative);
+                if yakkan::snapshot::body(&old) != yakkan::snapshot::body(&new) {
+                    drifted += 1;
+                    out!(
+                        "changed ruling {}: {} differs",
+                        file.display(),
+                        path.display()
+                    );
+                }
+            }
+        }
     }
     let mut silent = Vec::new();
-    if coverage {
+    if run.coverage {
         emit(&format!("\n{}", covered.report(&rules)))?;
         silent = covered.never_fired();
         for &i in &silent {
@@ -740,10 +853,64 @@ fn test(dir: &Path, files: &[PathBuf], coverage: bool) -> Result<u8, u8> {
         }
         out!("");
     }
+    if run.accept.is_some() {
+        out!("{accepted} snapshots written, {unchanged} unchanged");
+    } else if drifted > 0 {
+        out!(
+            "{drifted} rulings differ from their snapshots: review them, then accept with `yakkan test --accept`"
+        );
+    }
     out!("{passed} passed, {failed} failed");
     Ok(if failed == 0 && silent.is_empty() {
         OK
     } else {
         FAILED
     })
+}
+
+/// What a watched run depends on: the rule files and the case files, by content.
+fn watched_state(run: &TestRun) -> String {
+    let rules = yakkan::ruleset::source_digest(run.dir).unwrap_or_else(|e| e.to_string());
+    let mut cases = String::new();
+    for file in run.files().unwrap_or_default() {
+        let text = std::fs::read(&file).unwrap_or_default();
+        cases.push_str(&format!(
+            "{}:{}:{:x}\n",
+            file.display(),
+            text.len(),
+            fnv(&text)
+        ));
+    }
+    format!("{rules}\n{cases}")
+}
+
+/// A cheap fingerprint of a file's bytes (FNV-1a): a watched edit changes it.
+fn fnv(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, &b| {
+        (hash ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// `test --watch`: a run now, and another whenever a rule file or case changes, polled
+/// every `every_ms`; a broken rule set or case is reported and watched on. Ends after
+/// `runs` runs when given, with the last run's code.
+fn watch_tests(run: &TestRun, every_ms: u64, runs: Option<u64>) -> Result<u8, u8> {
+    let mut seen: Option<String> = None;
+    let mut done = 0;
+    loop {
+        let state = watched_state(run);
+        if seen.as_ref() != Some(&state) {
+            seen = Some(state);
+            let code = run.once().unwrap_or_else(|code| code);
+            done += 1;
+            if runs.is_some_and(|runs| done >= runs) {
+                return Ok(code);
+            }
+            out!(
+                "watching {} and the cases for changes (Ctrl-C to stop)",
+                run.dir.display()
+            );
+        }
+        std::thread::sleep(std::time::Duration::from_millis(every_ms));
+    }
 }
