@@ -57,6 +57,7 @@ pub mod schema;
 #[cfg(feature = "server")]
 pub mod server;
 pub mod snapshot;
+pub mod tidy;
 mod yaml;
 
 pub use case::Case;

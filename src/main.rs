@@ -93,6 +93,15 @@ enum Command {
         /// Case files or folders (default: tests/cases/).
         cases: Vec<PathBuf>,
     },
+    /// Format rule and case files (YAML) in the canonical layout, keeping comments and
+    /// the order of keys.
+    Fmt {
+        /// Change nothing: list the files that would change, and exit 1 if any would.
+        #[arg(long)]
+        check: bool,
+        /// Files or folders (default: rules/, tests/cases/ and examples/ here).
+        paths: Vec<PathBuf>,
+    },
     /// Write the rulebook: a static HTML site of the articles and the rules encoding them.
     Book {
         /// The rule set folder (default: rules/ here, else the bundled rule set).
@@ -304,6 +313,7 @@ fn main() -> ExitCode {
             format,
             cases,
         } => diff(&old, &new, format, cases),
+        Command::Fmt { check, paths } => format_files(check, paths),
         Command::Test {
             rules,
             paths,
@@ -614,6 +624,60 @@ fn diff(old: &Path, new: &Path, format: ReportFormat, cases: Vec<PathBuf>) -> Re
         Ok(OK)
     } else {
         Ok(FAILED)
+    }
+}
+
+/// `yakkan fmt`: each YAML file under `paths` in the canonical layout (see
+/// [`yakkan::tidy`]). Exit 1 with `--check` when a file would change; 2 when a file is not
+/// readable YAML.
+fn format_files(check: bool, paths: Vec<PathBuf>) -> Result<u8, u8> {
+    let paths = if paths.is_empty() {
+        ["rules", "tests/cases", "examples"]
+            .iter()
+            .map(PathBuf::from)
+            .filter(|path| path.is_dir())
+            .collect()
+    } else {
+        paths
+    };
+    let mut files = corpus::case_files(&paths).map_err(input_error)?;
+    files.retain(|file| file.extension().is_some_and(|e| e != "json"));
+    let (mut changed, mut unreadable) = (0, 0);
+    for file in &files {
+        let text = std::fs::read_to_string(file)
+            .map_err(|error| input_error(format!("{}: {error}", file.display())))?;
+        match yakkan::tidy::tidy(&text) {
+            yakkan::tidy::Tidied::Text(tidied) if tidied == text => {}
+            yakkan::tidy::Tidied::Text(tidied) => {
+                changed += 1;
+                if check {
+                    out!("would reformat {}", file.display());
+                } else {
+                    std::fs::write(file, tidied)
+                        .map_err(|error| input_error(format!("{}: {error}", file.display())))?;
+                    out!("formatted {}", file.display());
+                }
+            }
+            yakkan::tidy::Tidied::Refused(why) => {
+                if why.starts_with("not readable") {
+                    unreadable += 1;
+                }
+                eprintln!("{}: {why}", file.display());
+            }
+        }
+    }
+    let verb = if check {
+        "would be reformatted"
+    } else {
+        "reformatted"
+    };
+    out!("{changed} of {} files {verb}", files.len());
+    if unreadable > 0 {
+        Err(BAD_INPUT)
+    } else if check && changed > 0 {
+        Ok(FAILED)
+    } else {
+        Ok(OK)
     }
 }
 

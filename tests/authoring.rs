@@ -295,10 +295,10 @@ fn test_watch_runs_again_when_a_case_changes() {
     }
     assert!(first.iter().any(|l| l == "1 passed, 0 failed"), "{first:?}");
     // Step 2: break the case's expectation; the watcher runs again and ends.
-    let text = fs::read_to_string(&case).unwrap();
+    let written = fs::read_to_string(&case).unwrap();
     fs::write(
         &case,
-        text.replace(
+        written.replace(
             "early_termination_fee: \"3999\"",
             "early_termination_fee: \"4000\"",
         ),
@@ -308,4 +308,130 @@ fn test_watch_runs_again_when_a_case_changes() {
     let status = child.wait().unwrap();
     assert!(rest.iter().any(|l| l == "0 passed, 1 failed"), "{rest:?}");
     assert_eq!(status.code(), Some(1));
+}
+
+/// Copies every file under `from` into `to`, keeping the tree.
+fn copy_tree(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for entry in fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// `yakkan fmt` on the whole corpus, roughened first (CRLF line ends, trailing spaces,
+/// runs of blank lines, a sequence not indented under its key): afterwards `fmt --check`
+/// passes, a second `fmt` changes nothing, every comment is kept, and the formatted rule
+/// set gives every case the same ruling as the original (digest aside).
+#[test]
+fn fmt_is_canonical_idempotent_and_keeps_meaning() {
+    let root = tempfile::tempdir().unwrap();
+    copy_tree(&project().join("rules"), &root.path().join("rules"));
+    copy_tree(
+        &project().join("tests/cases"),
+        &root.path().join("tests/cases"),
+    );
+    let ruleset = root.path().join("rules/iij-secure-access/ruleset.yaml");
+    let written = fs::read_to_string(&ruleset).unwrap();
+    let rough = written
+        .replace("contract_kinds: [web_gateway, firewall_type1, firewall_type2, private_connect, remote_connect]",
+                 "contract_kinds:\n  - web_gateway\n  - firewall_type1\n  - firewall_type2\n  - private_connect\n  - remote_connect")
+        .replace("params:\n", "params:   \n\n\n")
+        .replace("min_accounts: 50", "min_accounts:    50   ")
+        .replace('\n', "\r\n");
+    fs::write(&ruleset, &rough).unwrap();
+    let case = root
+        .path()
+        .join("tests/cases/art01/unknown-kind-rejected.yaml");
+    let written = fs::read_to_string(&case).unwrap();
+    fs::write(
+        &case,
+        written
+            .replace("requests:\n", "requests:\n\n\n\n")
+            .replace("# 第1条", "#第1条"),
+    )
+    .unwrap();
+
+    let files =
+        yakkan::corpus::case_files(&[root.path().join("rules"), root.path().join("tests/cases")])
+            .unwrap();
+    let comments_before: Vec<usize> = files
+        .iter()
+        .map(|f| {
+            fs::read_to_string(f)
+                .unwrap()
+                .lines()
+                .filter(|l| l.trim_start().starts_with('#'))
+                .count()
+        })
+        .collect();
+
+    let check = yakkan_in(root.path(), &["fmt", "--check"]);
+    assert_eq!(check.status.code(), Some(1), "{}", text(&check));
+    assert!(
+        text(&check).contains("would reformat rules/iij-secure-access/ruleset.yaml"),
+        "{}",
+        text(&check)
+    );
+    let first = yakkan_in(root.path(), &["fmt"]);
+    assert_eq!(first.status.code(), Some(0), "{}", text(&first));
+    let check = yakkan_in(root.path(), &["fmt", "--check"]);
+    assert_eq!(check.status.code(), Some(0), "{}", text(&check));
+    let again = yakkan_in(root.path(), &["fmt"]);
+    assert!(
+        text(&again).starts_with(&format!("0 of {} files reformatted", files.len())),
+        "{}",
+        text(&again)
+    );
+
+    let formatted = fs::read_to_string(&ruleset).unwrap();
+    assert!(!formatted.contains('\r'));
+    assert!(
+        formatted.contains("contract_kinds:\n    - web_gateway\n"),
+        "{formatted}"
+    );
+    assert!(formatted.contains("min_accounts: 50\n"));
+    assert!(fs::read_to_string(&case).unwrap().contains("# 第1条"));
+    let comments_after: Vec<usize> = files
+        .iter()
+        .map(|f| {
+            fs::read_to_string(f)
+                .unwrap()
+                .lines()
+                .filter(|l| l.trim_start().starts_with('#'))
+                .count()
+        })
+        .collect();
+    assert_eq!(comments_before, comments_after, "every comment kept");
+
+    // The same rulings, case by case.
+    let original = yakkan::RuleSet::load(&project().join("rules")).unwrap();
+    let tidied = yakkan::RuleSet::load(&root.path().join("rules")).unwrap();
+    let originals = yakkan::corpus::case_files(&[project().join("tests/cases")]).unwrap();
+    for file in &originals {
+        let relative = file.strip_prefix(project()).unwrap();
+        let before = yakkan::corpus::run_case(&original, file).ruling.unwrap();
+        let after = yakkan::corpus::run_case(&tidied, &root.path().join(relative))
+            .ruling
+            .unwrap();
+        let strip = |r: &yakkan::Ruling| {
+            let mut json: serde_json::Value = serde_json::from_str(&r.to_json()).unwrap();
+            json["ruleset"]["digest"] = serde_json::Value::Null;
+            json
+        };
+        assert_eq!(strip(&before), strip(&after), "{}", relative.display());
+    }
+}
+
+/// The project's own rule and case files are in the canonical layout (`yakkan fmt --check`
+/// is what CI runs).
+#[test]
+fn the_project_files_are_formatted() {
+    let output = yakkan(&["fmt", "--check"]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
 }
