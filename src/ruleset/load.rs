@@ -1076,16 +1076,44 @@ impl RuleCompiler<'_> {
             found.push(self.error("", "the rule neither computes values nor makes a finding"));
         }
         if let Some(message) = &rule.message {
-            for name in placeholders(&message.ja).chain(placeholders(&message.en)) {
-                let known = match name.strip_prefix("params.") {
-                    Some(param) => self.params.contains_key(param),
-                    None => set.values.contains_key(name),
-                };
-                if !known {
-                    found.push(self.error(
-                        "message",
-                        format!("`{{{name}}}` names no declared value or param"),
-                    ));
+            for (language, text) in [("ja", &message.ja), ("en", &message.en)] {
+                for (offset, name) in placeholder_offsets(text) {
+                    let known = match name.strip_prefix("params.") {
+                        Some(param) => self.params.contains_key(param),
+                        None => set.values.contains_key(name),
+                    };
+                    if known {
+                        continue;
+                    }
+                    // At the placeholder itself, with the nearest name it may have meant.
+                    let field = format!("message.{language}");
+                    let before = &text[..offset];
+                    let line = before.matches('\n').count() + 1;
+                    let column = before[before.rfind('\n').map_or(0, |i| i + 1)..]
+                        .chars()
+                        .count()
+                        + 1;
+                    let path = format!("{}.{field}", self.path);
+                    let at = self.source.locator.inside(&path, line, column);
+                    let hint = match name.strip_prefix("params.") {
+                        Some(param) => crate::expr::compile::did_you_mean(
+                            param,
+                            self.params.keys().map(String::as_str),
+                        )
+                        .map(|hint| hint.replacen('`', "`params.", 1)),
+                        None => crate::expr::compile::did_you_mean(
+                            name,
+                            set.values.keys().map(String::as_str),
+                        ),
+                    };
+                    found.push(
+                        self.error(
+                            &field,
+                            format!("`{{{name}}}` names no declared value or param"),
+                        )
+                        .at(at)
+                        .with_hint(hint),
+                    );
                 }
             }
         }
@@ -1194,6 +1222,26 @@ impl RuleCompiler<'_> {
             message: rule.message.clone(),
         })
     }
+}
+
+/// The `{name}` placeholders of a message, each with the byte offset of its `{`.
+fn placeholder_offsets(text: &str) -> Vec<(usize, &str)> {
+    let mut found = Vec::new();
+    let mut from = 0;
+    while let Some(open) = text[from..].find('{').map(|i| from + i) {
+        let Some(close) = text[open + 1..].find('}').map(|i| open + 1 + i) else {
+            break;
+        };
+        let name = &text[open + 1..close];
+        // A `{` inside the name starts the next placeholder instead.
+        if let Some(inner) = name.rfind('{') {
+            from = open + 1 + inner;
+            continue;
+        }
+        found.push((open, name));
+        from = close + 1;
+    }
+    found
 }
 
 /// The `{name}` placeholders of a message.
