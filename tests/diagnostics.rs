@@ -183,7 +183,10 @@ fn a_dedented_key_in_a_rule_file_is_reported_where_it_is() {
 /// reference in docs/reference/ says what a case and a ruling are.
 #[test]
 fn the_documents_cite_no_spec_outside_the_repository() {
-    let mut documents = vec![project().join("README.md"), project().join("rules/README.md")];
+    let mut documents = vec![
+        project().join("README.md"),
+        project().join("rules/README.md"),
+    ];
     let mut folders = vec![project().join("docs")];
     while let Some(folder) = folders.pop() {
         for entry in fs::read_dir(folder).unwrap() {
@@ -198,7 +201,10 @@ fn the_documents_cite_no_spec_outside_the_repository() {
     let project_has_spec = project().join("SPEC.md").exists();
     for document in documents {
         let text = fs::read_to_string(&document).unwrap();
-        let cites = text.lines().filter(|line| line.contains("SPEC")).collect::<Vec<_>>();
+        let cites = text
+            .lines()
+            .filter(|line| line.contains("SPEC"))
+            .collect::<Vec<_>>();
         assert!(
             project_has_spec || cites.is_empty(),
             "{} cites SPEC, which is not in the repository: {cites:?}",
