@@ -52,6 +52,8 @@ struct Site<'a> {
     /// The params each function of the definitions reads, itself or through the
     /// functions it calls.
     functions: BTreeMap<String, BTreeSet<String>>,
+    /// The rule versions that use each fact, themselves or through the facts they call.
+    fact_users: BTreeMap<String, Vec<usize>>,
     cases: Vec<CaseEntry>,
     /// Page of each part, by index in `rules.parts`.
     part_pages: Vec<String>,
@@ -225,6 +227,47 @@ fn definitions_params(rules: &RuleSet) -> BTreeMap<String, BTreeSet<String>> {
     }
 }
 
+/// Per fact, the rule versions that call it, directly or through the facts they call
+/// (read from the text of their expressions), in the rule set's order.
+fn fact_users(rules: &RuleSet) -> BTreeMap<String, Vec<usize>> {
+    let mut bodies: BTreeMap<&str, String> = BTreeMap::new();
+    for fact in &rules.facts {
+        let body = bodies.entry(fact.name.as_str()).or_default();
+        body.push_str(&fact.value.source);
+        body.push('\n');
+    }
+    let names: Vec<&str> = bodies.keys().copied().collect();
+    let mut users: BTreeMap<String, Vec<usize>> = names
+        .iter()
+        .map(|n| ((*n).to_owned(), Vec::new()))
+        .collect();
+    for (index, rule) in rules.rules.iter().enumerate() {
+        let text: String = rule
+            .when
+            .iter()
+            .chain(rule.values.iter().map(|(_, e)| e))
+            .chain(&rule.require)
+            .map(|e| e.source.as_str())
+            .collect::<Vec<_>>()
+            .join("\n");
+        let mut reached: BTreeSet<&str> =
+            names.iter().copied().filter(|n| calls(&text, n)).collect();
+        let mut queue: Vec<&str> = reached.iter().copied().collect();
+        while let Some(name) = queue.pop() {
+            for callee in &names {
+                if !reached.contains(callee) && calls(&bodies[name], callee) {
+                    reached.insert(callee);
+                    queue.push(callee);
+                }
+            }
+        }
+        for name in reached {
+            users.get_mut(name).expect("a known fact").push(index);
+        }
+    }
+    users
+}
+
 fn label(part: &Part) -> String {
     match part.label {
         PartLabel::Article(n) => format!("第{n}条"),
@@ -304,6 +347,7 @@ impl<'a> Site<'a> {
             rules,
             params,
             functions: definitions_params(rules),
+            fact_users: fact_users(rules),
             cases,
             part_pages,
         }
@@ -405,7 +449,7 @@ impl<'a> Site<'a> {
         );
         body.push_str("<h2>条項 Articles</h2>\n");
         body.push_str(Self::legend());
-        body.push_str("<table>\n<tr><th>part</th><th>title</th><th>rules</th><th>firing in a case</th></tr>\n");
+        body.push_str("<table>\n<tr><th>part</th><th>title</th><th>rules</th><th>facts</th><th>firing in a case</th></tr>\n");
         for (i, part) in rules.parts.iter().enumerate() {
             let versions: Vec<usize> = (0..rules.rules.len())
                 .filter(|&r| rules.rules[r].part == i)
@@ -414,15 +458,29 @@ impl<'a> Site<'a> {
                 .iter()
                 .filter(|&&r| self.cases_firing(r).next().is_some())
                 .count();
+            let facts: BTreeSet<&str> = rules
+                .facts
+                .iter()
+                .filter(|f| f.part == i)
+                .map(|f| f.name.as_str())
+                .collect();
+            let facts: Vec<&str> = facts.into_iter().collect();
             let _ = writeln!(
                 body,
-                "<tr class=\"{}\"><td><a href=\"{}\">{}</a></td><td>{} — {}</td><td>{}</td><td>{fired}</td></tr>",
-                self.coverage(&versions),
+                "<tr class=\"{}\"><td><a href=\"{}\">{}</a></td><td>{} — {}</td><td>{}</td><td>{}</td><td>{fired}</td></tr>",
+                self.coverage(
+                    &self
+                        .versions_encoding(&[], &facts)
+                        .into_iter()
+                        .chain(versions.iter().copied())
+                        .collect::<Vec<_>>()
+                ),
                 self.part_pages[i],
                 esc(&label(part)),
                 esc(&part.title.ja),
                 esc(&part.title.en),
-                versions.len()
+                versions.len(),
+                facts.len()
             );
         }
         body.push_str("</table>\n");
@@ -644,6 +702,22 @@ and open its address instead.</p>
         for ids in by_paragraph.values_mut() {
             ids.reverse();
         }
+        // The facts of this part, by the paragraph they cite, in the order of the file.
+        let mut facts_by_paragraph: BTreeMap<usize, Vec<&str>> = BTreeMap::new();
+        let mut placed_facts = BTreeSet::new();
+        for fact in rules.facts.iter().filter(|f| f.part == index) {
+            if !placed_facts.insert(fact.name.as_str()) {
+                continue;
+            }
+            let mut paragraph = paragraph_of(&fact.reference).unwrap_or(0);
+            if part.paragraphs.len() == 1 || paragraph > part.paragraphs.len() {
+                paragraph = if part.paragraphs.len() == 1 { 1 } else { 0 };
+            }
+            facts_by_paragraph
+                .entry(paragraph)
+                .or_default()
+                .push(&fact.name);
+        }
         let mut body = format!(
             "<h1>{} {}</h1>\n<p>{} · <code>{}</code></p>\n{}",
             esc(&label(part)),
@@ -652,33 +726,166 @@ and open its address instead.</p>
             esc(&part.file),
             Self::legend()
         );
-        if let Some(ids) = by_paragraph.get(&0) {
-            let versions = self.versions_of(ids);
+        let no_facts = Vec::new();
+        if by_paragraph.contains_key(&0) || facts_by_paragraph.contains_key(&0) {
+            let ids = by_paragraph.get(&0).cloned().unwrap_or_default();
+            let facts = facts_by_paragraph.get(&0).unwrap_or(&no_facts);
             let _ = writeln!(
                 body,
-                "<section class=\"paragraph {}\" id=\"whole\"><div class=\"text\"><strong>{} as a whole</strong></div><div>{}</div></section>",
-                self.coverage(&versions),
+                "<section class=\"paragraph {}\" id=\"whole\"><div class=\"text\"><strong>{} as a whole</strong></div><div>{}{}</div></section>",
+                self.coverage(&self.versions_encoding(&ids, facts)),
                 esc(&label(part)),
-                self.rule_cards(ids)
+                self.rule_cards(&ids),
+                self.fact_cards(facts, "whole")
             );
         }
         for (i, text) in part.paragraphs.iter().enumerate() {
             let number = i + 1;
             let ids = by_paragraph.get(&number).cloned().unwrap_or_default();
-            let versions = self.versions_of(&ids);
+            let facts = facts_by_paragraph.get(&number).unwrap_or(&no_facts);
+            let cards = match (ids.is_empty(), facts.is_empty()) {
+                (true, true) => "<p><em>No rule encodes this paragraph.</em></p>".to_owned(),
+                (true, false) => format!(
+                    "<p><em>No rule cites this paragraph: the facts below encode it, and the rules they name use them.</em></p>{}",
+                    self.fact_cards(facts, &format!("p{number}"))
+                ),
+                _ => format!(
+                    "{}{}",
+                    self.rule_cards(&ids),
+                    self.fact_cards(facts, &format!("p{number}"))
+                ),
+            };
             let _ = writeln!(
                 body,
-                "<section class=\"paragraph {}\" id=\"p{number}\"><div class=\"text\"><strong>{number}</strong> {}</div><div>{}</div></section>",
-                self.coverage(&versions),
+                "<section class=\"paragraph {}\" id=\"p{number}\"><div class=\"text\"><strong>{number}</strong> {}</div><div>{cards}</div></section>",
+                self.coverage(&self.versions_encoding(&ids, facts)),
                 esc(text.trim_end()),
-                if ids.is_empty() {
-                    "<p><em>No rule encodes this paragraph.</em></p>".to_owned()
-                } else {
-                    self.rule_cards(&ids)
-                }
             );
         }
         self.page(&format!("{} {}", label(part), part.title.ja), &body)
+    }
+
+    /// The rule versions a paragraph's coverage is judged by: its own rules', and those
+    /// of the rules using its facts.
+    fn versions_encoding(&self, ids: &[&str], facts: &[&str]) -> Vec<usize> {
+        let mut versions: BTreeSet<usize> = self.versions_of(ids).into_iter().collect();
+        for fact in facts {
+            versions.extend(self.fact_users.get(*fact).into_iter().flatten().copied());
+        }
+        versions.into_iter().collect()
+    }
+
+    /// A card per fact: its signature and type, citation, description, versions, the
+    /// params it reads, its value, the rules that use it and the cases they fire in.
+    /// `section` is the anchor of the paragraph it stands under.
+    fn fact_cards(&self, names: &[&str], section: &str) -> String {
+        let mut out = String::new();
+        for name in names {
+            let versions: Vec<&crate::ruleset::Fact> = self
+                .rules
+                .facts
+                .iter()
+                .filter(|f| f.name == *name)
+                .collect();
+            let Some(latest) = versions.last() else {
+                continue;
+            };
+            let signature: Vec<String> = latest
+                .params
+                .iter()
+                .map(|(param, ty)| format!("{param}: {ty}"))
+                .collect();
+            let _ = write!(
+                out,
+                "<div class=\"rule fact\" id=\"fact-{}\"><h3>{}({}): {}</h3><div><span class=\"tag\">fact</span><a class=\"tag\" href=\"#{section}\">{}</a></div>",
+                slug(name),
+                esc(name),
+                esc(&signature.join(", ")),
+                esc(&latest.ty.to_string()),
+                esc(&latest.reference)
+            );
+            let _ = write!(
+                out,
+                "<p>{}<br><span lang=\"en\">{}</span></p>",
+                esc(&latest.description.ja),
+                esc(&latest.description.en)
+            );
+            out.push_str("<ul class=\"versions\">");
+            for fact in &versions {
+                let from = fact
+                    .from
+                    .map_or("always".to_owned(), |d| format!("from {d}"));
+                let until = fact
+                    .until
+                    .map_or("in force".to_owned(), |d| format!("until {d}"));
+                let _ = write!(out, "<li>version {from} {until}</li>");
+            }
+            out.push_str("</ul>");
+            if let Some(read) = self.functions.get(*name).filter(|r| !r.is_empty()) {
+                out.push_str(&self.params_table(read));
+            }
+            out.push_str("<details><summary>value</summary>");
+            for fact in &versions {
+                let _ = write!(out, "<pre>{}</pre>", esc(fact.value.source.trim()));
+            }
+            out.push_str("</details>");
+            let users = self.fact_users.get(*name).cloned().unwrap_or_default();
+            let mut ids: Vec<&str> = Vec::new();
+            for &i in &users {
+                let id = self.rules.rules[i].id.as_str();
+                if !ids.contains(&id) {
+                    ids.push(id);
+                }
+            }
+            if ids.is_empty() {
+                out.push_str("<p class=\"fail\">No rule uses this fact.</p>");
+            } else {
+                out.push_str("<p>Used by:</p><ul class=\"users\">");
+                for id in &ids {
+                    let rule = self.rules.rules.iter().rev().find(|r| r.id == *id);
+                    let cite = rule.map_or(String::new(), |r| format!(" {}", r.cite));
+                    match self.rule_link(id) {
+                        Some(link) => {
+                            let _ = write!(
+                                out,
+                                "<li><a href=\"{link}\">{}</a>{}</li>",
+                                esc(id),
+                                esc(&cite)
+                            );
+                        }
+                        None => {
+                            let _ = write!(out, "<li>{}{}</li>", esc(id), esc(&cite));
+                        }
+                    }
+                }
+                out.push_str("</ul>");
+                let mut seen = BTreeSet::new();
+                let mut items = String::new();
+                for &i in &users {
+                    for case in self.cases_firing(i) {
+                        if seen.insert(case.page.as_str()) {
+                            let _ = write!(
+                                items,
+                                "<li><a href=\"{}\">{}</a> {}</li>",
+                                case.page,
+                                esc(&case.file),
+                                pass_mark(case)
+                            );
+                        }
+                    }
+                }
+                if items.is_empty() {
+                    out.push_str("<p class=\"fail\">No case makes a rule using it fire.</p>");
+                } else {
+                    let _ = write!(
+                        out,
+                        "<p>Cases in which a rule using it fires:</p><ul class=\"cases\">{items}</ul>"
+                    );
+                }
+            }
+            out.push_str("</div>\n");
+        }
+        out
     }
 
     fn versions_of(&self, ids: &[&str]) -> Vec<usize> {
@@ -812,16 +1019,21 @@ and open its address instead.</p>
         if names.is_empty() {
             return String::new();
         }
+        self.params_table(&names)
+    }
+
+    /// The params named, with their values from `ruleset.yaml`.
+    fn params_table(&self, names: &BTreeSet<String>) -> String {
         let mut out = String::from("<table class=\"params\"><tr><th>param</th><th>value</th></tr>");
         for name in names {
             let value = self
                 .params
-                .get(&name)
+                .get(name)
                 .map_or("(not in ruleset.yaml)".to_owned(), |v| v.to_string());
             let _ = write!(
                 out,
                 "<tr><td><code>params.{}</code></td><td><code>{}</code></td></tr>",
-                esc(&name),
+                esc(name),
                 esc(&value)
             );
         }

@@ -83,6 +83,18 @@ fn matches_files(root: &Path) -> bool {
             .all(|(name, text)| fs::read_to_string(root.join(name)).is_ok_and(|t| t == *text))
 }
 
+/// Whether `dir` is a folder [`dir`] unpacked the bundled rules into (or a rule set
+/// inside one): such a copy carries the rule files alone, not the cases they list.
+pub fn is_unpacked(dir: &Path) -> bool {
+    let temp = std::env::temp_dir();
+    dir.ancestors().take(2).any(|folder| {
+        folder.parent() == Some(temp.as_path())
+            && folder
+                .file_name()
+                .is_some_and(|name| name.to_string_lossy().starts_with("yakkan-rules-"))
+    })
+}
+
 /// Loads the bundled rule set.
 pub fn load() -> Result<RuleSet, LoadError> {
     let dir = dir().map_err(|source| LoadError::Io {

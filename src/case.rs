@@ -138,6 +138,22 @@ impl Source {
     }
 }
 
+impl Source {
+    /// For a field missing from the entry at `path`: a diagnostic at the place its key is
+    /// written after all, outside the entry's fields (see [`crate::yaml::misplaced`]).
+    pub(crate) fn misplaced(&self, path: &str, key: &str, missing: &str) -> Option<Diagnostic> {
+        let entry = self
+            .locator
+            .get_or_init(|| Locator::new(&self.text))
+            .find(path)?;
+        let (position, why) = crate::yaml::misplaced(&self.text, entry, key)?;
+        Some(
+            Diagnostic::new(self.file.as_deref(), path, format!("{missing}: {why}"))
+                .at(Some(position)),
+        )
+    }
+}
+
 impl Case {
     /// Reads a case from YAML or JSON text within the default [`CaseLimits`], against the
     /// model of `rules`; `file` names it in errors.

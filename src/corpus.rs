@@ -28,6 +28,9 @@ pub struct CaseRun {
 #[derive(Debug, Clone)]
 pub struct Coverage {
     counts: Vec<(usize, usize)>,
+    /// Per rule version, the names of the cases in which it fired, as counted by
+    /// [`Coverage::add_case`].
+    firing: Vec<Vec<String>>,
 }
 
 impl Coverage {
@@ -35,7 +38,27 @@ impl Coverage {
     pub fn new(rules: &RuleSet) -> Self {
         Coverage {
             counts: vec![(0, 0); rules.rules.len()],
+            firing: vec![Vec::new(); rules.rules.len()],
         }
+    }
+
+    /// Counts one case, and remembers its name for each rule that fired in it.
+    pub fn add_case(&mut self, name: &str, trace: &Trace) {
+        self.add(trace);
+        let mut fired = vec![false; self.counts.len()];
+        for evaluation in trace.evaluations.iter().filter(|e| e.fired) {
+            fired[evaluation.rule] = true;
+        }
+        for (i, names) in self.firing.iter_mut().enumerate() {
+            if fired[i] {
+                names.push(name.to_owned());
+            }
+        }
+    }
+
+    /// The names of the cases in which rule version `index` fired.
+    pub fn cases_firing(&self, index: usize) -> &[String] {
+        &self.firing[index]
     }
 
     /// Counts one case.
@@ -87,6 +110,18 @@ impl Coverage {
                 rule.from.to_string()
             );
         }
+        if self.firing.iter().any(|names| !names.is_empty()) {
+            out.push_str("\nThe cases in which each rule fires:\n");
+            for (i, rule) in rules.rules.iter().enumerate() {
+                let _ = writeln!(out, "{} ({}, from {})", rule.id, rule.reference, rule.from);
+                for name in &self.firing[i] {
+                    let _ = writeln!(out, "    {name}");
+                }
+                if self.firing[i].is_empty() {
+                    out.push_str("    (none)\n");
+                }
+            }
+        }
         out
     }
 }
@@ -128,6 +163,27 @@ fn collect(path: &Path, files: &mut Vec<PathBuf>) -> Result<(), String> {
 /// `cases/` subfolder if there is one, else none. A listed folder that is missing is an
 /// error: the set promised cases it does not have.
 pub fn shipped_cases(dir: &Path) -> Result<Vec<PathBuf>, String> {
+    let declared = declared_case_folders(dir)?;
+    if let Some(missing) = declared.missing.first() {
+        return Err(missing.to_string());
+    }
+    case_files(&declared.folders)
+}
+
+/// The case folders a rule set declares, and a diagnostic at its place in `ruleset.yaml`
+/// for each listed folder that does not exist.
+pub struct CaseFolders {
+    /// The folders, resolved against the rule set's folder.
+    pub folders: Vec<PathBuf>,
+    /// Whether `ruleset.yaml` lists them (`cases:`), rather than a `cases/` subfolder
+    /// being found or none.
+    pub listed: bool,
+    /// One per listed folder that does not exist.
+    pub missing: Vec<crate::error::Diagnostic>,
+}
+
+/// Reads the `cases:` of the rule set in `dir` (see [`shipped_cases`]).
+pub fn declared_case_folders(dir: &Path) -> Result<CaseFolders, String> {
     #[derive(serde::Deserialize)]
     struct Declared {
         #[serde(default)]
@@ -139,18 +195,42 @@ pub fn shipped_cases(dir: &Path) -> Result<Vec<PathBuf>, String> {
     let name = head.display().to_string();
     let declared: Declared = crate::yaml::from_str(&text, crate::yaml::Syntax::Yaml, Some(&name))
         .map_err(|e| e.to_string())?;
-    let folders = match declared.cases {
-        Some(listed) => listed.iter().map(|folder| dir.join(folder)).collect(),
-        None if dir.join("cases").is_dir() => vec![dir.join("cases")],
-        None => return Ok(Vec::new()),
+    let locator = crate::yaml::Locator::new(&text);
+    let Some(listed) = declared.cases else {
+        let folders = if dir.join("cases").is_dir() {
+            vec![dir.join("cases")]
+        } else {
+            Vec::new()
+        };
+        return Ok(CaseFolders {
+            folders,
+            listed: false,
+            missing: Vec::new(),
+        });
     };
-    if let Some(missing) = folders.iter().find(|folder| !folder.exists()) {
-        return Err(format!(
-            "{name}: cases: {} does not exist",
-            missing.display()
-        ));
-    }
-    case_files(&folders)
+    let folders: Vec<PathBuf> = listed.iter().map(|folder| dir.join(folder)).collect();
+    let missing = folders
+        .iter()
+        .enumerate()
+        .filter(|(_, folder)| !folder.exists())
+        .map(|(i, folder)| {
+            let path = format!("cases[{i}]");
+            crate::error::Diagnostic::new(
+                Some(&name),
+                &path,
+                format!(
+                    "the case folder {} does not exist (a folder is relative to the rule set's)",
+                    folder.display()
+                ),
+            )
+            .at(locator.find(&path))
+        })
+        .collect();
+    Ok(CaseFolders {
+        folders,
+        listed: true,
+        missing,
+    })
 }
 
 /// Reads, evaluates and checks one case file.

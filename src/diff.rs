@@ -25,6 +25,39 @@ pub struct Change {
     /// The rules whose findings appeared or disappeared, with their citations; the
     /// changed value names (`values.credit`) when no finding changed.
     pub rules: Vec<String>,
+    /// The same differences, structured: what changed, and its value before and after.
+    pub details: Vec<Detail>,
+}
+
+/// One difference of one request or contract, for machines.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Detail {
+    /// `decision`, `values.NAME`, `finding` (a rule's finding appeared or disappeared),
+    /// `contract` (formed under one rule set only) or `case` (evaluable under one only).
+    pub field: String,
+    /// For a finding, the rule's id.
+    pub rule: Option<String>,
+    /// For a finding, its citation (`ref`).
+    #[serde(rename = "ref")]
+    pub reference: Option<String>,
+    /// Under the old rules: the decision, the value, the finding's outcome; `null` when
+    /// there was none.
+    pub before: Option<String>,
+    /// Under the new rules, likewise.
+    pub after: Option<String>,
+}
+
+/// One difference, flat, as `--format json` lists it under `rulings`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Row<'a> {
+    /// The case file.
+    pub case: &'a str,
+    /// The request's index, for a request.
+    pub request: Option<usize>,
+    /// The contract's id, for a contract.
+    pub contract: Option<&'a str>,
+    #[serde(flatten)]
+    pub detail: &'a Detail,
 }
 
 /// The whole comparison.
@@ -80,16 +113,27 @@ impl Report {
                         _ => unreachable!("one side failed"),
                     };
                     report.cases_changed += 1;
+                    let message = format!("cannot be evaluated under the {side} rules: {error}");
+                    let (before, after) = if side == "old" {
+                        (Some(message.clone()), None)
+                    } else {
+                        (None, Some(message.clone()))
+                    };
                     report.changes.push(Change {
                         case: name.clone(),
                         subject: "case".to_owned(),
-                        differences: vec![format!(
-                            "cannot be evaluated under the {side} rules: {error}"
-                        )],
+                        differences: vec![message],
                         rules: vec![format!(
                             "(evaluable under the {} rules only)",
                             if side == "old" { "new" } else { "old" }
                         )],
+                        details: vec![Detail {
+                            field: "case".to_owned(),
+                            rule: None,
+                            reference: None,
+                            before,
+                            after,
+                        }],
                     });
                     continue;
                 }
@@ -141,11 +185,40 @@ impl Report {
         out
     }
 
-    /// The report as JSON, with the changes also grouped by rule.
+    /// Every difference, one row each: case, request or contract, what changed, before
+    /// and after.
+    pub fn rows(&self) -> Vec<Row<'_>> {
+        let mut rows = Vec::new();
+        for change in &self.changes {
+            let request = change
+                .subject
+                .strip_prefix("requests[")
+                .and_then(|rest| rest.strip_suffix(']'))
+                .and_then(|i| i.parse().ok());
+            let contract = change
+                .subject
+                .strip_prefix("contracts[")
+                .and_then(|rest| rest.strip_suffix(']'));
+            for detail in &change.details {
+                rows.push(Row {
+                    case: &change.case,
+                    request,
+                    contract,
+                    detail,
+                });
+            }
+        }
+        rows
+    }
+
+    /// The report as JSON: `rulings` lists every difference (case, request or contract,
+    /// field, rule, before, after); `changes` the same per request or contract, also
+    /// grouped `by_rule`.
     pub fn to_json(&self) -> String {
         #[derive(Serialize)]
         struct Grouped<'a> {
             summary: Summary,
+            rulings: Vec<Row<'a>>,
             by_rule: BTreeMap<&'a str, Vec<&'a Change>>,
             changes: &'a [Change],
             errors: &'a [String],
@@ -164,6 +237,7 @@ impl Report {
                 subjects: self.subjects,
                 subjects_changed: self.changes.len(),
             },
+            rulings: self.rows(),
             by_rule: self.by_rule(),
             changes: &self.changes,
             errors: &self.errors,
@@ -179,26 +253,40 @@ pub fn compare(case: &str, before: &Ruling, after: &Ruling) -> Vec<Change> {
     for i in 0..requests {
         let (old, new) = (before.requests.get(i), after.requests.get(i));
         let mut differences = Vec::new();
+        let mut details = Vec::new();
         let mut values = BTreeSet::new();
         if let (Some(old), Some(new)) = (old, new) {
             if old.decision != new.decision {
                 differences.push(
                     format!("decision {:?} -> {:?}", old.decision, new.decision).to_lowercase(),
                 );
+                details.push(Detail {
+                    field: "decision".to_owned(),
+                    rule: None,
+                    reference: None,
+                    before: Some(format!("{:?}", old.decision).to_lowercase()),
+                    after: Some(format!("{:?}", new.decision).to_lowercase()),
+                });
             }
-            compare_values(&old.values, &new.values, &mut differences, &mut values);
+            compare_values(
+                &old.values,
+                &new.values,
+                &mut differences,
+                &mut details,
+                &mut values,
+            );
         }
         let empty = Vec::new();
         let (old_findings, new_findings) = (
             old.map_or(&empty, |r| &r.findings),
             new.map_or(&empty, |r| &r.findings),
         );
-        let rules = compare_findings(old_findings, new_findings, &mut differences);
+        let rules = compare_findings(old_findings, new_findings, &mut differences, &mut details);
         push(
             &mut changes,
             case,
             format!("requests[{i}]"),
-            differences,
+            (differences, details),
             rules,
             values,
         );
@@ -213,16 +301,30 @@ pub fn compare(case: &str, before: &Ruling, after: &Ruling) -> Vec<Change> {
         let old = before.contracts.iter().find(|c| c.id == id);
         let new = after.contracts.iter().find(|c| c.id == id);
         let mut differences = Vec::new();
+        let mut details = Vec::new();
         let mut values = BTreeSet::new();
+        let formed = |before: bool, after: bool| Detail {
+            field: "contract".to_owned(),
+            rule: None,
+            reference: None,
+            before: Some(if before { "formed" } else { "not formed" }.to_owned()),
+            after: Some(if after { "formed" } else { "not formed" }.to_owned()),
+        };
         match (old, new) {
-            (Some(old), Some(new)) => {
-                compare_values(&old.values, &new.values, &mut differences, &mut values)
-            }
+            (Some(old), Some(new)) => compare_values(
+                &old.values,
+                &new.values,
+                &mut differences,
+                &mut details,
+                &mut values,
+            ),
             (None, Some(_)) => {
-                differences.push("contract formed only under the new rules".to_owned())
+                differences.push("contract formed only under the new rules".to_owned());
+                details.push(formed(false, true));
             }
             (Some(_), None) => {
-                differences.push("contract formed only under the old rules".to_owned())
+                differences.push("contract formed only under the old rules".to_owned());
+                details.push(formed(true, false));
             }
             (None, None) => {}
         }
@@ -231,12 +333,13 @@ pub fn compare(case: &str, before: &Ruling, after: &Ruling) -> Vec<Change> {
             old.map_or(&empty, |c| &c.findings),
             new.map_or(&empty, |c| &c.findings),
             &mut differences,
+            &mut details,
         );
         push(
             &mut changes,
             case,
             format!("contracts[{id}]"),
-            differences,
+            (differences, details),
             rules,
             values,
         );
@@ -248,7 +351,7 @@ fn push(
     changes: &mut Vec<Change>,
     case: &str,
     subject: String,
-    differences: Vec<String>,
+    (differences, details): (Vec<String>, Vec<Detail>),
     rules: BTreeSet<String>,
     values: BTreeSet<String>,
 ) {
@@ -261,6 +364,7 @@ fn push(
         subject,
         differences,
         rules: rules.into_iter().collect(),
+        details,
     });
 }
 
@@ -268,6 +372,7 @@ fn compare_values(
     old: &BTreeMap<String, Value>,
     new: &BTreeMap<String, Value>,
     differences: &mut Vec<String>,
+    details: &mut Vec<Detail>,
     names: &mut BTreeSet<String>,
 ) {
     let keys: BTreeSet<&String> = old.keys().chain(new.keys()).collect();
@@ -277,6 +382,19 @@ fn compare_values(
             let show = |v: Option<&Value>| v.map_or("(none)".to_owned(), |v| v.to_string());
             differences.push(format!("{key} {} -> {}", show(a), show(b)));
             names.insert(format!("values.{key}"));
+            let plain = |v: Option<&Value>| {
+                v.map(|v| match serde_json::to_value(v) {
+                    Ok(serde_json::Value::String(text)) => text,
+                    _ => v.to_string(),
+                })
+            };
+            details.push(Detail {
+                field: format!("values.{key}"),
+                rule: None,
+                reference: None,
+                before: plain(a),
+                after: plain(b),
+            });
         }
     }
 }
@@ -285,6 +403,7 @@ fn compare_findings(
     old: &[Finding],
     new: &[Finding],
     differences: &mut Vec<String>,
+    details: &mut Vec<Detail>,
 ) -> BTreeSet<String> {
     let key = |f: &Finding| (f.rule.clone(), f.outcome);
     let old_keys: BTreeSet<_> = old.iter().map(key).collect();
@@ -299,6 +418,18 @@ fn compare_findings(
                 finding.rule, finding.cite
             ));
             rules.insert(format!("{} ({})", finding.rule, finding.reference));
+            let (before, after) = if sign == "-" {
+                (Some(outcome), None)
+            } else {
+                (None, Some(outcome))
+            };
+            details.push(Detail {
+                field: "finding".to_owned(),
+                rule: Some(finding.rule.clone()),
+                reference: Some(finding.reference.clone()),
+                before,
+                after,
+            });
         }
     }
     rules

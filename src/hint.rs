@@ -59,6 +59,10 @@ pub(crate) fn for_message(message: &str) -> Option<String> {
             None => format!("write one of {}", list(&allowed)),
         });
     }
+    if has("missing field `") && has("is written here") {
+        // The message says where the field is and how to move it.
+        return None;
+    }
     if let Some(name) = quoted_after(message, "missing field `") {
         return Some(format!(
             "add the field `{name}:` to this entry, at the same indentation as its other fields"
@@ -81,12 +85,44 @@ pub(crate) fn for_message(message: &str) -> Option<String> {
                 .to_owned(),
         );
     }
+    if has("is not a decimal number")
+        && let Some(text) = quoted_after(message, "`")
+        && let Some(plain) = plain_amount(&text)
+    {
+        return Some(format!(
+            "write {plain}: an amount is a plain number of yen, without commas, ¥ or 円 (\"{plain}\" or {plain})"
+        ));
+    }
     if has("invalid date") {
         return Some(
             "write the date as YYYY-MM-DD with a day that exists, e.g. 2026-04-01".to_owned(),
         );
     }
     None
+}
+
+/// An amount written as people write yen (`20,000`, `¥20000`, `20000円`, full-width
+/// digits), as the plain number the reader takes, if it is one.
+fn plain_amount(text: &str) -> Option<String> {
+    let plain: String = text
+        .trim()
+        .trim_start_matches(['¥', '￥', '\\'])
+        .trim_end_matches(['円'])
+        .chars()
+        .filter(|c| !matches!(c, ',' | '，' | '_' | ' '))
+        .map(|c| match c {
+            '０'..='９' => char::from_u32(c as u32 - '０' as u32 + '0' as u32).unwrap_or(c),
+            '．' => '.',
+            other => other,
+        })
+        .collect();
+    let digits = plain.strip_prefix('-').unwrap_or(&plain);
+    let valid = !digits.is_empty()
+        && digits.chars().all(|c| c.is_ascii_digit() || c == '.')
+        && digits.matches('.').count() <= 1
+        && !digits.starts_with('.')
+        && !digits.ends_with('.');
+    (valid && plain != text).then_some(plain)
 }
 
 /// The name in backquotes right after `head`: `unknown field `x`` → `x`.

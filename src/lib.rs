@@ -56,6 +56,8 @@ pub mod ruling;
 pub mod schema;
 #[cfg(feature = "server")]
 pub mod server;
+pub mod snapshot;
+pub mod tidy;
 mod yaml;
 
 pub use case::Case;

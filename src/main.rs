@@ -78,7 +78,8 @@ enum Command {
         #[arg(long)]
         at_file: bool,
     },
-    /// Evaluate cases under two rule sets and report every ruling that changed.
+    /// Evaluate cases under two rule sets and report every ruling that changed; exit 1
+    /// when one did.
     Diff {
         /// The rule set before the change.
         #[arg(long)]
@@ -91,6 +92,15 @@ enum Command {
         format: ReportFormat,
         /// Case files or folders (default: tests/cases/).
         cases: Vec<PathBuf>,
+    },
+    /// Format rule and case files (YAML) in the canonical layout, keeping comments and
+    /// the order of keys.
+    Fmt {
+        /// Change nothing: list the files that would change, and exit 1 if any would.
+        #[arg(long)]
+        check: bool,
+        /// Files or folders (default: rules/, tests/cases/ and examples/ here).
+        paths: Vec<PathBuf>,
     },
     /// Write the rulebook: a static HTML site of the articles and the rules encoding them.
     Book {
@@ -146,12 +156,32 @@ enum Command {
         /// The rule set folder (default: rules/ here, else the bundled rule set).
         #[arg(long)]
         rules: Option<PathBuf>,
-        /// Case files or folders (default: tests/cases/).
+        /// Case files or folders (default: with --rules, the set's own cases, its
+        /// `cases:` folders; else tests/cases/).
         paths: Vec<PathBuf>,
-        /// List every rule with the cases in which it fired and did not; fail if a rule
-        /// never fires.
+        /// List every rule with the cases in which it fired and did not, and the names
+        /// of the cases firing each; fail if a rule never fires.
         #[arg(long)]
         coverage: bool,
+        /// Run only the cases whose path contains this text.
+        #[arg(long, value_name = "SUBSTR")]
+        filter: Option<String>,
+        /// Accept the rulings: write each case's snapshot under --snapshots as
+        /// tests/snapshots.rs writes it (for cases under tests/cases/ and examples/).
+        #[arg(long)]
+        accept: bool,
+        /// The snapshot folder --accept writes and the run compares with.
+        #[arg(long, value_name = "DIR", default_value = "snapshots")]
+        snapshots: PathBuf,
+        /// Run again whenever a rule file or case changes (polling), until interrupted.
+        #[arg(long)]
+        watch: bool,
+        /// How often --watch looks for changes, in milliseconds (10 to 60000).
+        #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u64).range(10..=60_000))]
+        watch_ms: u64,
+        /// Stop watching after this many runs (for scripts and tests).
+        #[arg(long, hide = true)]
+        watch_runs: Option<u64>,
     },
 }
 
@@ -283,11 +313,36 @@ fn main() -> ExitCode {
             format,
             cases,
         } => diff(&old, &new, format, cases),
+        Command::Fmt { check, paths } => format_files(check, paths),
         Command::Test {
             rules,
             paths,
             coverage,
-        } => rules_dir(rules).and_then(|dir| test(&dir, paths, coverage)),
+            filter,
+            accept,
+            snapshots,
+            watch,
+            watch_ms,
+            watch_runs,
+        } => {
+            let own = rules.is_some() && paths.is_empty();
+            rules_dir(rules).and_then(|dir| {
+                let run = TestRun {
+                    dir: &dir,
+                    own,
+                    paths: &paths,
+                    filter: filter.as_deref(),
+                    coverage,
+                    accept: accept.then_some(snapshots.as_path()),
+                    snapshots: &snapshots,
+                };
+                if watch {
+                    watch_tests(&run, watch_ms, watch_runs)
+                } else {
+                    run.once()
+                }
+            })
+        }
     };
     // A command's error is its exit code, the message already printed.
     ExitCode::from(result.unwrap_or_else(|code| code))
@@ -341,7 +396,24 @@ fn check(dir: &Path, format: ReportFormat) -> Result<u8, u8> {
     if !dir.is_dir() {
         return Err(input_error(format!("{}: no such folder", dir.display())));
     }
-    match (RuleSet::load(dir), format) {
+    // A listed `cases:` folder that does not exist is a mistake of the set, like any other
+    // (the bundled copy unpacked from the binary ships no cases, so is not held to it).
+    let missing = if bundled::is_unpacked(dir) {
+        Vec::new()
+    } else {
+        corpus::declared_case_folders(dir)
+            .map(|declared| declared.missing)
+            .unwrap_or_default()
+    };
+    let loaded = match (RuleSet::load(dir), missing.is_empty()) {
+        (Ok(_), false) => Err(LoadError::Invalid(missing)),
+        (Err(LoadError::Invalid(mut found)), false) => {
+            found.extend(missing);
+            Err(LoadError::Invalid(found))
+        }
+        (other, _) => other,
+    };
+    match (loaded, format) {
         (Err(error @ LoadError::Io { .. }), _) => Err(input_error(error)),
         (Ok(_), ReportFormat::Json) => {
             out!("[]");
@@ -544,10 +616,68 @@ fn diff(old: &Path, new: &Path, format: ReportFormat, cases: Vec<PathBuf>) -> Re
         ReportFormat::Text => emit(&report.to_text())?,
         ReportFormat::Json => out!("{}", report.to_json()),
     }
-    if report.errors.is_empty() {
+    // Like `test`: 1 when a ruling changed, so CI can gate on it; 2 when a case could
+    // be evaluated under neither set.
+    if !report.errors.is_empty() {
+        Err(BAD_INPUT)
+    } else if report.changes.is_empty() {
         Ok(OK)
     } else {
+        Ok(FAILED)
+    }
+}
+
+/// `yakkan fmt`: each YAML file under `paths` in the canonical layout (see
+/// [`yakkan::tidy`]). Exit 1 with `--check` when a file would change; 2 when a file is not
+/// readable YAML.
+fn format_files(check: bool, paths: Vec<PathBuf>) -> Result<u8, u8> {
+    let paths = if paths.is_empty() {
+        ["rules", "tests/cases", "examples"]
+            .iter()
+            .map(PathBuf::from)
+            .filter(|path| path.is_dir())
+            .collect()
+    } else {
+        paths
+    };
+    let mut files = corpus::case_files(&paths).map_err(input_error)?;
+    files.retain(|file| file.extension().is_some_and(|e| e != "json"));
+    let (mut changed, mut unreadable) = (0, 0);
+    for file in &files {
+        let text = std::fs::read_to_string(file)
+            .map_err(|error| input_error(format!("{}: {error}", file.display())))?;
+        match yakkan::tidy::tidy(&text) {
+            yakkan::tidy::Tidied::Text(tidied) if tidied == text => {}
+            yakkan::tidy::Tidied::Text(tidied) => {
+                changed += 1;
+                if check {
+                    out!("would reformat {}", file.display());
+                } else {
+                    std::fs::write(file, tidied)
+                        .map_err(|error| input_error(format!("{}: {error}", file.display())))?;
+                    out!("formatted {}", file.display());
+                }
+            }
+            yakkan::tidy::Tidied::Refused(why) => {
+                if why.starts_with("not readable") {
+                    unreadable += 1;
+                }
+                eprintln!("{}: {why}", file.display());
+            }
+        }
+    }
+    let verb = if check {
+        "would be reformatted"
+    } else {
+        "reformatted"
+    };
+    out!("{changed} of {} files {verb}", files.len());
+    if unreadable > 0 {
         Err(BAD_INPUT)
+    } else if check && changed > 0 {
+        Ok(FAILED)
+    } else {
+        Ok(OK)
     }
 }
 
@@ -668,15 +798,70 @@ fn read_case(path: &str, max: usize) -> Result<(String, Option<String>), String>
     Ok((text, Some(name.to_owned())))
 }
 
-fn test(dir: &Path, paths: Vec<PathBuf>, coverage: bool) -> Result<u8, u8> {
-    let rules = load(dir)?;
-    let files = case_files(paths)?;
+/// The cases a rule set names in its `ruleset.yaml` (`cases:`, else its `cases/`).
+fn own_cases(dir: &Path) -> Result<Vec<PathBuf>, u8> {
+    let files = corpus::shipped_cases(dir).map_err(input_error)?;
+    if files.is_empty() {
+        return Err(input_error(format!(
+            "{}: the rule set names no cases (`cases:` in ruleset.yaml, or a cases/ folder): give case files or folders",
+            dir.display()
+        )));
+    }
+    Ok(files)
+}
+
+/// What one `yakkan test` run covers.
+struct TestRun<'a> {
+    dir: &'a Path,
+    /// No paths with --rules: the set's own cases.
+    own: bool,
+    paths: &'a [PathBuf],
+    filter: Option<&'a str>,
+    coverage: bool,
+    /// --accept: the folder to write snapshots into.
+    accept: Option<&'a Path>,
+    /// The folder whose snapshots a run compares with (a note, not a failure).
+    snapshots: &'a Path,
+}
+
+impl TestRun<'_> {
+    /// The case files of this run, filtered.
+    fn files(&self) -> Result<Vec<PathBuf>, u8> {
+        let mut files = if self.own {
+            own_cases(self.dir)?
+        } else {
+            case_files(self.paths.to_vec())?
+        };
+        if let Some(filter) = self.filter {
+            files.retain(|file| file.display().to_string().contains(filter));
+        }
+        Ok(files)
+    }
+
+    fn once(&self) -> Result<u8, u8> {
+        let files = self.files()?;
+        test(self, &files)
+    }
+}
+
+/// The name a snapshot knows a case by: its path relative to the current folder.
+fn project_relative(file: &Path) -> String {
+    let relative = std::env::current_dir()
+        .ok()
+        .and_then(|here| file.strip_prefix(here).ok().map(Path::to_path_buf))
+        .unwrap_or_else(|| file.to_path_buf());
+    relative.display().to_string().replace('\\', "/")
+}
+
+fn test(run: &TestRun, files: &[PathBuf]) -> Result<u8, u8> {
+    let rules = load(run.dir)?;
     let mut passed = 0;
     let mut failed = 0;
     let mut covered = Coverage::new(&rules);
-    for file in &files {
+    let (mut accepted, mut unchanged, mut drifted) = (0, 0, 0);
+    for file in files {
         let outcome = corpus::run_case(&rules, file);
-        covered.add(&outcome.trace);
+        covered.add_case(&file.display().to_string(), &outcome.trace);
         if outcome.problems.is_empty() {
             passed += 1;
         } else {
@@ -685,9 +870,40 @@ fn test(dir: &Path, paths: Vec<PathBuf>, coverage: bool) -> Result<u8, u8> {
                 out!("FAIL {}: {problem}", file.display());
             }
         }
+        let Some(ruling) = &outcome.ruling else {
+            continue;
+        };
+        let relative = project_relative(file);
+        if let Some(dir) = run.accept {
+            match yakkan::snapshot::accept(dir, ruling, &relative) {
+                Ok(Some((name, true))) => {
+                    accepted += 1;
+                    out!("accepted {}", dir.join(name).display());
+                }
+                Ok(Some((_, false))) => unchanged += 1,
+                Ok(None) => {}
+                Err(error) => {
+                    eprintln!("{}: {error}", dir.display());
+                    return Err(FAILED);
+                }
+            }
+        } else if let Some(name) = yakkan::snapshot::file_name(&relative) {
+            let path = run.snapshots.join(name);
+            if let Ok(old) = std::fs::read_to_string(&path) {
+                let new = yakkan::snapshot::text(ruling, &relative);
+                if yakkan::snapshot::body(&old) != yakkan::snapshot::body(&new) {
+                    drifted += 1;
+                    out!(
+                        "changed ruling {}: {} differs",
+                        file.display(),
+                        path.display()
+                    );
+                }
+            }
+        }
     }
     let mut silent = Vec::new();
-    if coverage {
+    if run.coverage {
         emit(&format!("\n{}", covered.report(&rules)))?;
         silent = covered.never_fired();
         for &i in &silent {
@@ -701,10 +917,64 @@ fn test(dir: &Path, paths: Vec<PathBuf>, coverage: bool) -> Result<u8, u8> {
         }
         out!("");
     }
+    if run.accept.is_some() {
+        out!("{accepted} snapshots written, {unchanged} unchanged");
+    } else if drifted > 0 {
+        out!(
+            "{drifted} rulings differ from their snapshots: review them, then accept with `yakkan test --accept`"
+        );
+    }
     out!("{passed} passed, {failed} failed");
     Ok(if failed == 0 && silent.is_empty() {
         OK
     } else {
         FAILED
     })
+}
+
+/// What a watched run depends on: the rule files and the case files, by content.
+fn watched_state(run: &TestRun) -> String {
+    let rules = yakkan::ruleset::source_digest(run.dir).unwrap_or_else(|e| e.to_string());
+    let mut cases = String::new();
+    for file in run.files().unwrap_or_default() {
+        let text = std::fs::read(&file).unwrap_or_default();
+        cases.push_str(&format!(
+            "{}:{}:{:x}\n",
+            file.display(),
+            text.len(),
+            fnv(&text)
+        ));
+    }
+    format!("{rules}\n{cases}")
+}
+
+/// A cheap fingerprint of a file's bytes (FNV-1a): a watched edit changes it.
+fn fnv(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, &b| {
+        (hash ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// `test --watch`: a run now, and another whenever a rule file or case changes, polled
+/// every `every_ms`; a broken rule set or case is reported and watched on. Ends after
+/// `runs` runs when given, with the last run's code.
+fn watch_tests(run: &TestRun, every_ms: u64, runs: Option<u64>) -> Result<u8, u8> {
+    let mut seen: Option<String> = None;
+    let mut done = 0;
+    loop {
+        let state = watched_state(run);
+        if seen.as_ref() != Some(&state) {
+            seen = Some(state);
+            let code = run.once().unwrap_or_else(|code| code);
+            done += 1;
+            if runs.is_some_and(|runs| done >= runs) {
+                return Ok(code);
+            }
+            out!(
+                "watching {} and the cases for changes (Ctrl-C to stop)",
+                run.dir.display()
+            );
+        }
+        std::thread::sleep(std::time::Duration::from_millis(every_ms));
+    }
 }

@@ -454,6 +454,66 @@ fn inexact_float(text: &str) -> Option<String> {
 }
 
 /// Deserializes a document, naming file, field path, line and column on error.
+/// Where a key missing from the entry at `entry` is written after all: in the lines of
+/// the entry or right after it, at another column than the entry's fields — dedented
+/// out of it, indented into a field beneath, or made a new list entry with its own `- `.
+/// The place, and in words what happened and how to fix it.
+pub(crate) fn misplaced(text: &str, entry: Position, key: &str) -> Option<(Position, String)> {
+    let lines: Vec<&str> = text.lines().collect();
+    let first = lines.get(entry.line.checked_sub(1)?)?;
+    let item_indent = first.len() - first.trim_start_matches(' ').len();
+    // The entry's fields start after its `- `, or else on the lines beneath its key.
+    let field_column = match first.trim_start_matches(' ').strip_prefix("- ") {
+        Some(body) => first.len() - body.trim_start_matches(' ').len() + 1,
+        None => {
+            let next = lines[entry.line..]
+                .iter()
+                .find(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))?;
+            next.len() - next.trim_start_matches(' ').len() + 1
+        }
+    };
+    for (i, line) in lines.iter().enumerate().skip(entry.line) {
+        let trimmed = line.trim_start_matches(' ');
+        if trimmed.is_empty() || trimmed.starts_with('#') {
+            continue;
+        }
+        let indent = line.len() - trimmed.len();
+        let body = trimmed.strip_prefix("- ").unwrap_or(trimmed);
+        let column = line[..line.len() - body.len()].chars().count() + 1;
+        let is_key = body
+            .strip_prefix(key)
+            .is_some_and(|rest| rest == ":" || rest.starts_with(": ") || rest.starts_with(":\t"));
+        let new_entry = trimmed.starts_with("- ") && indent <= item_indent;
+        if is_key && (column != field_column || new_entry) {
+            let (how, fix) = if new_entry {
+                (
+                    "as a new entry of the list, after",
+                    "remove its `- ` and start it at",
+                )
+            } else if column < field_column {
+                ("dedented out of", "indent it to")
+            } else {
+                ("indented into a field of", "dedent it to")
+            };
+            let why = format!(
+                "`{key}:` is written here, {how} the entry at line {} (whose fields start at column {field_column}); {fix} column {field_column} to make it the entry's",
+                entry.line
+            );
+            return Some((
+                Position {
+                    line: i + 1,
+                    column,
+                },
+                why,
+            ));
+        }
+        if indent <= item_indent {
+            return None;
+        }
+    }
+    None
+}
+
 pub fn from_str<T: DeserializeOwned>(
     text: &str,
     syntax: Syntax,
@@ -471,7 +531,20 @@ pub fn from_str<T: DeserializeOwned>(
                         line: at.line(),
                         column: at.column(),
                     });
-                    let message = strip_path(&strip_location(&inner.to_string()), &path);
+                    let mut message = strip_path(&strip_location(&inner.to_string()), &path);
+                    let mut location = location;
+                    // A missing field written after all, but dedented or indented out of
+                    // its entry: said where it is.
+                    let missing = message
+                        .strip_prefix("missing field `")
+                        .and_then(|rest| rest.split_once('`'))
+                        .map(|(key, _)| key.to_owned());
+                    if let (Some(key), Some(entry)) = (missing, location)
+                        && let Some((at, why)) = misplaced(text, entry, &key)
+                    {
+                        message = format!("{message}: {why}");
+                        location = Some(at);
+                    }
                     (path, message, location)
                 }
             }

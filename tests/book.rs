@@ -142,3 +142,39 @@ fn the_model_page_shows_the_words_of_the_terms() {
             .contains("href=\"model.html\"")
     );
 }
+
+/// 別紙2 has no rule of its own: four facts compute its amounts. Its page shows each
+/// fact with its description, its parameters and the params it reads, the rules that use
+/// it (linked) and the cases in which they fire; the paragraph is not "encoded by no rule".
+#[test]
+fn a_part_encoded_by_facts_shows_them_with_their_rules_and_cases() {
+    let book = book();
+    let page = book.page("appx-2-early-termination.html").unwrap();
+    assert!(
+        !page.contains("No rule encodes this paragraph"),
+        "the facts encode it"
+    );
+    for fact in [
+        "remaining_fee",
+        "contract_early_fee",
+        "option_early_fee",
+        "options_early_fee",
+    ] {
+        assert!(page.contains(&format!("id=\"fact-{fact}\"")), "{fact}");
+    }
+    assert!(
+        page.contains("最低利用期間の残余期間に対応する月額費用"),
+        "description"
+    );
+    assert!(page.contains("monthly: decimal, start: date, end: date, effective: date"));
+    assert!(page.contains("<code>params.minimum_period_months</code></td><td><code>1</code>"));
+    // Used by article 13's rules, linked, with the cases in which they fire.
+    assert!(
+        page.contains("href=\"art-13-early-termination.html#rule-art13-1-early-termination-fee\"")
+    );
+    assert!(page.contains("tests/cases/appx2/rounding-down.yaml</a>"));
+    assert!(page.contains("class=\"paragraph cov-full\""));
+    // The contents count the facts of each part.
+    let index = book.page("index.html").unwrap();
+    assert!(index.contains("<th>facts</th>"));
+}

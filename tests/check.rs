@@ -20,6 +20,19 @@ fn with_mistake(file: &str, old: &str, new: &str) -> tempfile::TempDir {
         let path = entry.unwrap().path();
         fs::copy(&path, dir.path().join(path.file_name().unwrap())).unwrap();
     }
+    // The copy's `cases:` names the project's folders: they are relative to the set.
+    let head = dir.path().join("ruleset.yaml");
+    let cases = format!(
+        "cases: [{}, {}]",
+        bundled().join("../../tests/cases").display(),
+        bundled().join("../../examples").display()
+    );
+    let text = fs::read_to_string(&head).unwrap().replacen(
+        "cases: [../../tests/cases, ../../examples]",
+        &cases,
+        1,
+    );
+    fs::write(&head, text).unwrap();
     let path = dir.path().join(file);
     let text = fs::read_to_string(&path).unwrap();
     assert!(text.contains(old), "{file} has no `{old}`");
@@ -328,4 +341,51 @@ fn arithmetic_failures_name_the_rule_and_its_place() {
         }
         other => panic!("expected a rule failure, got {other:?}"),
     }
+}
+
+/// A param that looks like a date but is not written `YYYY-MM-DD` would be read as text,
+/// and the error would surface where a rule compares it with a date, in another file. It
+/// is refused where it is written, in `ruleset.yaml`, with the way to write it.
+#[test]
+fn a_date_param_written_otherwise_is_refused_in_ruleset_yaml() {
+    for (written, says) in [
+        ("2026/03/31", "write 2026-03-31"),
+        ("2026-3-31", "write 2026-03-31"),
+        ("2026-02-30", "no such day"),
+    ] {
+        let dir = with_mistake(
+            "ruleset.yaml",
+            "sandbox_transition_cutoff: 2026-03-31",
+            &format!("sandbox_transition_cutoff: {written}"),
+        );
+        let (code, output) = check(dir.path());
+        let (line, column) = place(dir.path(), "ruleset.yaml", written);
+        let at = format!("ruleset.yaml:{line}:{column}");
+        let lines = diagnostics(&output);
+        assert_eq!(code, 1, "{written}: {output}");
+        assert!(
+            lines.iter().any(|l| l.contains(&at)
+                && l.contains("params.sandbox_transition_cutoff")
+                && l.contains(says)),
+            "{written}: expected `{at}` and `{says}`:\n{output}"
+        );
+        assert!(
+            !output.contains("suppl-2026-04-01.yaml"),
+            "{written}: blamed on the rule that reads it:\n{output}"
+        );
+    }
+    // Inside a list too, at the item.
+    let dir = with_mistake(
+        "ruleset.yaml",
+        "sandbox_option_from: 2026-04-01",
+        "sandbox_option_from: 2026-04-01\n  some_days: [2026-04-01, 2026/4/2]",
+    );
+    let (code, output) = check(dir.path());
+    let (line, column) = place(dir.path(), "ruleset.yaml", "2026/4/2");
+    assert_eq!(code, 1, "{output}");
+    assert!(
+        output.contains(&format!("ruleset.yaml:{line}:{column}"))
+            && output.contains("params.some_days[1]"),
+        "{output}"
+    );
 }

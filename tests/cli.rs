@@ -346,6 +346,19 @@ fn rules_copy() -> tempfile::TempDir {
         let entry = entry.unwrap();
         fs::copy(entry.path(), dir.path().join(entry.file_name())).unwrap();
     }
+    // Its `cases:` names the project's folders: they are relative to the set.
+    let head = dir.path().join("ruleset.yaml");
+    let cases = format!(
+        "cases: [{}, {}]",
+        project().join("tests/cases").display(),
+        project().join("examples").display()
+    );
+    let text = fs::read_to_string(&head).unwrap().replacen(
+        "cases: [../../tests/cases, ../../examples]",
+        &cases,
+        1,
+    );
+    fs::write(&head, text).unwrap();
     dir
 }
 

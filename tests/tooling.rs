@@ -40,6 +40,19 @@ fn broken_rules(file: &str, from: &str, to: &str) -> tempfile::TempDir {
         let entry = entry.unwrap();
         fs::copy(entry.path(), dir.path().join(entry.file_name())).unwrap();
     }
+    // Its `cases:` names the project's folders: they are relative to the set.
+    let head = dir.path().join("ruleset.yaml");
+    let cases = format!(
+        "cases: [{}, {}]",
+        project().join("tests/cases").display(),
+        project().join("examples").display()
+    );
+    let text = fs::read_to_string(&head).unwrap().replacen(
+        "cases: [../../tests/cases, ../../examples]",
+        &cases,
+        1,
+    );
+    fs::write(&head, text).unwrap();
     let path = dir.path().join(file);
     let original = fs::read_to_string(&path).unwrap();
     assert!(original.contains(from), "{file} has no `{from}`");

@@ -564,7 +564,11 @@ impl Reader<'_> {
             Ok(Value::Null)
         } else {
             let _ = owner;
-            Err(self.error(path, format!("missing field `{}`", field.name)))
+            let message = format!("missing field `{}`", field.name);
+            Err(self
+                .source
+                .misplaced(path, &field.name, &message)
+                .unwrap_or_else(|| self.error(path, message)))
         }
     }
 
@@ -745,10 +749,10 @@ impl Reader<'_> {
             }
         }
         let missing = |field: &str| {
-            self.error(
-                &path,
-                format!("missing field `{field}` of a {name} request"),
-            )
+            let message = format!("missing field `{field}` of a {name} request");
+            self.source
+                .misplaced(&path, field, &message)
+                .unwrap_or_else(|| self.error(&path, message))
         };
         let mut values = vec![Value::Null; def.fields.len()];
         values[TYPE_FIELD] = Value::text(name);
@@ -871,10 +875,23 @@ fn validate(model: &Model, case: &Case) -> Result<(), Diagnostic> {
         if request.proposal().is_none() {
             let id = request.contract_id();
             if !ids.contains(id) {
-                return Err(case.source.error(
-                    format!("requests[{i}].contract"),
-                    format!("the case names no contract `{id}`: neither listed nor proposed by a request"),
-                ));
+                let mut known: Vec<&str> = ids.iter().map(String::as_str).collect();
+                known.sort_unstable();
+                let hint =
+                    crate::expr::compile::did_you_mean(id, known.iter().copied()).or_else(|| {
+                        (!known.is_empty()).then(|| {
+                            let listed: Vec<String> =
+                                known.iter().map(|k| format!("`{k}`")).collect();
+                            format!("the contracts of this case are {}", listed.join(", "))
+                        })
+                    });
+                return Err(case
+                    .source
+                    .error(
+                        format!("requests[{i}].contract"),
+                        format!("the case names no contract `{id}`: neither listed nor proposed by a request"),
+                    )
+                    .with_hint(hint));
             }
         }
     }

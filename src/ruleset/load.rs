@@ -156,21 +156,28 @@ fn digest<'a>(files: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
     format!("sha256:{hex}")
 }
 
-/// Rule-set constants are JSON-like data; text that reads as `YYYY-MM-DD` is a date.
-fn constant(value: &serde_json::Value) -> Result<(Type, Value), String> {
+/// Rule-set constants are JSON-like data; text that reads as `YYYY-MM-DD` is a date, and
+/// text that looks like a date in another way (`2026/03/31`, `2026-3-31`, `2026-02-30`)
+/// is an error where it is written, not a text that fails far away where a rule compares
+/// it with a date. `path` is the param's place (`params.NAME[1]`), for the error.
+fn constant(value: &serde_json::Value, path: &str) -> Result<(Type, Value), (String, String)> {
     Ok(match value {
         serde_json::Value::Null => (Type::Null, Value::Null),
         serde_json::Value::Bool(b) => (Type::Bool, Value::Bool(*b)),
         serde_json::Value::Number(n) => match n.as_i64() {
             Some(i) => (Type::Int, Value::Int(i)),
             None => {
-                return Err(format!(
-                    "{n} is not a whole number: write a decimal as text, e.g. \"0.5\""
+                return Err((
+                    path.to_owned(),
+                    format!("{n} is not a whole number: write a decimal as text, e.g. \"0.5\""),
                 ));
             }
         },
         serde_json::Value::String(text) => match calendar::parse_date(text) {
             Some(day) => (Type::Date, Value::Date(day)),
+            None if looks_like_date(text) => {
+                return Err((path.to_owned(), not_a_date(text)));
+            }
             None => match text.parse::<rust_decimal::Decimal>() {
                 Ok(d) if text.contains('.') => (Type::Decimal, Value::Decimal(d)),
                 _ => (Type::Text, Value::text(text)),
@@ -179,11 +186,14 @@ fn constant(value: &serde_json::Value) -> Result<(Type, Value), String> {
         serde_json::Value::Array(items) => {
             let mut ty = Type::Nothing;
             let mut values = Vec::with_capacity(items.len());
-            for item in items {
-                let (t, v) = constant(item)?;
-                ty = ty
-                    .join(&t)
-                    .ok_or_else(|| format!("a list holds one kind of value, not {ty} and {t}"))?;
+            for (i, item) in items.iter().enumerate() {
+                let (t, v) = constant(item, &format!("{path}[{i}]"))?;
+                ty = ty.join(&t).ok_or_else(|| {
+                    (
+                        format!("{path}[{i}]"),
+                        format!("a list holds one kind of value, not {ty} and {t}"),
+                    )
+                })?;
                 values.push(v);
             }
             (Type::list(ty), Value::list(values))
@@ -192,9 +202,12 @@ fn constant(value: &serde_json::Value) -> Result<(Type, Value), String> {
             let mut ty = Type::Nothing;
             let mut values = BTreeMap::new();
             for (key, item) in map {
-                let (t, v) = constant(item)?;
+                let (t, v) = constant(item, &format!("{path}.{key}"))?;
                 ty = ty.join(&t).ok_or_else(|| {
-                    format!("a map holds one kind of value, not {ty} and {t} (at `{key}`)")
+                    (
+                        format!("{path}.{key}"),
+                        format!("a map holds one kind of value, not {ty} and {t} (at `{key}`)"),
+                    )
                 })?;
                 values.insert(key.clone(), v);
             }
@@ -204,6 +217,35 @@ fn constant(value: &serde_json::Value) -> Result<(Type, Value), String> {
             )
         }
     })
+}
+
+/// Whether a text param reads as a date written some other way than `YYYY-MM-DD`: four
+/// digits, then two groups of one or two digits, separated alike by `-`, `/` or `.`.
+fn looks_like_date(text: &str) -> bool {
+    let Some(separator) = text.chars().find(|c| matches!(c, '-' | '/' | '.')) else {
+        return false;
+    };
+    let groups: Vec<&str> = text.split(separator).collect();
+    groups.len() == 3
+        && groups[0].len() == 4
+        && groups[1..].iter().all(|g| (1..=2).contains(&g.len()))
+        && groups.iter().all(|g| g.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// Why a date-like text is not a date, with the way to write it.
+fn not_a_date(text: &str) -> String {
+    let numbers: Vec<u32> = text
+        .split(['-', '/', '.'])
+        .filter_map(|g| g.parse().ok())
+        .collect();
+    match numbers[..] {
+        [y, m, d] if NaiveDate::from_ymd_opt(y as i32, m, d).is_some() => format!(
+            "`{text}` looks like a date but is not written YYYY-MM-DD, so it would be text: write {y:04}-{m:02}-{d:02}"
+        ),
+        _ => format!(
+            "`{text}` looks like a date but there is no such day: write a real day as YYYY-MM-DD"
+        ),
+    }
 }
 
 /// The type a declared value has in expressions.
@@ -328,14 +370,17 @@ impl Loader {
             .map_err(|d| LoadError::Invalid(vec![d]))?;
         let revisions = self.revisions(head, &set);
         let mut params = BTreeMap::new();
+        // A param refused where it is written is not, again, missing where it is read.
+        let mut broken_params: Vec<String> = Vec::new();
         for (name, value) in &set.params {
-            match constant(value) {
+            match constant(value, &format!("params.{name}")) {
                 Ok(typed) => {
                     params.insert(name.clone(), typed);
                 }
-                Err(message) => self
-                    .diagnostics
-                    .push(head.error(&format!("params.{name}"), message)),
+                Err((path, message)) => {
+                    self.diagnostics.push(head.error(&path, message));
+                    broken_params.push(format!("has no param `{name}`"));
+                }
             }
         }
         let values: Vec<ValueDef> = set
@@ -437,6 +482,11 @@ impl Loader {
         }
         self.overlapping_versions(&rules);
         self.selections(sources, &mut model, &signatures);
+        self.diagnostics.retain(|d| {
+            !broken_params
+                .iter()
+                .any(|b| d.message.ends_with(b.as_str()))
+        });
 
         if !self.diagnostics.is_empty() {
             return Err(LoadError::Invalid(self.sorted()));
@@ -1026,16 +1076,44 @@ impl RuleCompiler<'_> {
             found.push(self.error("", "the rule neither computes values nor makes a finding"));
         }
         if let Some(message) = &rule.message {
-            for name in placeholders(&message.ja).chain(placeholders(&message.en)) {
-                let known = match name.strip_prefix("params.") {
-                    Some(param) => self.params.contains_key(param),
-                    None => set.values.contains_key(name),
-                };
-                if !known {
-                    found.push(self.error(
-                        "message",
-                        format!("`{{{name}}}` names no declared value or param"),
-                    ));
+            for (language, text) in [("ja", &message.ja), ("en", &message.en)] {
+                for (offset, name) in placeholder_offsets(text) {
+                    let known = match name.strip_prefix("params.") {
+                        Some(param) => self.params.contains_key(param),
+                        None => set.values.contains_key(name),
+                    };
+                    if known {
+                        continue;
+                    }
+                    // At the placeholder itself, with the nearest name it may have meant.
+                    let field = format!("message.{language}");
+                    let before = &text[..offset];
+                    let line = before.matches('\n').count() + 1;
+                    let column = before[before.rfind('\n').map_or(0, |i| i + 1)..]
+                        .chars()
+                        .count()
+                        + 1;
+                    let path = format!("{}.{field}", self.path);
+                    let at = self.source.locator.inside(&path, line, column);
+                    let hint = match name.strip_prefix("params.") {
+                        Some(param) => crate::expr::compile::did_you_mean(
+                            param,
+                            self.params.keys().map(String::as_str),
+                        )
+                        .map(|hint| hint.replacen('`', "`params.", 1)),
+                        None => crate::expr::compile::did_you_mean(
+                            name,
+                            set.values.keys().map(String::as_str),
+                        ),
+                    };
+                    found.push(
+                        self.error(
+                            &field,
+                            format!("`{{{name}}}` names no declared value or param"),
+                        )
+                        .at(at)
+                        .with_hint(hint),
+                    );
                 }
             }
         }
@@ -1153,6 +1231,26 @@ impl RuleCompiler<'_> {
             message: rule.message.clone(),
         })
     }
+}
+
+/// The `{name}` placeholders of a message, each with the byte offset of its `{`.
+fn placeholder_offsets(text: &str) -> Vec<(usize, &str)> {
+    let mut found = Vec::new();
+    let mut from = 0;
+    while let Some(open) = text[from..].find('{').map(|i| from + i) {
+        let Some(close) = text[open + 1..].find('}').map(|i| open + 1 + i) else {
+            break;
+        };
+        let name = &text[open + 1..close];
+        // A `{` inside the name starts the next placeholder instead.
+        if let Some(inner) = name.rfind('{') {
+            from = open + 1 + inner;
+            continue;
+        }
+        found.push((open, name));
+        from = close + 1;
+    }
+    found
 }
 
 /// The `{name}` placeholders of a message.

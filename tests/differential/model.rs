@@ -136,6 +136,7 @@ impl Opt {
 struct K {
     id: String,
     kind: String,
+    item: Option<String>,
     formed: Option<NaiveDate>,
     billing_start: NaiveDate,
     end: Option<NaiveDate>,
@@ -227,6 +228,7 @@ fn contract_from(c: &GContract, formed: Option<NaiveDate>) -> K {
     K {
         id: c.id.clone(),
         kind: c.kind.clone(),
+        item: c.item.clone(),
         formed,
         billing_start: c.billing_start,
         end: c.ended,
@@ -347,21 +349,23 @@ pub fn evaluate(case: &GCase) -> Out {
     for r in &case.requests {
         let mut rejects = BTreeSet::new();
         let mut values = BTreeMap::new();
+        // A request about a formed contract of no known kind or item (a listed one: a
+        // new_contract of one is rejected) is refused citing 1 or 2, and changes nothing.
+        let wrong = match r {
+            GRequest::New { .. } => None,
+            _ => st
+                .get(r.target())
+                .filter(|k| k.formed.is_some())
+                .and_then(|k| kind_or_item_wrong(&k.kind, k.item.as_deref())),
+        };
+        if let Some(article) = wrong {
+            rejects.insert(article.into());
+        }
         match r {
             GRequest::New { date, contract: c } => {
                 let d = *date;
-                let known_kind = KINDS.contains(&c.kind.as_str());
-                if !known_kind {
-                    rejects.insert("1".into());
-                } else {
-                    let want = match c.kind.as_str() {
-                        "private_connect" => Some("1gbps"),
-                        "remote_connect" => Some("type_a"),
-                        _ => None,
-                    };
-                    if c.item.as_deref() != want {
-                        rejects.insert("2".into());
-                    }
+                if let Some(article) = kind_or_item_wrong(&c.kind, c.item.as_deref()) {
+                    rejects.insert(article.into());
                 }
                 let same_kind = st
                     .contracts
@@ -445,7 +449,7 @@ pub fn evaluate(case: &GCase) -> Out {
                 let mut fee = Decimal::ZERO;
                 if !st.in_force(contract, *notice) {
                     rejects.insert("11".into());
-                } else {
+                } else if wrong.is_none() {
                     let k = st.get_mut(contract).unwrap();
                     if k.end.is_none_or(|e| eff < e) {
                         if !gt28 {
@@ -495,6 +499,7 @@ pub fn evaluate(case: &GCase) -> Out {
                     None => {
                         rejects.insert("9.4".into());
                     }
+                    Some(_) if wrong.is_some() => {}
                     Some(i) => {
                         let k = st.get_mut(contract).unwrap();
                         let accounts = k.accounts_on(eff);
@@ -580,6 +585,20 @@ pub fn evaluate(case: &GCase) -> Out {
 
 fn later(a: NaiveDate, b: Option<NaiveDate>) -> NaiveDate {
     b.map_or(a, |b| a.max(b))
+}
+
+/// The article a contract's kind or item breaks: 1 for a kind outside the five, 2 for an
+/// item its kind does not take.
+fn kind_or_item_wrong(kind: &str, item: Option<&str>) -> Option<&'static str> {
+    if !KINDS.contains(&kind) {
+        return Some("1");
+    }
+    let want = match kind {
+        "private_connect" => Some("1gbps"),
+        "remote_connect" => Some("type_a"),
+        _ => None,
+    };
+    (item != want).then_some("2")
 }
 
 #[cfg(test)]
