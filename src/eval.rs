@@ -110,8 +110,12 @@ struct Evaluation<'a> {
     /// Each contract's place in `contracts`, by its key (unique: the reader checks).
     by_key: rustc_hash::FxHashMap<Arc<str>, usize>,
     customer: Fact,
-    /// The `contracts` list rules read: those formed, rebuilt after each change.
+    /// The `contracts` list rules read: those formed, built on first read and then kept
+    /// up to date in place — an accepted request changes one contract, so replacing one
+    /// item keeps a case's cost linear in its contracts plus its requests.
     formed: RefCell<Option<Fact>>,
+    /// Each contract's place in `formed`, once it is formed and the list is built.
+    formed_at: RefCell<Vec<Option<usize>>>,
     /// Facts computed for the current state, by version and arguments.
     memo: RefCell<Memo>,
     /// While a rule is explained: every fact it uses, computed afresh so that the facts
@@ -199,6 +203,7 @@ impl<'a> Evaluation<'a> {
             by_key,
             customer: Fact::Record(case.customer.clone()),
             formed: RefCell::default(),
+            formed_at: RefCell::default(),
             memo: RefCell::default(),
             uses: RefCell::default(),
             trace: RefCell::default(),
@@ -248,13 +253,16 @@ impl<'a> Evaluation<'a> {
             .formed
             .borrow_mut()
             .get_or_insert_with(|| {
-                Fact::list(
-                    self.contracts
-                        .iter()
-                        .filter(|c| formed(c))
-                        .map(|c| Fact::Record(c.clone()))
-                        .collect(),
-                )
+                let mut at = self.formed_at.borrow_mut();
+                at.clear();
+                let mut items = Vec::with_capacity(self.contracts.len());
+                for contract in &self.contracts {
+                    at.push(formed(contract).then_some(items.len()));
+                    if formed(contract) {
+                        items.push(Fact::Record(contract.clone()));
+                    }
+                }
+                Fact::list(items)
             })
             .clone();
         vars
@@ -478,9 +486,36 @@ impl<'a> Evaluation<'a> {
             }
         }
         // The state changed: facts computed before may not hold.
-        self.formed.replace(None);
         self.memo.borrow_mut().clear();
+        self.reform(slot_index);
         Ok(())
+    }
+
+    /// Brings the formed list up to date after contract `slot` changed: its item replaced,
+    /// or appended once it is formed (requests form their proposals in the contracts'
+    /// order, so a newly formed one comes last). The list is no longer shared once the
+    /// memo is cleared, so this copies nothing.
+    fn reform(&self, slot: usize) {
+        let mut list = self.formed.borrow_mut();
+        let Some(Fact::List(items)) = list.as_mut() else {
+            return;
+        };
+        let mut at = self.formed_at.borrow_mut();
+        let contract = &self.contracts[slot];
+        let items = Arc::make_mut(items);
+        match at[slot] {
+            Some(place) => items[place] = Fact::Record(contract.clone()),
+            None if formed(contract) => {
+                if at[slot + 1..].iter().any(Option::is_some) {
+                    // Out of the contracts' order (never, as requests go): build anew.
+                    *list = None;
+                    return;
+                }
+                at[slot] = Some(items.len());
+                items.push(Fact::Record(contract.clone()));
+            }
+            None => {}
+        }
     }
 
     /// The fact `index` for `args`, by the version in force on `day`; computed once per
