@@ -12,10 +12,7 @@ const NUMBER_TEXT: &str = r"^\s*[+-]?(\d+(\.\d*)?|\.\d+)\s*$";
 pub fn case_schema(model: &Model, name: &str) -> schemars::Schema {
     let mut defs = Map::new();
     for (i, record) in model.records.iter().enumerate() {
-        defs.insert(
-            record.shape.name.to_string(),
-            record_schema(model, i, &record.fields, &[]),
-        );
+        defs.insert(record.shape.name.to_string(), record_schema(model, i));
     }
     let contract = model.contract_def();
     let life = contract.shape.life;
@@ -129,8 +126,9 @@ fn needed(field: &FieldDef) -> bool {
     field.from_case && !field.optional && field.default.is_none() && field.default_from.is_none()
 }
 
-fn record_schema(model: &Model, index: usize, fields: &[FieldDef], _: &[&str]) -> Json {
+fn record_schema(model: &Model, index: usize) -> Json {
     let record = &model.records[index];
+    let fields = &record.fields;
     let mut properties = Map::new();
     let mut required = Vec::new();
     let life_start = record.shape.life.map(|l| l.start);

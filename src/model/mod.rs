@@ -929,6 +929,13 @@ fn request_def(
                     continue;
                 };
                 if let Some((source, ty)) = source(text, &at, problem) {
+                    if matches!(source, Source::Value(_)) {
+                        // Bound before any rule runs: only the request's own fields exist.
+                        problem(
+                            format!("{path}.{at}"),
+                            format!("`{text}`: a child is taken from `request.FIELD`, before rules compute values"),
+                        );
+                    }
                     let wanted = def.fields[index].expr_type(model);
                     if !ty.fits(&wanted) {
                         problem(
@@ -1061,4 +1068,127 @@ fn remap(declared: usize, request: &RequestFile, offset: usize) -> usize {
         .get_index_of("date")
         .is_some_and(|d| d < declared);
     offset + declared - usize::from(before_date)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BASE: &str = "
+records:
+  customer: { fields: { id: text? } }
+  item: { life: { start: from, end: until }, fields: { kind: text, from: date, until: date? } }
+  contract:
+    key: id
+    life: { start: formed, end: ended }
+    fields:
+      id: text
+      formed: date?
+      ended: date?
+      seats: { type: count, timeline: true }
+      items: { type: '[item]', default: [] }
+requests:
+  open: { date: date, contract: new, fields: { date: date }, effects: [ { form: request.date } ] }
+  resize:
+    date: date
+    fields: { date: date, seats: count }
+    effects: [ { set: { field: seats, from: request.date, to: request.seats } } ]
+  add:
+    date: date
+    fields: { date: date, kind: text }
+    child: { list: items, new: { kind: request.kind, from: request.date } }
+    effects: [ add_child ]
+  close:
+    date: date
+    fields: { date: date }
+    effects: [ { end: values.end } ]
+";
+
+    fn compile(text: &str) -> Result<Model, Vec<ModelProblem>> {
+        let file: ModelFile = serde_yaml::with::singleton_map_recursive::deserialize(
+            serde_yaml::Deserializer::from_str(text),
+        )
+        .expect("the model parses");
+        Model::compile(
+            &file,
+            &[
+                ("end".to_owned(), Type::Date),
+                ("fee".to_owned(), Type::Yen),
+            ],
+        )
+    }
+
+    fn problem(from: &str, to: &str) -> ModelProblem {
+        assert!(BASE.contains(from), "no `{from}`");
+        let problems = compile(&BASE.replace(from, to)).expect_err("a mistake");
+        problems.into_iter().next().expect("one problem")
+    }
+
+    #[test]
+    fn a_sound_model_compiles_with_its_effects() {
+        let model = compile(BASE).unwrap();
+        let resize = model.request("resize").unwrap();
+        assert_eq!(resize.date_field, DATE_FIELD);
+        assert!(matches!(resize.effects[0], Effect::Set { .. }));
+        let close = model.request("close").unwrap();
+        assert_eq!(close.effects, vec![Effect::End(Source::Value(0))]);
+        let mut schema = Schema::default();
+        model.register(&mut schema);
+        assert!(schema.functions.contains_key("in_force"));
+        assert!(schema.functions.contains_key("at"));
+        assert!(schema.records.contains_key("open"));
+    }
+
+    #[test]
+    fn mistakes_are_named_at_their_path() {
+        let cases = [
+            (
+                "seats: { type: count",
+                "seats: { type: cuont",
+                "records.contract.fields.seats",
+                "did you mean `count`",
+            ),
+            (
+                "to: request.seats",
+                "to: request.date",
+                "requests.resize.effects[0].to",
+                "holds decimal, not date",
+            ),
+            (
+                "{ end: values.end }",
+                "{ end: values.fee }",
+                "requests.close.effects[0]",
+                "not a date",
+            ),
+            (
+                "from: request.date } }",
+                "from: values.end } }",
+                "requests.add.child.new.from",
+                "before rules compute",
+            ),
+            (
+                "field: seats,",
+                "field: id,",
+                "requests.resize.effects[0].field",
+                "not a timeline field",
+            ),
+            (
+                "key: id",
+                "key: name",
+                "records.contract.key",
+                "not a field of contract",
+            ),
+            (
+                "[ add_child ]",
+                "[ { end_child: request.date } ]",
+                "requests.add.effects[0]",
+                "end_child",
+            ),
+        ];
+        for (from, to, path, says) in cases {
+            let found = problem(from, to);
+            assert_eq!(found.path, path, "{to}: {}", found.message);
+            assert!(found.message.contains(says), "{to}: {}", found.message);
+        }
+    }
 }

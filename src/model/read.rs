@@ -465,38 +465,17 @@ impl Reader<'_> {
         // take a default from this one.
         for (i, field) in def.fields.iter().enumerate() {
             if !nested(field) && !matches!(field.default_from, Some(DefaultFrom::Sibling(_))) {
-                values[i] = self.field(
-                    field,
-                    given[i],
-                    path,
-                    parent,
-                    &values,
-                    def.shape.name.as_ref(),
-                )?;
+                values[i] = self.field(field, given[i], path, parent, &values)?;
             }
         }
         for (i, field) in def.fields.iter().enumerate() {
             if matches!(field.default_from, Some(DefaultFrom::Sibling(_))) {
-                values[i] = self.field(
-                    field,
-                    given[i],
-                    path,
-                    parent,
-                    &values,
-                    def.shape.name.as_ref(),
-                )?;
+                values[i] = self.field(field, given[i], path, parent, &values)?;
             }
         }
         for (i, field) in def.fields.iter().enumerate() {
             if nested(field) {
-                values[i] = self.field(
-                    field,
-                    given[i],
-                    path,
-                    parent,
-                    &values,
-                    def.shape.name.as_ref(),
-                )?;
+                values[i] = self.field(field, given[i], path, parent, &values)?;
             }
         }
         self.order(&def.fields, &values, path)?;
@@ -542,7 +521,6 @@ impl Reader<'_> {
         path: &str,
         parent: Option<&[Value]>,
         siblings: &[Value],
-        owner: &str,
     ) -> Result<Value, Diagnostic> {
         let at = join(path, &field.name);
         if let Some(node) = given {
@@ -563,7 +541,6 @@ impl Reader<'_> {
         if field.optional || !field.from_case {
             Ok(Value::Null)
         } else {
-            let _ = owner;
             let message = format!("missing field `{}`", field.name);
             Err(self
                 .source
