@@ -1,4 +1,4 @@
-//! The case: a customer's contracts and requests, as SPEC §1 fixes their frame.
+//! The case: a customer's contracts and requests, as docs/reference/case.md describes their frame.
 //!
 //! What a contract holds and which requests there are is the rule set's model
 //! (`crate::model`): a case is read against the model of the rule set that judges it
@@ -61,7 +61,7 @@ pub struct Case {
     pub contracts: Vec<Arc<Record>>,
     /// Requests, evaluated in order.
     pub requests: Vec<Request>,
-    /// What the legal team expects of the ruling (`yakkan test`); not part of SPEC §1.
+    /// What the legal team expects of the ruling (`yakkan test`); not part of the case format (docs/reference/case.md).
     pub expect: Option<Expectations>,
     /// Where each field stands in the source, for errors found after reading.
     pub source: Source,
@@ -82,7 +82,7 @@ impl Request {
         self.record.at(TYPE_FIELD).as_text().unwrap_or_default()
     }
 
-    /// The date that selects the rule versions for this request (SPEC §1).
+    /// The date that selects the rule versions for this request (docs/reference/case.md).
     pub fn date(&self) -> NaiveDate {
         self.record
             .at(DATE_FIELD)

@@ -864,7 +864,7 @@ fn explained(value: &Fact) -> Value {
     }
 }
 
-/// Writes a computed value in its declared type's form (SPEC §2). The checker has proved
+/// Writes a computed value in its declared type's form (docs/reference/ruling.md). The checker has proved
 /// the type; a fraction of a yen can still only come from the data, and is refused.
 fn write_value(kind: ValueType, value: &Fact) -> Result<Value, String> {
     let wrong = || format!("expected {kind:?}, got `{value}`");

@@ -14,7 +14,7 @@ use yakkan::server;
 use yakkan::{Case, EvalError, LoadError, RuleSet, Ruling, corpus, report};
 use yakkan::{batch, book, bundled, expect, schema};
 
-/// Exit codes (SPEC §4).
+/// Exit codes (docs/reference/cli.md).
 const OK: u8 = 0;
 const FAILED: u8 = 1;
 const BAD_INPUT: u8 = 2;

@@ -1,6 +1,6 @@
-//! The ruling: what the evaluator decides for a case (SPEC §2).
+//! The ruling: what the evaluator decides for a case (docs/reference/ruling.md).
 //!
-//! Field names are fixed by SPEC §2; serialization is deterministic, so the same case and
+//! Field names are fixed by docs/reference/ruling.md; serialization is deterministic, so the same case and
 //! rule set always give byte-identical output.
 
 use std::collections::BTreeMap;
@@ -57,7 +57,7 @@ pub struct RequestRuling {
     pub kind: String,
     /// Accepted unless a finding rejects it.
     pub decision: Decision,
-    /// What the request computes (SPEC §2 `values`).
+    /// What the request computes (`values` in docs/reference/ruling.md).
     pub values: BTreeMap<String, Value>,
     /// Every rule that applied and spoke.
     pub findings: Vec<Finding>,
