@@ -18,7 +18,7 @@ use crate::expr::compile::{FactSig, Names, ValueSlot, Variable};
 use crate::expr::{self, Ir, Problem, Schema, Type, Value};
 use crate::model::format::ModelFile;
 use crate::model::{CONTRACT, CUSTOMER, ChildDef, Model, RequestDef};
-use crate::yaml::{self, Locator, Syntax};
+use crate::yaml::{self, LazyLocator, Syntax};
 
 /// The file naming a rule set inside its folder.
 const RULESET_FILE: &str = "ruleset.yaml";
@@ -62,20 +62,20 @@ struct Source {
     name: String,
     display: String,
     text: String,
-    locator: Locator,
+    locator: std::sync::Arc<LazyLocator>,
 }
 
 impl Source {
     fn error(&self, path: &str, message: impl Into<String>) -> Diagnostic {
-        Diagnostic::new(Some(&self.display), path, message).at(self.locator.find(path))
+        Diagnostic::new(Some(&self.display), path, message).at(self.locator.get().find(path))
     }
 
     /// A diagnostic for a problem inside the expression at `path`.
     fn problem(&self, path: &str, owner: &str, problem: Problem) -> Diagnostic {
-        let at = self
-            .locator
+        let locator = self.locator.get();
+        let at = locator
             .inside(path, problem.pos.line as usize, problem.pos.column as usize)
-            .or(self.locator.find(path));
+            .or(locator.find(path));
         let message = format!("{owner}: {}", problem.message);
         Diagnostic::new(Some(&self.display), path, message)
             .at(at)
@@ -119,7 +119,7 @@ fn read_sources(dir: &Path) -> Result<Vec<Source>, LoadError> {
     Ok(read_texts(dir)?
         .into_iter()
         .map(|(name, path, text)| Source {
-            locator: Locator::new(&text),
+            locator: std::sync::Arc::new(LazyLocator::new(&text)),
             display: path.display().to_string(),
             name,
             text,
@@ -837,6 +837,7 @@ impl Loader {
                 if overlap {
                     let place = other
                         .locator
+                        .get()
                         .find(&format!("rules[{k}].id"))
                         .map_or(String::new(), |at| format!(":{}:{}", at.line, at.column));
                     self.diagnostics.push(source.error(
@@ -902,7 +903,7 @@ fn compile_expression(
             source: text.to_owned(),
             path: path.to_owned(),
             compiled,
-            start: source.locator.start(path),
+            file: source.locator.clone(),
         }),
         Err(problems) => {
             diagnostics.extend(problems.into_iter().map(|p| source.problem(path, owner, p)));
@@ -1094,7 +1095,7 @@ impl RuleCompiler<'_> {
                         .count()
                         + 1;
                     let path = format!("{}.{field}", self.path);
-                    let at = self.source.locator.inside(&path, line, column);
+                    let at = self.source.locator.get().inside(&path, line, column);
                     let hint = match name.strip_prefix("params.") {
                         Some(param) => crate::expr::compile::did_you_mean(
                             param,

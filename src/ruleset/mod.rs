@@ -16,7 +16,7 @@ use crate::calendar;
 use crate::expr::{Compiled, Type, Value};
 use crate::model::Model;
 use crate::ruling::{Message, Outcome};
-use crate::yaml::ScalarStart;
+use crate::yaml::LazyLocator;
 pub use format::ValueType;
 
 /// What a rule judges: a request type of the model, or `contract` (each contract, on
@@ -171,13 +171,13 @@ pub struct Expression {
     pub path: String,
     pub(crate) compiled: Compiled,
     /// Where its text starts in the file, to place run-time errors.
-    pub(crate) start: Option<ScalarStart>,
+    pub(crate) file: std::sync::Arc<LazyLocator>,
 }
 
 impl Expression {
     /// `line:column` in its file of a position inside the expression.
     pub fn place(&self, pos: crate::expr::Pos) -> String {
-        match self.start {
+        match self.file.get().start(&self.path) {
             Some(start) => {
                 let at = start.inside(pos.line as usize, pos.column as usize);
                 format!("{}:{}", at.line, at.column)
