@@ -41,6 +41,7 @@ pub mod calendar;
 pub mod case;
 pub mod corpus;
 mod de;
+pub mod decisions;
 pub mod diff;
 pub mod error;
 pub mod eval;

@@ -93,6 +93,20 @@ enum Command {
         /// Case files or folders (default: tests/cases/).
         cases: Vec<PathBuf>,
     },
+    /// Decide again, under another rule set, the cases a decision log recorded (`serve
+    /// --decision-log`), and report every ruling that would change: a revision's impact
+    /// on real traffic. Exit 1 when a ruling changes.
+    Replay {
+        /// The rule set to decide them by (default: rules/ here, else the bundled one).
+        #[arg(long)]
+        rules: Option<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+        format: ReportFormat,
+        /// Decision log files, or folders of them.
+        #[arg(required = true)]
+        logs: Vec<PathBuf>,
+    },
     /// Format rule and case files (YAML) in the canonical layout, keeping comments and
     /// the order of keys.
     Fmt {
@@ -148,6 +162,16 @@ enum Command {
         /// milliseconds (1 to 600000); slower gets 408 or the connection closed.
         #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..=600_000))]
         read_timeout_ms: u64,
+        /// Log every decision (case, ruling, rule-set digest) as JSON Lines in this folder,
+        /// for `yakkan replay`; off the request path, bounded and rotated.
+        #[arg(long, value_name = "DIR")]
+        decision_log: Option<PathBuf>,
+        /// The decision log's file size before it rotates, in bytes (1 KiB to 1 GiB).
+        #[arg(long, default_value_t = 64 << 20, value_parser = clap::value_parser!(u64).range(1024..=1 << 30))]
+        decision_log_bytes: u64,
+        /// How many decision log files are kept (1 to 1000).
+        #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u64).range(1..=1000))]
+        decision_log_files: u64,
         #[command(flatten)]
         limits: LimitArgs,
     },
@@ -286,6 +310,9 @@ fn main() -> ExitCode {
             watch_ms,
             settle_ms,
             read_timeout_ms,
+            decision_log,
+            decision_log_bytes,
+            decision_log_files,
             limits,
         } => {
             let body_limit = body_limit as usize;
@@ -304,6 +331,11 @@ fn main() -> ExitCode {
                     read_timeout: std::time::Duration::from_millis(read_timeout_ms),
                     book_cases: default_book_cases(),
                     book_impact: std::fs::read_to_string("docs/r8-impact/README.md").ok(),
+                    decision_log: decision_log.map(|dir| yakkan::decisions::LogConfig {
+                        max_file_bytes: decision_log_bytes,
+                        max_files: decision_log_files as usize,
+                        ..yakkan::decisions::LogConfig::new(dir)
+                    }),
                 })
             })
         }
@@ -313,6 +345,11 @@ fn main() -> ExitCode {
             format,
             cases,
         } => diff(&old, &new, format, cases),
+        Command::Replay {
+            rules,
+            format,
+            logs,
+        } => rules_dir(rules).and_then(|dir| replay(&dir, format, &logs)),
         Command::Fmt { check, paths } => format_files(check, paths),
         Command::Test {
             rules,
@@ -612,12 +649,22 @@ fn diff(old: &Path, new: &Path, format: ReportFormat, cases: Vec<PathBuf>) -> Re
     let (old_rules, new_rules) = (load(old)?, load(new)?);
     let files = case_files(cases)?;
     let report = Report::build(&old_rules, &new_rules, &files);
+    report_exit(&report, format)
+}
+
+fn replay(dir: &Path, format: ReportFormat, logs: &[PathBuf]) -> Result<u8, u8> {
+    let rules = load(dir)?;
+    let report = yakkan::decisions::replay(&rules, logs).map_err(input_error)?;
+    report_exit(&report, format)
+}
+
+/// Prints a comparison; 1 when a ruling changed, so CI can gate on it; 2 when a case
+/// could not be read or decided on either side.
+fn report_exit(report: &Report, format: ReportFormat) -> Result<u8, u8> {
     match format {
         ReportFormat::Text => emit(&report.to_text())?,
         ReportFormat::Json => out!("{}", report.to_json()),
     }
-    // Like `test`: 1 when a ruling changed, so CI can gate on it; 2 when a case could
-    // be evaluated under neither set.
     if !report.errors.is_empty() {
         Err(BAD_INPUT)
     } else if report.changes.is_empty() {

@@ -69,6 +69,8 @@ pub struct Config {
     pub book_cases: Vec<PathBuf>,
     /// The impact review the rulebook's revision pages show, if any.
     pub book_impact: Option<String>,
+    /// Where to log every decision (case, ruling, rule-set digest), if anywhere.
+    pub decision_log: Option<crate::decisions::LogConfig>,
 }
 
 /// How many refused digests are remembered.
@@ -111,6 +113,8 @@ pub struct Service {
     /// [`ADMITTED_PER_CORE`] a core, new ones get 503 before their body is read, so the
     /// memory held by waiting bodies is bounded too.
     admitted: Arc<std::sync::atomic::AtomicUsize>,
+    /// The decision log, when `--decision-log` names a folder.
+    decisions: Option<Arc<crate::decisions::DecisionLog>>,
 }
 
 /// Evaluation requests admitted at once, per core.
@@ -218,6 +222,17 @@ impl Service {
     /// Loads the rule set and prepares the service.
     pub fn new(config: Config) -> Result<Arc<Service>, LoadError> {
         let rules = RuleSet::load(&config.rules)?;
+        let decisions = match &config.decision_log {
+            Some(log) => Some(Arc::new(
+                crate::decisions::DecisionLog::open(log.clone()).map_err(|source| {
+                    LoadError::Io {
+                        path: log.dir.display().to_string(),
+                        source,
+                    }
+                })?,
+            )),
+            None => None,
+        };
         let metrics = Metrics::new();
         metrics
             .ruleset
@@ -236,6 +251,7 @@ impl Service {
             permits: Arc::new(Semaphore::new(cores)),
             cores,
             admitted: Arc::new(std::sync::atomic::AtomicUsize::new(0)),
+            decisions,
         }))
     }
 
@@ -962,6 +978,7 @@ async fn evaluate_one(
     let limits = service.config.case_limits;
     let worker_rules = rules.clone();
     let small = text.len() <= INLINE_BYTES;
+    let decisions = service.decisions.clone();
     let result = on_a_core(&service, small, move || {
         Case::read(&worker_rules, &text, Some("request body"), syntax, &limits)
             .map_err(EvalError::Case)
@@ -970,6 +987,10 @@ async fn evaluate_one(
                 // Sized for a typical ruling, so writing it seldom grows the buffer.
                 let mut json = Vec::with_capacity(8 * 1024);
                 serde_json::to_writer(&mut json, &ruling).expect("rulings serialize");
+                if let Some(log) = &decisions {
+                    // Queued for the log's own thread; never waits.
+                    log.record(&worker_rules, syntax, &text, &json);
+                }
                 json
             })
     })

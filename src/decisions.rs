@@ -1,0 +1,273 @@
+//! The decision log: every case a service decided, with its ruling and the digest of the
+//! rule set that decided it, as JSON Lines — and the replay of such a log against another
+//! rule set, which reports the rulings it would change: a revision's impact on real
+//! traffic.
+//!
+//! Writing never blocks a request: entries go through a bounded queue to a thread of their
+//! own, and an entry that finds the queue full is dropped and counted. Files are bounded
+//! in size and number: `decisions-NNNNNN.jsonl` rotates past `max_file_bytes`, and only the
+//! newest `max_files` are kept.
+
+use std::fs;
+use std::io::{self, BufRead, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TrySendError};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::case::{Case, CaseLimits};
+use crate::diff::{Report, compare};
+use crate::ruleset::RuleSet;
+use crate::ruling::Ruling;
+use crate::yaml::Syntax;
+
+/// Where and how much the log writes.
+#[derive(Debug, Clone)]
+pub struct LogConfig {
+    /// The folder of the log files (created if missing).
+    pub dir: PathBuf,
+    /// A file is closed and the next one begun once it holds this many bytes.
+    pub max_file_bytes: u64,
+    /// The newest files kept; older ones are removed.
+    pub max_files: usize,
+    /// Entries waiting to be written; past it, new ones are dropped and counted.
+    pub queue: usize,
+}
+
+impl LogConfig {
+    /// 64 MiB a file, 8 files, 4096 entries waiting.
+    pub fn new(dir: PathBuf) -> LogConfig {
+        LogConfig {
+            dir,
+            max_file_bytes: 64 << 20,
+            max_files: 8,
+            queue: 4096,
+        }
+    }
+}
+
+/// One decision, as a line of the log.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Entry {
+    /// The rule set's name.
+    pub ruleset: String,
+    /// The digest of the rule set text that decided it.
+    pub digest: String,
+    /// `json` or `yaml`: how the case is written.
+    pub syntax: String,
+    /// The case as received.
+    pub case: String,
+    /// The ruling given.
+    pub ruling: Box<serde_json::value::RawValue>,
+}
+
+/// A running decision log.
+pub struct DecisionLog {
+    sender: Option<SyncSender<String>>,
+    dropped: Arc<AtomicU64>,
+    written: Arc<AtomicU64>,
+    writer: Option<std::thread::JoinHandle<()>>,
+}
+
+impl DecisionLog {
+    /// Opens the log in `config.dir`, starting a new file after any already there.
+    pub fn open(config: LogConfig) -> io::Result<DecisionLog> {
+        fs::create_dir_all(&config.dir)?;
+        let next = log_files(&config.dir)?
+            .last()
+            .and_then(|(n, _)| n.checked_add(1))
+            .unwrap_or(1);
+        let (sender, receiver) = mpsc::sync_channel(config.queue.max(1));
+        let written = Arc::new(AtomicU64::new(0));
+        let counter = written.clone();
+        let writer = std::thread::Builder::new()
+            .name("decision-log".into())
+            .spawn(move || write_entries(&config, next, &receiver, &counter))?;
+        Ok(DecisionLog {
+            sender: Some(sender),
+            dropped: Arc::default(),
+            written,
+            writer: Some(writer),
+        })
+    }
+
+    /// Queues one decision; never waits. `ruling` is the ruling's JSON as sent.
+    pub fn record(&self, rules: &RuleSet, syntax: Syntax, case: &str, ruling: &[u8]) {
+        let Some(sender) = &self.sender else { return };
+        let Ok(ruling) = std::str::from_utf8(ruling) else {
+            return;
+        };
+        let line = serde_json::json!({
+            "ruleset": rules.name,
+            "digest": rules.digest,
+            "syntax": match syntax { Syntax::Json => "json", Syntax::Yaml => "yaml" },
+            "case": case,
+            "ruling": serde_json::value::RawValue::from_string(ruling.to_owned()).ok(),
+        });
+        match sender.try_send(line.to_string()) {
+            Ok(()) => {}
+            Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => {
+                self.dropped.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// Entries dropped because the queue was full.
+    pub fn dropped(&self) -> u64 {
+        self.dropped.load(Ordering::Relaxed)
+    }
+
+    /// Entries written so far.
+    pub fn written(&self) -> u64 {
+        self.written.load(Ordering::Relaxed)
+    }
+}
+
+impl Drop for DecisionLog {
+    /// Writes what is queued, then stops the writer.
+    fn drop(&mut self) {
+        self.sender.take();
+        if let Some(writer) = self.writer.take() {
+            let _ = writer.join();
+        }
+    }
+}
+
+/// The log files in `dir`, oldest first, with their numbers.
+fn log_files(dir: &Path) -> io::Result<Vec<(u64, PathBuf)>> {
+    let mut files: Vec<(u64, PathBuf)> = fs::read_dir(dir)?
+        .filter_map(Result::ok)
+        .filter_map(|entry| {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let number = name
+                .strip_prefix("decisions-")?
+                .strip_suffix(".jsonl")?
+                .parse()
+                .ok()?;
+            Some((number, entry.path()))
+        })
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
+fn write_entries(
+    config: &LogConfig,
+    mut next: u64,
+    entries: &Receiver<String>,
+    written: &AtomicU64,
+) {
+    let open = |n: u64| -> io::Result<BufWriter<fs::File>> {
+        let path = config.dir.join(format!("decisions-{n:06}.jsonl"));
+        Ok(BufWriter::new(fs::File::create(path)?))
+    };
+    let Ok(mut file) = open(next) else { return };
+    let mut size = 0u64;
+    loop {
+        let line = match entries.recv_timeout(Duration::from_millis(200)) {
+            Ok(line) => line,
+            // Idle: what is written reaches the file.
+            Err(RecvTimeoutError::Timeout) => {
+                let _ = file.flush();
+                continue;
+            }
+            Err(RecvTimeoutError::Disconnected) => break,
+        };
+        if size > 0 && size + line.len() as u64 + 1 > config.max_file_bytes {
+            let _ = file.flush();
+            next += 1;
+            match open(next) {
+                Ok(opened) => file = opened,
+                Err(_) => return,
+            }
+            size = 0;
+            if let Ok(files) = log_files(&config.dir) {
+                let excess = files.len().saturating_sub(config.max_files.max(1));
+                for (_, old) in files.into_iter().take(excess) {
+                    let _ = fs::remove_file(old);
+                }
+            }
+        }
+        if writeln!(file, "{line}").is_ok() {
+            size += line.len() as u64 + 1;
+            written.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+    let _ = file.flush();
+}
+
+/// Replays logged decisions against `rules`: each logged case is read against that set's
+/// model and decided again, and every ruling that differs from the logged one is reported,
+/// as `yakkan diff` reports a revision's impact on a corpus. `files` are log files or
+/// folders of them.
+pub fn replay(rules: &RuleSet, files: &[PathBuf]) -> io::Result<Report> {
+    let mut report = Report::default();
+    let mut logs = Vec::new();
+    for path in files {
+        if path.is_dir() {
+            logs.extend(log_files(path)?.into_iter().map(|(_, p)| p));
+        } else {
+            logs.push(path.clone());
+        }
+    }
+    for log in logs {
+        let reader = io::BufReader::new(fs::File::open(&log)?);
+        for (number, line) in reader.lines().enumerate() {
+            let line = line?;
+            if line.trim().is_empty() {
+                continue;
+            }
+            let name = format!("{}:{}", log.display(), number + 1);
+            let entry: Entry = match serde_json::from_str(&line) {
+                Ok(entry) => entry,
+                Err(error) => {
+                    report
+                        .errors
+                        .push(format!("{name}: not a decision: {error}"));
+                    continue;
+                }
+            };
+            let logged = match Ruling::from_json(entry.ruling.get()) {
+                Ok(ruling) => ruling,
+                Err(error) => {
+                    report.errors.push(format!("{name}: its ruling: {error}"));
+                    continue;
+                }
+            };
+            report.cases += 1;
+            report.subjects += logged.requests.len() + logged.contracts.len();
+            let syntax = if entry.syntax == "yaml" {
+                Syntax::Yaml
+            } else {
+                Syntax::Json
+            };
+            let again = Case::read(
+                rules,
+                &entry.case,
+                Some(&name),
+                syntax,
+                &CaseLimits::default(),
+            )
+            .map_err(|d| d.to_string())
+            .and_then(|case| crate::evaluate(rules, &case).map_err(|e| e.to_string()));
+            let changes = match again {
+                Ok(ruling) => compare(&name, &logged, &ruling),
+                Err(error) => vec![crate::diff::Change {
+                    case: name.clone(),
+                    subject: "case".to_owned(),
+                    differences: vec![format!("cannot be evaluated under the new rules: {error}")],
+                    rules: vec!["(evaluable under the logged rules only)".to_owned()],
+                    details: Vec::new(),
+                }],
+            };
+            if !changes.is_empty() {
+                report.cases_changed += 1;
+            }
+            report.changes.extend(changes);
+        }
+    }
+    Ok(report)
+}
