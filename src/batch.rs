@@ -27,24 +27,34 @@ pub fn evaluate_all(
     threads: Option<NonZeroUsize>,
     limits: &CaseLimits,
 ) -> Vec<Result<Ruling, EvalError>> {
+    in_parallel(documents, threads, |i, text| {
+        evaluate_text(rules, text, &name(i), limits)
+    })
+}
+
+/// `work(i, item)` for every item, with `threads` workers (all cores when `None`), each
+/// taking a contiguous share; the results keep the items' order.
+pub fn in_parallel<T: Sync, R: Send>(
+    items: &[T],
+    threads: Option<NonZeroUsize>,
+    work: impl Fn(usize, &T) -> R + Sync,
+) -> Vec<R> {
     let workers = threads
         .or_else(|| thread::available_parallelism().ok())
         .map_or(1, NonZeroUsize::get)
-        .min(documents.len().max(1));
-    let chunk = documents.len().div_ceil(workers).max(1);
-    let name = &name;
+        .min(items.len().max(1));
+    let chunk = items.len().div_ceil(workers).max(1);
+    let work = &work;
     thread::scope(|scope| {
-        let handles: Vec<_> = documents
+        let handles: Vec<_> = items
             .chunks(chunk)
             .enumerate()
-            .map(|(part, texts)| {
+            .map(|(part, share)| {
                 scope.spawn(move || {
-                    texts
+                    share
                         .iter()
                         .enumerate()
-                        .map(|(i, text)| {
-                            evaluate_text(rules, text, &name(part * chunk + i), limits)
-                        })
+                        .map(|(i, item)| work(part * chunk + i, item))
                         .collect::<Vec<_>>()
                 })
             })

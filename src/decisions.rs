@@ -60,6 +60,9 @@ pub struct Entry {
     pub syntax: String,
     /// The case as received.
     pub case: String,
+    /// The day it was judged on, when the request set one (`as_of=`) over the case's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub as_of: Option<String>,
     /// The ruling given.
     pub ruling: Box<serde_json::value::RawValue>,
 }
@@ -95,19 +98,46 @@ impl DecisionLog {
     }
 
     /// Queues one decision; never waits. `ruling` is the ruling's JSON as sent.
-    pub fn record(&self, rules: &RuleSet, syntax: Syntax, case: &str, ruling: &[u8]) {
+    pub fn record(
+        &self,
+        rules: &RuleSet,
+        syntax: Syntax,
+        case: &str,
+        as_of: Option<chrono::NaiveDate>,
+        ruling: &[u8],
+    ) {
         let Some(sender) = &self.sender else { return };
         let Ok(ruling) = std::str::from_utf8(ruling) else {
             return;
         };
-        let line = serde_json::json!({
-            "ruleset": rules.name,
-            "digest": rules.digest,
-            "syntax": match syntax { Syntax::Json => "json", Syntax::Yaml => "yaml" },
-            "case": case,
-            "ruling": serde_json::value::RawValue::from_string(ruling.to_owned()).ok(),
-        });
-        match sender.try_send(line.to_string()) {
+        // One line an entry: a ruling written with newlines (never `serve`'s) is compacted.
+        let ruling = if ruling.contains('\n') {
+            match serde_json::from_str::<serde_json::Value>(ruling) {
+                Ok(value) => value.to_string(),
+                Err(_) => return,
+            }
+        } else {
+            ruling.to_owned()
+        };
+        let Ok(ruling) = serde_json::value::RawValue::from_string(ruling) else {
+            return;
+        };
+        let entry = Entry {
+            ruleset: rules.name.clone(),
+            digest: rules.digest.clone(),
+            syntax: match syntax {
+                Syntax::Json => "json",
+                Syntax::Yaml => "yaml",
+            }
+            .to_owned(),
+            case: case.to_owned(),
+            as_of: as_of.map(|day| day.to_string()),
+            ruling,
+        };
+        let Ok(line) = serde_json::to_string(&entry) else {
+            return;
+        };
+        match sender.try_send(line) {
             Ok(()) => {}
             Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => {
                 self.dropped.fetch_add(1, Ordering::Relaxed);
@@ -244,15 +274,16 @@ pub fn replay(rules: &RuleSet, files: &[PathBuf]) -> io::Result<Report> {
             } else {
                 Syntax::Json
             };
-            let again = Case::read(
-                rules,
-                &entry.case,
-                Some(&name),
-                syntax,
-                &CaseLimits::default(),
-            )
-            .map_err(|d| d.to_string())
-            .and_then(|case| crate::evaluate(rules, &case).map_err(|e| e.to_string()));
+            let as_of = entry.as_of.as_deref().map(crate::calendar::parse_date);
+            let limits = CaseLimits::default();
+            let again = Case::read(rules, &entry.case, Some(&name), syntax, &limits)
+                .map_err(|d| d.to_string())
+                .and_then(|mut case| {
+                    if let Some(day) = as_of {
+                        case.as_of = day.ok_or("its as_of is not a date")?;
+                    }
+                    crate::evaluate(rules, &case).map_err(|e| e.to_string())
+                });
             let changes = match again {
                 Ok(ruling) => compare(&name, &logged, &ruling),
                 Err(error) => vec![crate::diff::Change {

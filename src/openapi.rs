@@ -74,18 +74,19 @@ pub fn document(rules: &crate::RuleSet) -> Value {
                 "post": {
                     "summary": "Evaluate one case",
                     "operationId": "evaluate",
+                    "parameters": evaluation_parameters(),
                     "requestBody": {
                         "required": true,
-                        "description": "A case as JSON, or as YAML with a YAML content type (application/yaml).",
-                        "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Case" } } }
+                        "description": "A case as JSON (application/json, any +json type, or no Content-Type), or as YAML with a YAML content type (application/yaml, application/x-yaml, text/yaml, text/x-yaml, or any +yaml type).",
+                        "content": case_content()
                     },
                     "responses": {
-                        "200": json_response("The ruling.", "Ruling"),
-                        "400": json_response("The case cannot be read: the error names the field path, line and column.", "Error"),
-                        "413": { "description": "The body is larger than --body-limit." },
-                        "500": json_response("A rule failed on the case's data (an overflow, a division by zero): the error names the rule, its file, line and column.", "Error"),
+                        "200": json_response("The ruling; with explain, each finding's explanation (and with explain=all the rules considered), as `yakkan eval --explain[=all]` gives.", "Ruling"),
+                        "400": json_response("The case cannot be read (the error names the field path, line and column), or a query parameter is unknown or not valid (the error's path names it).", "Error"),
+                        "408": json_response("The body did not arrive within --read-timeout-ms.", "Error"),
                         "413": json_response("The body is over --body-limit.", "Error"),
-                        "415": json_response("The content type is neither JSON nor YAML.", "Error"),
+                        "415": json_response("The content type is neither JSON nor YAML: the message names the types accepted.", "Error"),
+                        "500": json_response("A rule failed on the case's data (an overflow, a division by zero): the error names the rule, its file, line and column.", "Error"),
                         "503": json_response("Too many evaluations in flight; retry after a second.", "Error")
                     }
                 }
@@ -94,15 +95,17 @@ pub fn document(rules: &crate::RuleSet) -> Value {
                 "post": {
                     "summary": "Evaluate many cases, in order, on every core",
                     "operationId": "evaluateBatch",
+                    "parameters": evaluation_parameters(),
                     "requestBody": {
                         "required": true,
+                        "description": "A JSON array of cases (application/json, any +json type, or no Content-Type). The query applies to every case.",
                         "content": { "application/json": { "schema": {
                             "type": "array", "items": { "$ref": "#/components/schemas/Case" }
                         } } }
                     },
                     "responses": {
                         "200": {
-                            "description": "One entry per case, in order: its ruling, or the error it gave.",
+                            "description": "One entry per case, in order: its ruling (the same bytes /v1/evaluate answers for that case), or the error it gave, with its index in the array.",
                             "content": { "application/json": { "schema": {
                                 "type": "array",
                                 "items": { "oneOf": [
@@ -111,8 +114,11 @@ pub fn document(rules: &crate::RuleSet) -> Value {
                                 ] }
                             } } }
                         },
-                        "400": json_response("The body is not a JSON array.", "Error"),
-                        "413": { "description": "The body is larger than --body-limit." }
+                        "400": json_response("The body is not a JSON array, or a query parameter is unknown or not valid.", "Error"),
+                        "408": json_response("The body did not arrive within --read-timeout-ms.", "Error"),
+                        "413": json_response("The body is over --body-limit.", "Error"),
+                        "415": json_response("The content type is not JSON: the message names the types accepted.", "Error"),
+                        "503": json_response("Too many evaluations in flight; retry after a second.", "Error")
                     }
                 }
             },
@@ -175,6 +181,35 @@ pub fn document(rules: &crate::RuleSet) -> Value {
     });
     rewrite_refs(&mut document);
     document
+}
+
+/// The query both evaluation endpoints take, as `eval` takes `--explain[=all]` and
+/// `--as-of`.
+fn evaluation_parameters() -> Value {
+    json!([
+        {
+            "name": "explain", "in": "query", "required": false,
+            "description": "true: each finding carries its explanation (the cited text, the rule's expressions, the values and facts they read), as `yakkan eval --explain`; all: also the rules considered that made no finding, and why, as `--explain=all`; false (the default): neither.",
+            "schema": { "enum": ["true", "all", "false"] }
+        },
+        {
+            "name": "as_of", "in": "query", "required": false,
+            "description": "YYYY-MM-DD: judge the state on this date instead of the case's as_of, as `yakkan eval --as-of`.",
+            "schema": { "type": "string", "pattern": "^\\d{4}-\\d{2}-\\d{2}$" }
+        }
+    ])
+}
+
+/// The request body of `/v1/evaluate`: the same case schema under JSON and every YAML
+/// content type the service reads.
+fn case_content() -> Value {
+    let case = json!({ "schema": { "$ref": "#/components/schemas/Case" } });
+    let mut content = Map::new();
+    content.insert("application/json".to_owned(), case.clone());
+    for kind in crate::server::YAML_TYPES {
+        content.insert(kind.to_owned(), case.clone());
+    }
+    Value::Object(content)
 }
 
 fn json_response(description: &str, schema: &str) -> Value {

@@ -40,11 +40,12 @@ use serde_json::value::RawValue;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 
-use crate::batch::{evaluate_all, evaluate_case};
+use crate::batch::{in_parallel, in_range};
 use crate::book::Book;
 use crate::calendar;
 use crate::case::{Case, CaseLimits};
 use crate::error::{EvalError, LoadError};
+use crate::eval::{Settings, evaluate_with};
 use crate::ruleset::RuleSet;
 use crate::yaml::Syntax;
 
@@ -625,6 +626,9 @@ pub(crate) struct ErrorBody {
     error: ErrorDetail,
     /// The rule set in service when the request was answered.
     digest: String,
+    /// In a batch's answer: the case's place in the array, from 0.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    index: Option<usize>,
 }
 
 /// What went wrong: `input` (the case; HTTP 400), `rule` (a rule failed; HTTP 500), or
@@ -696,6 +700,7 @@ fn error_body(error: &EvalError, digest: &str) -> (StatusCode, ErrorBody) {
         ErrorBody {
             error,
             digest: digest.to_owned(),
+            index: None,
         },
     )
 }
@@ -710,6 +715,7 @@ fn http_error(
     let body = ErrorBody {
         error: ErrorDetail::Http { kind, message },
         digest: service.rules().digest.clone(),
+        index: None,
     };
     (status, Json(body)).into_response()
 }
@@ -731,6 +737,7 @@ fn input_error(
             hint: None,
         },
         digest: service.rules().digest.clone(),
+        index: None,
     };
     (StatusCode::BAD_REQUEST, Json(body)).into_response()
 }
@@ -765,10 +772,32 @@ async fn method_not_allowed(State(service): State<Arc<Service>>, request: Reques
     )
 }
 
+/// The YAML content types `/v1/evaluate` reads (and any `+yaml` type).
+pub(crate) const YAML_TYPES: [&str; 4] = [
+    "application/yaml",
+    "application/x-yaml",
+    "text/yaml",
+    "text/x-yaml",
+];
+
+/// The content types an evaluation endpoint reads, in words, for a 415's message.
+fn accepted_types(yaml_allowed: bool) -> String {
+    let json = "application/json (or any +json type, or no Content-Type) for JSON";
+    if yaml_allowed {
+        format!(
+            "{json}, or {} (or any +yaml type) for YAML",
+            YAML_TYPES.join(", ")
+        )
+    } else {
+        format!("{json}: a batch is a JSON array of cases")
+    }
+}
+
 /// The syntax a body's `Content-Type` names: JSON for `application/json` (or any
-/// `+json` type) and when none is given; YAML for `application/yaml`, `application/x-yaml`,
-/// `text/yaml` (or any `+yaml` type) where `yaml_allowed`. A charset, if given, must be
-/// UTF-8. Anything else is refused, so no text is read as YAML unless it says it is.
+/// `+json` type) and when none is given; YAML for the [`YAML_TYPES`] (or any `+yaml`
+/// type) where `yaml_allowed`. A charset, if given, must be UTF-8. Anything else is
+/// refused, its message naming the types accepted, so no text is read as YAML unless it
+/// says it is.
 fn body_syntax(headers: &HeaderMap, yaml_allowed: bool) -> Result<Syntax, String> {
     let Some(value) = headers.get(header::CONTENT_TYPE) else {
         return Ok(Syntax::Json);
@@ -776,29 +805,23 @@ fn body_syntax(headers: &HeaderMap, yaml_allowed: bool) -> Result<Syntax, String
     let text = value.to_str().unwrap_or("").to_ascii_lowercase();
     let mut parts = text.split(';').map(str::trim);
     let essence = parts.next().unwrap_or("");
+    let accepted = accepted_types(yaml_allowed);
     for parameter in parts {
         if let Some(charset) = parameter.strip_prefix("charset=")
             && !matches!(charset.trim_matches('"'), "utf-8" | "utf8")
         {
-            return Err(format!("charset {charset} is not read: send UTF-8"));
+            return Err(format!(
+                "charset {charset} is not read: send UTF-8, as {accepted}"
+            ));
         }
     }
     let is_json = essence == "application/json" || essence.ends_with("+json");
-    let is_yaml = matches!(
-        essence,
-        "application/yaml" | "application/x-yaml" | "text/yaml" | "text/x-yaml"
-    ) || essence.ends_with("+yaml");
+    let is_yaml = YAML_TYPES.contains(&essence) || essence.ends_with("+yaml");
     match (is_json, is_yaml) {
         (true, _) => Ok(Syntax::Json),
         (_, true) if yaml_allowed => Ok(Syntax::Yaml),
-        (_, true) => Err(format!(
-            "{essence} is not taken here: send a JSON array as application/json"
-        )),
-        _ if yaml_allowed => Err(format!(
-            "content type {essence} is not read: send application/json, or application/yaml"
-        )),
         _ => Err(format!(
-            "content type {essence} is not read: send application/json"
+            "content type {essence} is not read here: send {accepted}"
         )),
     }
 }
@@ -965,11 +988,114 @@ async fn admitted_body(
     Ok((syntax, admission, text))
 }
 
+/// What an evaluation's query asks, as `eval` takes it: `explain=true|all` (or `false`)
+/// as `--explain[=all]`, and `as_of=YYYY-MM-DD` as `--as-of`, judging the state on that
+/// date instead of the case's `as_of`.
+#[derive(Debug, Clone, Copy, Default)]
+struct Asked {
+    settings: Settings,
+    as_of: Option<chrono::NaiveDate>,
+}
+
+/// The query of `/v1/evaluate` and `/v1/evaluate/batch`; an unknown parameter or a bad
+/// value is refused with the path and message of its 400, naming it.
+fn evaluation_query(query: Option<&str>) -> Result<Asked, (&'static str, String)> {
+    let mut asked = Asked::default();
+    for pair in query.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
+        match pair.split_once('=') {
+            Some(("explain", value)) => {
+                let (explain, all) = match value {
+                    "true" => (true, false),
+                    "all" => (true, true),
+                    "false" => (false, false),
+                    _ => {
+                        return Err((
+                            "explain",
+                            format!(
+                                "`{value}` is not an explain level: explain=true, explain=all or explain=false"
+                            ),
+                        ));
+                    }
+                };
+                asked.settings = Settings {
+                    explain,
+                    explain_all: all,
+                };
+            }
+            Some(("as_of", value)) => match calendar::parse_date(value) {
+                Some(day) => asked.as_of = Some(day),
+                None => {
+                    return Err(("as_of", format!("`{value}` is not a YYYY-MM-DD date")));
+                }
+            },
+            _ => {
+                let name = pair.split('=').next().unwrap_or(pair);
+                return Err((
+                    "",
+                    format!(
+                        "unknown query parameter `{name}`: the parameters are explain=true|all and as_of=YYYY-MM-DD"
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(asked)
+}
+
+/// A 400 about the query: `path` names the parameter (empty for an unknown one).
+fn query_error(digest: &str, path: &str, message: String) -> Response {
+    let body = ErrorBody {
+        error: ErrorDetail::Input {
+            path: path.to_owned(),
+            line: None,
+            column: None,
+            message,
+            hint: None,
+        },
+        digest: digest.to_owned(),
+        index: None,
+    };
+    (StatusCode::BAD_REQUEST, Json(body)).into_response()
+}
+
+/// Reads and evaluates one case as asked, as `eval` does, and writes its ruling as JSON:
+/// the one way both evaluation endpoints make a ruling, so a batch's rulings are the
+/// single endpoint's, byte for byte.
+fn rule_on(
+    rules: &RuleSet,
+    text: &str,
+    file: &str,
+    syntax: Syntax,
+    limits: &CaseLimits,
+    asked: Asked,
+    log: Option<&crate::decisions::DecisionLog>,
+) -> Result<Vec<u8>, EvalError> {
+    let mut case = Case::read(rules, text, Some(file), syntax, limits).map_err(EvalError::Case)?;
+    if let Some(day) = asked.as_of {
+        case.as_of = day;
+    }
+    let (ruling, _) = evaluate_with(rules, &case, asked.settings)?;
+    let ruling = in_range(&case, ruling)?;
+    // Sized for a typical ruling, so writing it seldom grows the buffer.
+    let mut json = Vec::with_capacity(8 * 1024);
+    serde_json::to_writer(&mut json, &ruling).expect("rulings serialize");
+    if let Some(log) = log {
+        // Queued for the log's own thread; never waits.
+        log.record(rules, syntax, text, asked.as_of, &json);
+    }
+    Ok(json)
+}
+
 async fn evaluate_one(
     State(service): State<Arc<Service>>,
+    uri: axum::http::Uri,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
+    let asked = match evaluation_query(uri.query()) {
+        Ok(asked) => asked,
+        Err((path, message)) => return query_error(&service.rules().digest, path, message),
+    };
     let (syntax, _admission, text) = match admitted_body(&service, &headers, body, true).await {
         Ok(admitted) => admitted,
         Err(response) => return response,
@@ -980,19 +1106,15 @@ async fn evaluate_one(
     let small = text.len() <= INLINE_BYTES;
     let decisions = service.decisions.clone();
     let result = on_a_core(&service, small, move || {
-        Case::read(&worker_rules, &text, Some("request body"), syntax, &limits)
-            .map_err(EvalError::Case)
-            .and_then(|case| evaluate_case(&worker_rules, &case))
-            .map(|ruling| {
-                // Sized for a typical ruling, so writing it seldom grows the buffer.
-                let mut json = Vec::with_capacity(8 * 1024);
-                serde_json::to_writer(&mut json, &ruling).expect("rulings serialize");
-                if let Some(log) = &decisions {
-                    // Queued for the log's own thread; never waits.
-                    log.record(&worker_rules, syntax, &text, &json);
-                }
-                json
-            })
+        rule_on(
+            &worker_rules,
+            &text,
+            "request body",
+            syntax,
+            &limits,
+            asked,
+            decisions.as_deref(),
+        )
     })
     .await;
     match result {
@@ -1013,11 +1135,18 @@ async fn evaluate_one(
     }
 }
 
+/// A JSON array of cases: each evaluated as `/v1/evaluate` would (its ruling the same
+/// bytes), on every core, answered in order; a case's error carries its `index`.
 async fn evaluate_batch(
     State(service): State<Arc<Service>>,
+    uri: axum::http::Uri,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
+    let asked = match evaluation_query(uri.query()) {
+        Ok(asked) => asked,
+        Err((path, message)) => return query_error(&service.rules().digest, path, message),
+    };
     let (_, _admission, text) = match admitted_body(&service, &headers, body, false).await {
         Ok(admitted) => admitted,
         Err(response) => return response,
@@ -1025,6 +1154,7 @@ async fn evaluate_batch(
     let rules = service.rules();
     let worker = service.clone();
     let limits = service.config.case_limits;
+    let decisions = service.decisions.clone();
     let results = on_a_core(&service, false, move || {
         let cases: Vec<Box<RawValue>> = serde_json::from_str(&text).map_err(|error| {
             (
@@ -1033,19 +1163,35 @@ async fn evaluate_batch(
                 format!("expected a JSON array of cases: {error}"),
             )
         })?;
-        let texts: Vec<&str> = cases.iter().map(|c| c.get()).collect();
-        let results = evaluate_all(&rules, &texts, |i| format!("cases[{i}]"), None, &limits)
-            .into_iter()
-            .map(|result| match result {
-                Ok(ruling) => serde_json::to_value(ruling).expect("rulings serialize"),
+        let results = in_parallel(&cases, None, |i, case| {
+            rule_on(
+                &rules,
+                case.get(),
+                &format!("cases[{i}]"),
+                Syntax::Json,
+                &limits,
+                asked,
+                decisions.as_deref(),
+            )
+        });
+        let mut json = Vec::with_capacity(results.len() * 8 * 1024 + 2);
+        json.push(b'[');
+        for (i, result) in results.into_iter().enumerate() {
+            if i > 0 {
+                json.push(b',');
+            }
+            match result {
+                Ok(ruling) => json.extend_from_slice(&ruling),
                 Err(error) => {
                     count_error(&worker, &error);
-                    serde_json::to_value(error_body(&error, &rules.digest).1)
-                        .expect("errors serialize")
+                    let (_, mut body) = error_body(&error, &rules.digest);
+                    body.index = Some(i);
+                    serde_json::to_writer(&mut json, &body).expect("errors serialize");
                 }
-            })
-            .collect::<Vec<_>>();
-        Ok(serde_json::to_vec(&results).expect("results serialize"))
+            }
+        }
+        json.push(b']');
+        Ok(json)
     })
     .await;
     match results {
@@ -1088,20 +1234,13 @@ async fn rules_in_force(State(service): State<Arc<Service>>, request: Request) -
         match pair.split_once('=') {
             Some(("as_of", value)) => as_of = Some(value.to_owned()),
             _ => {
-                let detail = ErrorDetail::Input {
-                    path: String::new(),
-                    line: None,
-                    column: None,
-                    message: format!(
+                return query_error(
+                    &rules.digest,
+                    "",
+                    format!(
                         "unknown query parameter `{pair}`: the one parameter is as_of=YYYY-MM-DD"
                     ),
-                    hint: None,
-                };
-                let body = ErrorBody {
-                    error: detail,
-                    digest: rules.digest.clone(),
-                };
-                return (StatusCode::BAD_REQUEST, Json(body)).into_response();
+                );
             }
         }
     }
@@ -1112,18 +1251,11 @@ async fn rules_in_force(State(service): State<Arc<Service>>, request: Request) -
         Some(text) => match calendar::parse_date(text) {
             Some(day) => day,
             None => {
-                let detail = ErrorDetail::Input {
-                    path: "as_of".to_owned(),
-                    line: None,
-                    column: None,
-                    message: format!("`{text}` is not a YYYY-MM-DD date"),
-                    hint: None,
-                };
-                let body = ErrorBody {
-                    error: detail,
-                    digest: rules.digest.clone(),
-                };
-                return (StatusCode::BAD_REQUEST, Json(body)).into_response();
+                return query_error(
+                    &rules.digest,
+                    "as_of",
+                    format!("`{text}` is not a YYYY-MM-DD date"),
+                );
             }
         },
     };

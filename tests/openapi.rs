@@ -216,3 +216,95 @@ fn the_description_is_a_valid_openapi_31_document() {
         }
     }
 }
+
+#[test]
+fn yaml_bodies_and_the_evaluation_query_are_described_and_answered_as_described() {
+    let server = Server::start(&project().join("rules"), &[]);
+    let (_, _, text) = server.call("get", "/v1/openapi.json", None);
+    let document: Value = serde_json::from_str(&text).unwrap();
+    let evaluate = &document["paths"]["/v1/evaluate"]["post"];
+    let content = &evaluate["requestBody"]["content"];
+    for kind in [
+        "application/json",
+        "application/yaml",
+        "application/x-yaml",
+        "text/yaml",
+        "text/x-yaml",
+    ] {
+        assert_eq!(
+            content[kind]["schema"]["$ref"], "#/components/schemas/Case",
+            "{kind} is not described as a case"
+        );
+    }
+    for route in ["/v1/evaluate", "/v1/evaluate/batch"] {
+        let parameters = document["paths"][route]["post"]["parameters"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{route} describes no query"));
+        let names: Vec<&str> = parameters
+            .iter()
+            .map(|p| {
+                assert_eq!(p["in"], "query");
+                p["name"].as_str().unwrap()
+            })
+            .collect();
+        assert_eq!(names, ["explain", "as_of"], "{route}");
+    }
+
+    // Real answers to a YAML body and to the query conform.
+    let yaml = example("02-early-termination-fee.yaml");
+    for (path, kind, expected) in [
+        ("/v1/evaluate", "application/yaml", 200),
+        ("/v1/evaluate?explain=true", "text/yaml", 200),
+        (
+            "/v1/evaluate?explain=all&as_of=2026-06-01",
+            "text/x-yaml",
+            200,
+        ),
+        ("/v1/evaluate?as_of=2026-13-01", "application/yaml", 400),
+        ("/v1/evaluate?nope=1", "application/yaml", 400),
+        ("/v1/evaluate", "text/plain", 415),
+    ] {
+        let (status, body) = server.send(path, Some(kind), yaml.as_bytes());
+        assert_eq!(status, expected, "{path} as {kind}: {body}");
+        conforms(
+            &document,
+            "/v1/evaluate",
+            "post",
+            status,
+            "application/json",
+            &body,
+        );
+    }
+    let good = example_json("02-early-termination-fee.yaml");
+    for (path, kind, body, expected) in [
+        (
+            "/v1/evaluate/batch?explain=all",
+            "application/json",
+            format!("[{good}, {{\"as_of\": 1}}]"),
+            200,
+        ),
+        (
+            "/v1/evaluate/batch?as_of=x",
+            "application/json",
+            "[]".to_owned(),
+            400,
+        ),
+        (
+            "/v1/evaluate/batch",
+            "application/yaml",
+            "[]".to_owned(),
+            415,
+        ),
+    ] {
+        let (status, text) = server.send(path, Some(kind), body.as_bytes());
+        assert_eq!(status, expected, "{path} as {kind}: {text}");
+        conforms(
+            &document,
+            "/v1/evaluate/batch",
+            "post",
+            status,
+            "application/json",
+            &text,
+        );
+    }
+}

@@ -223,3 +223,169 @@ fn a_failing_rule_is_named_and_the_server_keeps_serving() {
     assert_eq!(status, 200);
     assert_eq!(server.json("/healthz")["status"], "ok");
 }
+
+/// `yakkan eval --format json` of `file` with `flags`, as JSON, judged by the rules the
+/// servers here serve (named by the same path, which explanations show).
+fn cli_ruling(file: &str, flags: &[&str]) -> serde_json::Value {
+    let output = Command::new(env!("CARGO_BIN_EXE_yakkan"))
+        .args(["eval", "--format", "json", "--rules"])
+        .arg(project().join("rules"))
+        .args(flags)
+        .arg(file)
+        .current_dir(project())
+        .output()
+        .unwrap();
+    serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("eval {flags:?} {file}: {e}: {output:?}"))
+}
+
+#[test]
+fn explain_and_as_of_give_what_the_command_line_gives() {
+    let server = Server::start(&project().join("rules"), &[]);
+    let file = "examples/02-early-termination-fee.yaml";
+    let yaml = std::fs::read_to_string(project().join(file)).unwrap();
+    let cases: [(&str, &[&str]); 5] = [
+        ("", &[]),
+        ("?explain=true", &["--explain"]),
+        ("?explain=all", &["--explain=all"]),
+        ("?as_of=2026-03-31", &["--as-of", "2026-03-31"]),
+        (
+            "?explain=all&as_of=2027-01-05",
+            &["--explain=all", "--as-of", "2027-01-05"],
+        ),
+    ];
+    for (query, flags) in cases {
+        let (status, body) = server.send(
+            &format!("/v1/evaluate{query}"),
+            Some("application/yaml"),
+            yaml.as_bytes(),
+        );
+        assert_eq!(status, 200, "{query}: {body}");
+        let served: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(served, cli_ruling(file, flags), "{query}");
+    }
+    // The explanations are there (not both sides empty), and only when asked.
+    let (_, plain) = server.send("/v1/evaluate", Some("application/yaml"), yaml.as_bytes());
+    let (_, all) = server.send(
+        "/v1/evaluate?explain=all",
+        Some("application/yaml"),
+        yaml.as_bytes(),
+    );
+    assert!(!plain.contains("\"considered\""), "{plain}");
+    assert!(all.contains("\"considered\""), "{all}");
+
+    for (query, path, named) in [
+        ("?as_of=2026-02-30", "as_of", "2026-02-30"),
+        ("?as_of=tomorrow", "as_of", "tomorrow"),
+        ("?explain=yes", "explain", "yes"),
+        ("?explain=true&verbose=1", "", "verbose"),
+        ("?asof=2026-01-01", "", "asof"),
+    ] {
+        for route in ["/v1/evaluate", "/v1/evaluate/batch"] {
+            let body = if route.ends_with("batch") {
+                format!("[{CASE}]")
+            } else {
+                CASE.to_owned()
+            };
+            let (status, text) = server.post(&format!("{route}{query}"), &body);
+            assert_eq!(status, 400, "{route}{query}: {text}");
+            let error: serde_json::Value = serde_json::from_str(&text).unwrap();
+            assert_eq!(error["error"]["kind"], "input", "{text}");
+            assert_eq!(error["error"]["path"], path, "{text}");
+            assert!(
+                error["error"]["message"].as_str().unwrap().contains(named),
+                "{route}{query}: {text}"
+            );
+        }
+    }
+}
+
+/// The cases under `tests/cases/DIR`, as JSON, as other services send them.
+fn cases_as_json(dirs: &[&str]) -> Vec<String> {
+    let mut cases = Vec::new();
+    for dir in dirs {
+        let mut files: Vec<_> = std::fs::read_dir(project().join("tests/cases").join(dir))
+            .unwrap()
+            .map(|entry| entry.unwrap().path())
+            .filter(|path| path.extension().is_some_and(|e| e == "yaml"))
+            .collect();
+        files.sort();
+        for file in files {
+            let value: serde_json::Value =
+                serde_yaml::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+            cases.push(value.to_string());
+        }
+    }
+    cases
+}
+
+#[test]
+fn batch_rulings_are_the_single_endpoints_bytes_and_errors_carry_their_index() {
+    let server = Server::start(&project().join("rules"), &[]);
+    let mut cases = cases_as_json(&["art05", "art13", "appx1"]);
+    assert!(cases.len() >= 6, "{} cases", cases.len());
+    // A bad case among them: its error carries its place.
+    let bad_at = 3;
+    cases.insert(bad_at, "{\"as_of\": \"nope\"}".to_owned());
+    for query in ["", "?explain=all", "?as_of=2026-06-30&explain=true"] {
+        let batch = format!("[{}]", cases.join(","));
+        let (status, body) = server.post(&format!("/v1/evaluate/batch{query}"), &batch);
+        assert_eq!(status, 200, "{body}");
+        let results: Vec<Box<serde_json::value::RawValue>> = serde_json::from_str(&body).unwrap();
+        assert_eq!(results.len(), cases.len());
+        for (i, (case, result)) in cases.iter().zip(&results).enumerate() {
+            let (status, single) = server.post(&format!("/v1/evaluate{query}"), case);
+            if i == bad_at {
+                assert_eq!(status, 400, "{single}");
+                let error: serde_json::Value = serde_json::from_str(result.get()).unwrap();
+                assert_eq!(error["index"], bad_at, "{}", result.get());
+                assert_eq!(error["error"]["path"], "as_of", "{}", result.get());
+                let single: serde_json::Value = serde_json::from_str(&single).unwrap();
+                assert!(single.get("index").is_none(), "{single}");
+            } else {
+                assert_eq!(status, 200, "case {i}{query}: {single}");
+                assert_eq!(result.get(), single, "case {i}{query}: not the same bytes");
+            }
+        }
+    }
+}
+
+#[test]
+fn a_415_names_the_content_types_accepted() {
+    let server = Server::start(&project().join("rules"), &[]);
+    let (status, body) = server.send("/v1/evaluate", Some("text/plain"), CASE.as_bytes());
+    assert_eq!(status, 415, "{body}");
+    let error: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(error["error"]["kind"], "unsupported_media_type");
+    let message = error["error"]["message"].as_str().unwrap();
+    for kind in [
+        "text/plain",
+        "application/json",
+        "application/yaml",
+        "application/x-yaml",
+        "text/yaml",
+        "text/x-yaml",
+    ] {
+        assert!(message.contains(kind), "{kind} not in: {message}");
+    }
+    let (status, body) = server.send(
+        "/v1/evaluate/batch",
+        Some("application/yaml"),
+        b"- as_of: 2026-01-01",
+    );
+    assert_eq!(status, 415, "{body}");
+    let error: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let message = error["error"]["message"].as_str().unwrap();
+    assert!(message.contains("application/json"), "{message}");
+    assert!(message.contains("JSON array"), "{message}");
+    let (status, body) = server.send(
+        "/v1/evaluate",
+        Some("application/json; charset=latin1"),
+        CASE.as_bytes(),
+    );
+    assert_eq!(status, 415, "{body}");
+    assert!(
+        body.contains("UTF-8") && body.contains("text/yaml"),
+        "{body}"
+    );
+}

@@ -1,0 +1,131 @@
+//! The decision log of `yakkan serve --decision-log`, and `yakkan replay`: what a new rule
+//! set would change in the decisions a service made.
+
+mod common;
+
+use std::fs;
+use std::path::Path;
+use std::process::Command;
+
+use common::{CASE, Server, edit, project, rules_copy, wait_until};
+use yakkan::decisions::{DecisionLog, Entry, LogConfig};
+use yakkan::{Case, RuleSet};
+
+fn lines_in(dir: &Path) -> Vec<String> {
+    let mut files: Vec<_> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    files
+        .iter()
+        .flat_map(|f| {
+            fs::read_to_string(f)
+                .unwrap()
+                .lines()
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+#[test]
+fn the_log_rotates_keeps_its_newest_files_and_counts_every_entry() {
+    let rules = RuleSet::load(&project().join("rules")).unwrap();
+    let case = Case::from_str(&rules, CASE, None).unwrap();
+    let ruling = yakkan::evaluate(&rules, &case).unwrap().to_json();
+    let dir = tempfile::tempdir().unwrap();
+    let config = LogConfig {
+        max_file_bytes: 4096,
+        max_files: 3,
+        queue: 8,
+        ..LogConfig::new(dir.path().to_path_buf())
+    };
+    let log = DecisionLog::open(config).unwrap();
+    for _ in 0..200 {
+        log.record(&rules, yakkan::Syntax::Json, CASE, None, ruling.as_bytes());
+    }
+    let dropped = log.dropped();
+    drop(log);
+    let files: Vec<_> = fs::read_dir(dir.path()).unwrap().collect();
+    assert!(files.len() <= 3, "{} files kept", files.len());
+    for file in &files {
+        let size = file.as_ref().unwrap().metadata().unwrap().len();
+        assert!(size <= 4096 + 4096, "a file of {size} bytes");
+    }
+    let lines = lines_in(dir.path());
+    assert!(!lines.is_empty());
+    // Rotation removed whole old files: what is kept is whole, parseable lines.
+    for line in &lines {
+        let entry: Entry = serde_json::from_str(line).unwrap();
+        assert_eq!(entry.digest, rules.digest);
+        assert_eq!(entry.case, CASE);
+        let logged = yakkan::Ruling::from_json(entry.ruling.get()).unwrap();
+        assert_eq!(logged.to_json(), ruling);
+    }
+    assert!(dropped <= 200);
+}
+
+#[test]
+fn serve_logs_its_decisions_and_replay_reports_what_a_new_set_changes() {
+    let _machine = common::exclusive();
+    let log = tempfile::tempdir().unwrap();
+    let log_dir = log.path().display().to_string();
+    let server = Server::start(Path::new("rules"), &["--decision-log", &log_dir]);
+    let yaml =
+        fs::read_to_string(project().join("examples/02-early-termination-fee.yaml")).unwrap();
+    for (content_type, body) in [
+        ("application/json", CASE),
+        ("application/yaml", yaml.as_str()),
+    ] {
+        let (status, answer) = server.send("/v1/evaluate", Some(content_type), body.as_bytes());
+        assert_eq!(status, 200, "{answer}");
+    }
+    let (status, answer) = server.send(
+        "/v1/evaluate?as_of=2026-06-30",
+        Some("application/json"),
+        CASE.as_bytes(),
+    );
+    assert_eq!(status, 200, "{answer}");
+    // The log's thread writes what is queued within a fraction of a second of idling.
+    wait_until("three decisions logged", || lines_in(log.path()).len() >= 3);
+    drop(server);
+    let lines = lines_in(log.path());
+    assert_eq!(lines.len(), 3);
+    let third: Entry = serde_json::from_str(&lines[2]).unwrap();
+    assert_eq!(third.as_of.as_deref(), Some("2026-06-30"));
+
+    let replay = |rules: &str| {
+        let output = Command::new(env!("CARGO_BIN_EXE_yakkan"))
+            .args(["replay", "--rules", rules, "--format", "json", &log_dir])
+            .current_dir(project())
+            .output()
+            .unwrap();
+        let report: serde_json::Value = serde_json::from_slice(&output.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&output.stderr)));
+        (output.status.code(), report)
+    };
+    // The same rules decide the same: nothing changes, exit 0.
+    let (code, report) = replay("rules");
+    assert_eq!(code, Some(0), "{report}");
+    assert_eq!(report["summary"]["cases"], 3);
+    assert_eq!(report["summary"]["cases_changed"], 0);
+    // Notices take 31 days instead of 30: every termination's effective date moves.
+    let changed = rules_copy();
+    edit(
+        changed.path(),
+        "ruleset.yaml",
+        "notice_days: 30",
+        "notice_days: 31",
+    );
+    let (code, report) = replay(&changed.path().display().to_string());
+    assert_eq!(code, Some(1), "{report}");
+    assert_eq!(report["summary"]["cases_changed"], 3, "{report}");
+    let rows = report["rulings"].as_array().unwrap();
+    assert!(
+        rows.iter().any(|r| r["field"] == "values.effective_date"
+            && r["before"] == "2026-05-12"
+            && r["after"] == "2026-05-13"),
+        "{report}"
+    );
+}
