@@ -511,15 +511,7 @@ impl<'a> Site<'a> {
                 esc(&record.shape.name),
                 esc(&record.description)
             );
-            for field in &record.fields {
-                let _ = writeln!(
-                    body,
-                    "<tr><td><code>{}</code></td><td>{}</td><td>{}</td></tr>",
-                    esc(&field.name),
-                    esc(&field.written(model)),
-                    esc(&field.description)
-                );
-            }
+            field_rows(&mut body, model, &record.fields);
             body.push_str("</table>\n");
         }
         body.push_str("<h2>申込 Requests</h2>\n");
@@ -535,15 +527,11 @@ impl<'a> Site<'a> {
                     " A case may make it from {from}."
                 ))
             );
-            for field in request.fields.iter().skip(crate::model::CONTRACT_FIELD) {
-                let _ = writeln!(
-                    body,
-                    "<tr><td><code>{}</code></td><td>{}</td><td>{}</td></tr>",
-                    esc(&field.name),
-                    esc(&field.written(model)),
-                    esc(&field.description)
-                );
-            }
+            field_rows(
+                &mut body,
+                model,
+                &request.fields[crate::model::CONTRACT_FIELD..],
+            );
             body.push_str("</table>\n<ul>\n");
             for effect in &request.effects {
                 let shown = match effect {
@@ -1225,6 +1213,19 @@ and open its address instead.</p>
 }
 
 /// One list item per case: a link to its page, and whether it passes.
+/// A table row per field: its name, its type as `model.yaml` writes it, its meaning.
+fn field_rows(body: &mut String, model: &crate::model::Model, fields: &[crate::model::FieldDef]) {
+    for field in fields {
+        let _ = writeln!(
+            body,
+            "<tr><td><code>{}</code></td><td>{}</td><td>{}</td></tr>",
+            esc(&field.name),
+            esc(&field.written(model)),
+            esc(&field.description)
+        );
+    }
+}
+
 fn case_items<'a>(body: &mut String, cases: impl IntoIterator<Item = &'a CaseEntry>) {
     for case in cases {
         let _ = writeln!(

@@ -3,6 +3,8 @@
 //! passes `check` then fails at evaluation only on data-dependent arithmetic, and that
 //! failure names the rule and its place too.
 
+mod common;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -15,24 +17,7 @@ fn bundled() -> PathBuf {
 
 /// A copy of the bundled rule set with `old` replaced by `new` in `file`.
 fn with_mistake(file: &str, old: &str, new: &str) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    for entry in fs::read_dir(bundled()).unwrap() {
-        let path = entry.unwrap().path();
-        fs::copy(&path, dir.path().join(path.file_name().unwrap())).unwrap();
-    }
-    // The copy's `cases:` names the project's folders: they are relative to the set.
-    let head = dir.path().join("ruleset.yaml");
-    let cases = format!(
-        "cases: [{}, {}]",
-        bundled().join("../../tests/cases").display(),
-        bundled().join("../../examples").display()
-    );
-    let text = fs::read_to_string(&head).unwrap().replacen(
-        "cases: [../../tests/cases, ../../examples]",
-        &cases,
-        1,
-    );
-    fs::write(&head, text).unwrap();
+    let dir = common::rules_copy();
     let path = dir.path().join(file);
     let text = fs::read_to_string(&path).unwrap();
     assert!(text.contains(old), "{file} has no `{old}`");

@@ -1,6 +1,9 @@
 //! The `yakkan` command as users and other services call it: output fields, exit codes,
 //! and error messages that name file, line, column and field.
 
+mod common;
+
+use common::rules_copy;
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -336,30 +339,6 @@ fn check_accepts_the_bundled_rules() {
         "{}",
         stdout(&output)
     );
-}
-
-/// A copy of the bundled rule set, to break one file of it.
-fn rules_copy() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let source = project().join("rules/iij-secure-access");
-    for entry in fs::read_dir(&source).unwrap() {
-        let entry = entry.unwrap();
-        fs::copy(entry.path(), dir.path().join(entry.file_name())).unwrap();
-    }
-    // Its `cases:` names the project's folders: they are relative to the set.
-    let head = dir.path().join("ruleset.yaml");
-    let cases = format!(
-        "cases: [{}, {}]",
-        project().join("tests/cases").display(),
-        project().join("examples").display()
-    );
-    let text = fs::read_to_string(&head).unwrap().replacen(
-        "cases: [../../tests/cases, ../../examples]",
-        &cases,
-        1,
-    );
-    fs::write(&head, text).unwrap();
-    dir
 }
 
 fn break_rule(file: &str, from: &str, to: &str) -> (tempfile::TempDir, Output) {

@@ -2,6 +2,8 @@
 //! `eval` comparing a case's `expect:` block, `schema`, and the bundled rules found by a
 //! binary copied away from the project.
 
+mod common;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -35,24 +37,7 @@ fn text(bytes: &[u8]) -> String {
 
 /// A copy of the bundled rule set with `from` replaced by `to` in `file`.
 fn broken_rules(file: &str, from: &str, to: &str) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    for entry in fs::read_dir(project().join("rules/iij-secure-access")).unwrap() {
-        let entry = entry.unwrap();
-        fs::copy(entry.path(), dir.path().join(entry.file_name())).unwrap();
-    }
-    // Its `cases:` names the project's folders: they are relative to the set.
-    let head = dir.path().join("ruleset.yaml");
-    let cases = format!(
-        "cases: [{}, {}]",
-        project().join("tests/cases").display(),
-        project().join("examples").display()
-    );
-    let text = fs::read_to_string(&head).unwrap().replacen(
-        "cases: [../../tests/cases, ../../examples]",
-        &cases,
-        1,
-    );
-    fs::write(&head, text).unwrap();
+    let dir = common::rules_copy();
     let path = dir.path().join(file);
     let original = fs::read_to_string(&path).unwrap();
     assert!(original.contains(from), "{file} has no `{from}`");
