@@ -139,3 +139,54 @@ fn it_is_served_by_yakkan_serve() {
     let case_schema = openapi["components"]["schemas"]["Case"].to_string();
     assert!(case_schema.contains("move_data_centre"), "{case_schema}");
 }
+
+/// An effect may not wait on a value no rule computes on some day: `check` says so at the
+/// effect, so a set that passes it never fails to apply an accepted request.
+#[test]
+fn check_refuses_an_effect_on_a_value_no_rule_computes() {
+    let dir = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(sample()).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_file() {
+            std::fs::copy(&path, dir.path().join(path.file_name().unwrap())).unwrap();
+        }
+    }
+    std::fs::create_dir(dir.path().join("cases")).unwrap();
+    let rules = dir.path().display().to_string();
+    let edit = |file: &str, from: &str, to: &str| {
+        let path = dir.path().join(file);
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.contains(from), "{file} has no `{from}`");
+        std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
+    };
+    // Computed for contracts only, never for a cancel.
+    edit(
+        "model.yaml",
+        "      - end: values.effective_date",
+        "      - end: values.minimum_period_end",
+    );
+    let (code, out) = yakkan(&["check", "--rules", &rules]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("model.yaml:62:12: requests.cancel.effects[0]"),
+        "{out}"
+    );
+    assert!(
+        out.contains("`values.minimum_period_end` on 2026-10-01"),
+        "{out}"
+    );
+    // Computed only under a `when`: not on every day a cancel may be made either.
+    edit(
+        "model.yaml",
+        "      - end: values.minimum_period_end",
+        "      - end: values.effective_date",
+    );
+    edit(
+        "art-05-cancellation.yaml",
+        "    applies_to: [cancel]\n    # The day of arrival",
+        "    applies_to: [cancel]\n    when: contract.role == \"parent\"\n    # The day of arrival",
+    );
+    let (code, out) = yakkan(&["check", "--rules", &rules]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("requests.cancel.effects[0]"), "{out}");
+}

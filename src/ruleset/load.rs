@@ -17,7 +17,9 @@ use crate::error::{Diagnostic, LoadError};
 use crate::expr::compile::{FactSig, Names, ValueSlot, Variable};
 use crate::expr::{self, Ir, Problem, Schema, Type, Value};
 use crate::model::format::ModelFile;
-use crate::model::{CONTRACT, CUSTOMER, ChildDef, Model, RequestDef};
+use crate::model::{
+    CONTRACT, CUSTOMER, ChildDef, Effect, Model, RequestDef, Source as ModelSource,
+};
 use crate::yaml::{self, LazyLocator, Syntax};
 
 /// The file naming a rule set inside its folder.
@@ -482,6 +484,7 @@ impl Loader {
         }
         self.overlapping_versions(&rules);
         self.selections(sources, &mut model, &signatures);
+        self.effects_computed(sources, &model, &rules, &revisions, &values);
         self.diagnostics.retain(|d| {
             !broken_params
                 .iter()
@@ -549,6 +552,61 @@ impl Loader {
                         .push(source.error(&problem.path, problem.message));
                 }
                 None
+            }
+        }
+    }
+
+    /// What an accepted request does may not wait on a value no rule computes: every
+    /// `values.NAME` an effect reads is computed, on every day a request of that type may
+    /// be made, by rule versions that judge it and compute the value without a `when`.
+    /// Otherwise a set that passes `check` could fail on a case.
+    fn effects_computed(
+        &mut self,
+        sources: &[Source],
+        model: &Model,
+        rules: &[(Rule, &Source, usize)],
+        revisions: &[Revision],
+        values: &[ValueDef],
+    ) {
+        let Some(source) = sources.iter().find(|s| s.name == MODEL_FILE) else {
+            return;
+        };
+        let Some(first) = revisions.first().map(|r| r.date) else {
+            return;
+        };
+        for request in &model.requests {
+            let (from, until) = request.in_force.unwrap_or((first, None));
+            for (i, effect) in request.effects.iter().enumerate() {
+                let read = match effect {
+                    Effect::Form(on) | Effect::End(on) | Effect::EndChild(on) => vec![*on],
+                    Effect::Set { from, to, .. } => vec![*from, *to],
+                    Effect::AddChild => Vec::new(),
+                };
+                for slot in read.into_iter().filter_map(|s| match s {
+                    ModelSource::Value(slot) => Some(slot),
+                    ModelSource::Request(_) => None,
+                }) {
+                    let mut spans: Vec<(NaiveDate, Option<NaiveDate>)> = rules
+                        .iter()
+                        .map(|(rule, ..)| rule)
+                        .filter(|rule| {
+                            rule.when.is_none()
+                                && rule.applies_to.iter().any(|s| **s == *request.name)
+                                && rule.values.iter().any(|(v, _)| *v == slot)
+                        })
+                        .map(|rule| (rule.from, rule.until))
+                        .collect();
+                    spans.sort();
+                    if let Some(gap) = first_gap(from.max(first), until, &spans) {
+                        self.diagnostics.push(source.error(
+                            &format!("requests.{}.effects[{i}]", request.name),
+                            format!(
+                                "no rule judging every {} request computes `values.{}` on {gap}, so an accepted one could not take effect",
+                                request.name, values[slot].name
+                            ),
+                        ));
+                    }
+                }
             }
         }
     }
@@ -1254,9 +1312,71 @@ fn placeholder_offsets(text: &str) -> Vec<(usize, &str)> {
     found
 }
 
+/// The first day from `from` through `until` (or on) that no span covers, if any.
+fn first_gap(
+    from: NaiveDate,
+    until: Option<NaiveDate>,
+    spans: &[(NaiveDate, Option<NaiveDate>)],
+) -> Option<NaiveDate> {
+    let mut day = from;
+    for &(start, end) in spans {
+        if until.is_some_and(|u| day > u) {
+            return None;
+        }
+        if start > day {
+            return Some(day);
+        }
+        match end {
+            None => return None,
+            Some(end) if end >= day => day = end.succ_opt()?,
+            Some(_) => {}
+        }
+    }
+    (until.is_none_or(|u| day <= u)).then_some(day)
+}
+
 /// The `{name}` placeholders of a message.
 pub(crate) fn placeholders(text: &str) -> impl Iterator<Item = &str> {
     text.split('{')
         .skip(1)
         .filter_map(|piece| piece.split_once('}').map(|(name, _)| name))
+}
+
+#[cfg(test)]
+mod gap_tests {
+    use super::first_gap;
+    use chrono::NaiveDate;
+
+    fn day(text: &str) -> NaiveDate {
+        crate::calendar::parse_date(text).unwrap()
+    }
+
+    #[test]
+    fn spans_cover_from_a_day_on_or_leave_a_gap() {
+        let open = [(day("2022-09-01"), None)];
+        assert_eq!(first_gap(day("2022-09-01"), None, &open), None);
+        let split = [
+            (day("2022-09-01"), Some(day("2026-03-31"))),
+            (day("2026-04-01"), None),
+        ];
+        assert_eq!(first_gap(day("2022-09-01"), None, &split), None);
+        let ended = [(day("2022-09-01"), Some(day("2026-03-31")))];
+        assert_eq!(
+            first_gap(day("2022-09-01"), None, &ended),
+            Some(day("2026-04-01"))
+        );
+        assert_eq!(
+            first_gap(day("2022-09-01"), Some(day("2026-03-31")), &ended),
+            None
+        );
+        let late = [(day("2026-04-01"), None)];
+        assert_eq!(
+            first_gap(day("2022-09-01"), None, &late),
+            Some(day("2022-09-01"))
+        );
+        assert_eq!(
+            first_gap(day("2022-09-01"), None, &[]),
+            Some(day("2022-09-01"))
+        );
+    }
 }
