@@ -2,13 +2,13 @@
 //! cases it names, `yakkan fmt`, `yakkan test` with a filter, coverage per case, accepting
 //! a changed ruling, watching, and `yakkan diff` for CI.
 
+mod common;
+
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
-fn project() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+use common::{place, project};
 
 fn yakkan_in(dir: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_yakkan"))
@@ -44,14 +44,6 @@ fn rules_with_cases(cases: Option<&str>) -> tempfile::TempDir {
     };
     fs::write(&head, new).unwrap();
     dir
-}
-
-fn place(file: &Path, marker: &str) -> (usize, usize) {
-    let text = fs::read_to_string(file).unwrap();
-    let offset = text.find(marker).unwrap();
-    let line = text[..offset].matches('\n').count() + 1;
-    let start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
-    (line, text[start..offset].chars().count() + 1)
 }
 
 #[test]
@@ -360,16 +352,19 @@ fn fmt_is_canonical_idempotent_and_keeps_meaning() {
     let files =
         yakkan::corpus::case_files(&[root.path().join("rules"), root.path().join("tests/cases")])
             .unwrap();
-    let comments_before: Vec<usize> = files
-        .iter()
-        .map(|f| {
-            fs::read_to_string(f)
-                .unwrap()
-                .lines()
-                .filter(|l| l.trim_start().starts_with('#'))
-                .count()
-        })
-        .collect();
+    let comments = || -> Vec<usize> {
+        files
+            .iter()
+            .map(|f| {
+                fs::read_to_string(f)
+                    .unwrap()
+                    .lines()
+                    .filter(|l| l.trim_start().starts_with('#'))
+                    .count()
+            })
+            .collect()
+    };
+    let comments_before = comments();
 
     let check = yakkan_in(root.path(), &["fmt", "--check"]);
     assert_eq!(check.status.code(), Some(1), "{}", text(&check));
@@ -397,16 +392,7 @@ fn fmt_is_canonical_idempotent_and_keeps_meaning() {
     );
     assert!(formatted.contains("min_accounts: 50\n"));
     assert!(fs::read_to_string(&case).unwrap().contains("# 第1条"));
-    let comments_after: Vec<usize> = files
-        .iter()
-        .map(|f| {
-            fs::read_to_string(f)
-                .unwrap()
-                .lines()
-                .filter(|l| l.trim_start().starts_with('#'))
-                .count()
-        })
-        .collect();
+    let comments_after = comments();
     assert_eq!(comments_before, comments_after, "every comment kept");
 
     // The same rulings, case by case.

@@ -27,11 +27,7 @@ fn with_mistake(file: &str, old: &str, new: &str) -> tempfile::TempDir {
 
 /// Line and column (1-based) of `marker` in `file` of `dir`.
 fn place(dir: &Path, file: &str, marker: &str) -> (usize, usize) {
-    let text = fs::read_to_string(dir.join(file)).unwrap();
-    let offset = text.find(marker).unwrap_or_else(|| panic!("no `{marker}`"));
-    let line = text[..offset].matches('\n').count() + 1;
-    let start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
-    (line, text[start..offset].chars().count() + 1)
+    common::place(&dir.join(file), marker)
 }
 
 struct Mistake {

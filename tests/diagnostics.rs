@@ -1,13 +1,13 @@
 //! What a slip in a case or rule file is told (issue 17, point 8): where it is, what was
 //! meant, and how to write it.
 
+mod common;
+
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
-fn project() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+use common::{place, project};
 
 fn yakkan(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_yakkan"))
@@ -131,14 +131,6 @@ fn rules_with(file: &str, old: &str, new: &str) -> tempfile::TempDir {
 fn check(dir: &Path) -> String {
     let output = yakkan(&["check", "--rules", &dir.display().to_string()]);
     String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
-fn place(file: &Path, marker: &str) -> (usize, usize) {
-    let text = fs::read_to_string(file).unwrap();
-    let offset = text.find(marker).unwrap();
-    let line = text[..offset].matches('\n').count() + 1;
-    let start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
-    (line, text[start..offset].chars().count() + 1)
 }
 
 #[test]

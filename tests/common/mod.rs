@@ -233,3 +233,14 @@ pub fn failing_rules() -> tempfile::TempDir {
     );
     dir
 }
+
+/// Line and column (1-based) of the first `marker` in `file`.
+pub fn place(file: &Path, marker: &str) -> (usize, usize) {
+    let text = fs::read_to_string(file).unwrap();
+    let offset = text
+        .find(marker)
+        .unwrap_or_else(|| panic!("no `{marker}` in {}", file.display()));
+    let line = text[..offset].matches('\n').count() + 1;
+    let start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+    (line, text[start..offset].chars().count() + 1)
+}
