@@ -847,21 +847,7 @@ and open its address instead.</p>
                     }
                 }
                 out.push_str("</ul>");
-                let mut seen = BTreeSet::new();
-                let mut items = String::new();
-                for &i in &users {
-                    for case in self.cases_firing(i) {
-                        if seen.insert(case.page.as_str()) {
-                            let _ = write!(
-                                items,
-                                "<li><a href=\"{}\">{}</a> {}</li>",
-                                case.page,
-                                esc(&case.file),
-                                pass_mark(case)
-                            );
-                        }
-                    }
-                }
+                let items = self.firing_items(users.iter().copied());
                 if items.is_empty() {
                     out.push_str("<p class=\"fail\">No case makes a rule using it fire.</p>");
                 } else {
@@ -1049,11 +1035,12 @@ and open its address instead.</p>
         out
     }
 
-    fn case_list(&self, versions: &[(usize, &Rule)]) -> String {
+    /// A list item per case in which any of the rule versions fires, each case once.
+    fn firing_items(&self, versions: impl Iterator<Item = usize>) -> String {
         let mut seen = BTreeSet::new();
         let mut items = String::new();
-        for (index, _) in versions {
-            for case in self.cases_firing(*index) {
+        for index in versions {
+            for case in self.cases_firing(index) {
                 if seen.insert(case.page.as_str()) {
                     let _ = write!(
                         items,
@@ -1065,6 +1052,11 @@ and open its address instead.</p>
                 }
             }
         }
+        items
+    }
+
+    fn case_list(&self, versions: &[(usize, &Rule)]) -> String {
+        let items = self.firing_items(versions.iter().map(|(index, _)| *index));
         if items.is_empty() {
             return "<p class=\"fail\">No case makes this rule fire.</p>".to_owned();
         }
