@@ -79,8 +79,15 @@ pub struct FieldDef {
 pub enum DefaultFrom {
     /// Another field of the same record, by index.
     Sibling(usize),
-    /// A field of the record holding this one, by index.
-    Parent(usize),
+    /// A field of the record holding this one: the holder's record type, by index in
+    /// [`Model::records`], and the field's index in it. Held anywhere else (a request's
+    /// field), the default does not apply.
+    Parent {
+        /// The holder's record type.
+        record: usize,
+        /// The holder's field.
+        field: usize,
+    },
 }
 
 /// What a field holds, as documents write it.
@@ -649,7 +656,10 @@ fn record_fields(
         };
         let default_from = match &spec.default_from {
             // `parent.field` is resolved once every record is known.
-            Some(from) if from.contains('.') => Some(DefaultFrom::Parent(usize::MAX)),
+            Some(from) if from.contains('.') => Some(DefaultFrom::Parent {
+                record: usize::MAX,
+                field: usize::MAX,
+            }),
             Some(from) => sibling(from, "default_from", problem).map(DefaultFrom::Sibling),
             None => None,
         };
@@ -768,12 +778,13 @@ fn resolve_parent_defaults(
                         || pf.kind == Kind::Record(r)
                 })
             });
-            let index = model
-                .record(parent)
-                .and_then(|p| model.records[p].shape.index(parent_field));
+            let index = model.record(parent).and_then(|p| {
+                let field = model.records[p].shape.index(parent_field)?;
+                Some(DefaultFrom::Parent { record: p, field })
+            });
             match index {
-                Some(i) if holds_this => {
-                    model.records[r].fields[f].default_from = Some(DefaultFrom::Parent(i));
+                Some(from) if holds_this => {
+                    model.records[r].fields[f].default_from = Some(from);
                 }
                 _ => problem(
                     format!("records.{name}.fields.{field}.default_from"),
@@ -1137,6 +1148,42 @@ requests:
         assert!(schema.functions.contains_key("in_force"));
         assert!(schema.functions.contains_key("at"));
         assert!(schema.records.contains_key("open"));
+    }
+
+    #[test]
+    fn a_default_from_the_holder_applies_only_inside_that_holder() {
+        let text = BASE
+            .replace(
+                "item: { life: { start: from, end: until }, fields: { kind: text, from: date, until: date? } }",
+                "item: { life: { start: from, end: until }, fields: { kind: text, from: { type: date, default_from: contract.formed }, until: date? } }",
+            )
+            .replace(
+                "fields: { date: date, kind: text }",
+                "fields: { date: date, kind: text, spare: item? }",
+            );
+        let model = compile(&text).unwrap();
+        let read = |case: &str| {
+            read::read_case(
+                &model,
+                &[],
+                case,
+                None,
+                crate::yaml::Syntax::Yaml,
+                &crate::case::CaseLimits::default(),
+            )
+        };
+        let listed = "as_of: 2026-05-01\ncontracts:\n  - { id: A, formed: 2026-04-01, seats: 5, items: [ { kind: x } ] }\n";
+        let case = read(listed).unwrap();
+        let items = case.contracts[0].field("items");
+        let item = items.as_list().unwrap()[0].as_record().unwrap().clone();
+        assert_eq!(item.field("from").to_string(), "2026-04-01");
+        // Held by a request, not a contract: no default, so the field is missing.
+        let asked = format!(
+            "{listed}requests:\n  - {{ type: add, date: 2026-04-02, contract: A, kind: y, spare: {{ kind: z }} }}\n"
+        );
+        let error = read(&asked).unwrap_err();
+        assert_eq!(error.path, "requests[0].spare");
+        assert!(error.message.contains("missing field `from`"), "{error}");
     }
 
     #[test]

@@ -172,6 +172,10 @@ impl Node {
     }
 }
 
+/// The record type and the values (read so far) of the record holding what is being
+/// read, for a default it takes from there; `None` at the top or in a request.
+type Holder<'v> = Option<(usize, &'v [Value])>;
+
 /// How a contract stands in the document.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Standing {
@@ -282,7 +286,7 @@ impl Reader<'_> {
         }
         let as_of = match get("as_of") {
             None | Some(Node::Null) => return Err(self.error("", "missing field `as_of`")),
-            Some(node) => match self.value(&Kind::Date, node, "as_of", &[])? {
+            Some(node) => match self.value(&Kind::Date, node, "as_of", None)? {
                 Value::Date(day) => day,
                 _ => return Err(self.error("as_of", "expected a date")),
             },
@@ -404,14 +408,13 @@ impl Reader<'_> {
         Ok(expect)
     }
 
-    /// A record of type `index` from a mapping; `parent` holds the values of the record
-    /// holding it, for defaults taken from there.
+    /// A record of type `index` from a mapping, held by `parent`.
     fn record(
         &self,
         index: usize,
         node: &Node,
         path: &str,
-        parent: Option<&[Value]>,
+        parent: Holder,
         standing: Standing,
     ) -> Result<Record, Diagnostic> {
         let def = &self.model.records[index];
@@ -465,17 +468,17 @@ impl Reader<'_> {
         // take a default from this one.
         for (i, field) in def.fields.iter().enumerate() {
             if !nested(field) && !matches!(field.default_from, Some(DefaultFrom::Sibling(_))) {
-                values[i] = self.field(field, given[i], path, parent, &values)?;
+                values[i] = self.field(field, given[i], path, parent, &values, Some(index))?;
             }
         }
         for (i, field) in def.fields.iter().enumerate() {
             if matches!(field.default_from, Some(DefaultFrom::Sibling(_))) {
-                values[i] = self.field(field, given[i], path, parent, &values)?;
+                values[i] = self.field(field, given[i], path, parent, &values, Some(index))?;
             }
         }
         for (i, field) in def.fields.iter().enumerate() {
             if nested(field) {
-                values[i] = self.field(field, given[i], path, parent, &values)?;
+                values[i] = self.field(field, given[i], path, parent, &values, Some(index))?;
             }
         }
         self.order(&def.fields, &values, path)?;
@@ -514,27 +517,33 @@ impl Reader<'_> {
     }
 
     /// A field's value: as given, or its default, or `()` when it may be absent.
+    /// `siblings` are the values read so far of the record it belongs to, of type `this`
+    /// (`None` for a request).
     fn field(
         &self,
         field: &FieldDef,
         given: Option<&Node>,
         path: &str,
-        parent: Option<&[Value]>,
+        parent: Holder,
         siblings: &[Value],
+        this: Option<usize>,
     ) -> Result<Value, Diagnostic> {
         let at = join(path, &field.name);
+        let holder = this.map(|record| (record, siblings));
         if let Some(node) = given {
-            return self.value(&field.kind, node, &at, siblings);
+            return self.value(&field.kind, node, &at, holder);
         }
         match (field.default_from, &field.default) {
             (Some(DefaultFrom::Sibling(i)), _) => return Ok(siblings[i].clone()),
-            (Some(DefaultFrom::Parent(i)), _) => {
-                if let Some(parent) = parent {
-                    return Ok(parent[i].on_day(NaiveDate::MIN));
+            (Some(DefaultFrom::Parent { record, field: i }), _) => {
+                if let Some((held_by, values)) = parent
+                    && held_by == record
+                {
+                    return Ok(values[i].on_day(NaiveDate::MIN));
                 }
             }
             (None, Some(default)) => {
-                return self.value(&field.kind, &Node::from_json(default), &at, siblings);
+                return self.value(&field.kind, &Node::from_json(default), &at, holder);
             }
             (None, None) => {}
         }
@@ -554,7 +563,7 @@ impl Reader<'_> {
         kind: &Kind,
         node: &Node,
         path: &str,
-        holder: &[Value],
+        holder: Holder,
     ) -> Result<Value, Diagnostic> {
         let wrong = |expected: &str| {
             Err(self.error(
@@ -617,7 +626,7 @@ impl Reader<'_> {
                 *i,
                 node,
                 path,
-                Some(holder),
+                holder,
                 Standing::Plain,
             )?)),
             (Kind::List(inner), node) => {
@@ -769,20 +778,11 @@ impl Reader<'_> {
                 if i == DATE_FIELD && !field.from_case {
                     continue;
                 }
-                values[i] = match (given[i], field.default_from, &field.default) {
-                    (Some(node), ..) => {
-                        self.value(&field.kind, node, &format!("{path}.{}", field.name), &[])?
-                    }
-                    (None, Some(DefaultFrom::Sibling(s)), _) => values[s].clone(),
-                    (None, _, Some(default)) => self.value(
-                        &field.kind,
-                        &Node::from_json(default),
-                        &format!("{path}.{}", field.name),
-                        &[],
-                    )?,
-                    (None, ..) if field.optional => Value::Null,
-                    (None, ..) => return Err(missing(&field.name)),
-                };
+                let defaulted = field.default.is_some() || field.default_from.is_some();
+                if given[i].is_none() && !defaulted && !field.optional {
+                    return Err(missing(&field.name));
+                }
+                values[i] = self.field(field, given[i], &path, None, &values, None)?;
             }
         }
         self.order(&def.fields, &values, &path)?;
