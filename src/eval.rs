@@ -193,7 +193,14 @@ impl<'a> Evaluation<'a> {
         let by_key = contracts
             .iter()
             .enumerate()
-            .map(|(i, c)| (Arc::from(c.key()), i))
+            .map(|(i, c)| {
+                // The key's own shared text: no copy per contract and evaluation.
+                let key = match c.shape.key.map(|k| c.at(k)) {
+                    Some(Fact::Text(text)) => text.clone(),
+                    _ => Arc::from(c.key()),
+                };
+                (key, i)
+            })
             .collect();
         Ok(Evaluation {
             rules,
