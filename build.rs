@@ -1,11 +1,59 @@
 //! Embeds the bundled rule sets (`rules/`) into the crate, so a copied or installed
-//! `yakkan` has them wherever it runs (see `src/bundled.rs`). Only file contents are
-//! embedded: no path of the build machine is used at run time.
+//! `yakkan` has them wherever it runs (see `src/bundled.rs`), and compiles the default
+//! one — the only folder of `rules/` holding a `ruleset.yaml` — into the form the
+//! evaluator runs (`ruleset::image`), so a process needs not read YAML or Rhai at all.
+//!
+//! The compiling is done by the loader itself: its modules are compiled into this script
+//! by path, so the bundled set is checked and compiled by exactly the code that loads
+//! any other set. A set that does not load embeds no compiled form and prints a warning;
+//! the binary then loads the embedded files at run time and reports their diagnostics.
+//! Only file contents are embedded: no path of the build machine is used at run time.
+
+// The loader's modules, as the library declares them; this script uses a part of each.
+#[allow(dead_code, unused_imports)]
+#[path = "src/calendar.rs"]
+mod calendar;
+#[allow(dead_code, unused_imports)]
+#[path = "src/case.rs"]
+mod case;
+#[allow(dead_code, unused_imports)]
+#[path = "src/de.rs"]
+mod de;
+#[allow(dead_code, unused_imports)]
+#[path = "src/error.rs"]
+mod error;
+#[allow(dead_code, unused_imports)]
+#[path = "src/expect.rs"]
+mod expect;
+#[allow(dead_code, unused_imports)]
+#[path = "src/expr/mod.rs"]
+mod expr;
+#[allow(dead_code, unused_imports)]
+#[path = "src/hint.rs"]
+mod hint;
+#[allow(dead_code, unused_imports)]
+#[path = "src/model/mod.rs"]
+mod model;
+#[allow(dead_code, unused_imports)]
+#[path = "src/ruleset/mod.rs"]
+mod ruleset;
+#[allow(dead_code, unused_imports)]
+#[path = "src/ruling.rs"]
+mod ruling;
+#[allow(dead_code, unused_imports)]
+#[path = "src/schema.rs"]
+mod schema;
+#[allow(dead_code, unused_imports)]
+#[path = "src/yaml.rs"]
+mod yaml;
 
 use std::fs;
 use std::path::Path;
 
+use ruleset::RuleSet;
+
 fn main() {
+    // The loader's sources are this script's own: a change to them builds it again.
     println!("cargo:rerun-if-changed=rules");
     let root = Path::new("rules");
     let mut files = Vec::new();
@@ -18,9 +66,26 @@ fn main() {
         ));
     }
     out.push(']');
-    let target =
-        Path::new(&std::env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("bundled.rs");
-    fs::write(target, out).expect("OUT_DIR is writable");
+    let out_dir = std::env::var("OUT_DIR").expect("cargo sets OUT_DIR");
+    let out_dir = Path::new(&out_dir);
+    fs::write(out_dir.join("bundled.rs"), out).expect("OUT_DIR is writable");
+
+    // Loaded as `rules` relative to the package, so that its files are named as in the
+    // project (`rules/iij-secure-access/…`), whichever folder the build ran in.
+    let compiled = match RuleSet::load(root) {
+        Ok(rules) => ruleset::image::write(&rules).unwrap_or_else(|error| {
+            println!("cargo:warning=the bundled rule set is embedded uncompiled: {error}");
+            Vec::new()
+        }),
+        Err(error) => {
+            println!(
+                "cargo:warning=the bundled rule set does not load; `yakkan check` shows why: {}",
+                error.to_string().lines().next().unwrap_or_default()
+            );
+            Vec::new()
+        }
+    };
+    fs::write(out_dir.join("bundled.compiled"), compiled).expect("OUT_DIR is writable");
 }
 
 /// Every `.yaml` file under `dir`, as (path relative to `rules/` with `/`, absolute path).

@@ -6,7 +6,8 @@
 //! - `typical_case/native`: the same decisions hand-written in Rust — the floor;
 //! - `typical_case/read`: reading the typical case against the model, which both share;
 //!   `typical_case/native_structs`: the floor taking the case's records into its structs;
-//! - `ruleset_load`: loading, checking and compiling the bundled rule set;
+//! - `ruleset_load/yaml`: loading, checking and compiling the bundled rule set;
+//!   `ruleset_load/compiled`: reading it back from the bytes the build embeds;
 //! - `batch`: JSON Lines throughput on every core;
 //! - `scaling`: contracts × requests (1000 × 1000 against the additive model of
 //!   1000 × 1 plus 1 × 1000), and options per contract (10 and 100).
@@ -67,9 +68,16 @@ fn typical_case(c: &mut Criterion) {
 }
 
 fn ruleset_load(c: &mut Criterion) {
-    c.bench_function("ruleset_load", |b| {
+    let mut group = c.benchmark_group("ruleset_load");
+    group.bench_function("yaml", |b| {
         b.iter(|| RuleSet::load(&project().join("rules")).unwrap())
     });
+    let bytes =
+        yakkan::ruleset::image::write(&RuleSet::load(&project().join("rules")).unwrap()).unwrap();
+    group.bench_function("compiled", |b| {
+        b.iter(|| yakkan::ruleset::image::read(&bytes).unwrap())
+    });
+    group.finish();
 }
 
 fn batch(c: &mut Criterion) {

@@ -9,7 +9,10 @@
 //! - `evaluate/16`, `evaluate/64`: `POST /v1/evaluate` of the typical case, end to end
 //!   over loopback, with 16 and 64 connections kept open: requests/s, p50 and p99, and
 //!   the slowest answer to a `GET /healthz` sent every 10 ms meanwhile;
-//! - `healthz/16`: `GET /healthz` with 16 connections: what the HTTP layer alone allows.
+//! - `healthz/16`: `GET /healthz` with 16 connections: what the HTTP layer alone allows;
+//! - `process`: one whole `yakkan eval` of the typical case on the bundled rules (run in
+//!   a folder with no `rules/`), against `yakkan --version` — process start — run as
+//!   many times one after the other: what a script calling the command pays per case.
 //!
 //! Each round runs all four, one after the other; the summary gives each figure's median
 //! over the rounds and the median of the per-round ratios. Every request count is fixed,
@@ -18,6 +21,7 @@
 //!
 //! Settings (environment): `YAKKAN_BENCH_REQUESTS` (evaluations per run, default
 //! 20,000; the batch runs the same count, `/healthz` five times it),
+//! `YAKKAN_BENCH_PROCESSES` (processes of each kind, default 200),
 //! `YAKKAN_BENCH_ROUNDS` (default 3), `YAKKAN_BIN` (the binary to serve, default the one
 //! cargo built) and `YAKKAN_BASELINE_BIN` (a second binary, e.g. an older build, served
 //! and measured in the same rounds, for a before/after pairing).
@@ -310,6 +314,42 @@ fn median_of(runs: &[Measured], value: impl Fn(&Measured) -> Option<f64>) -> Opt
     (!values.is_empty()).then(|| median(values))
 }
 
+/// The mean wall time of `runs` processes `binary args`, one after the other, in `dir`.
+fn process_time(binary: &Path, args: &[&str], dir: &Path, runs: usize) -> Duration {
+    let started = Instant::now();
+    for _ in 0..runs {
+        let status = Command::new(binary)
+            .args(args)
+            .current_dir(dir)
+            .stdout(Stdio::null())
+            .status()
+            .expect("the binary runs");
+        assert!(status.success(), "{} {args:?}: {status}", binary.display());
+    }
+    started.elapsed() / runs as u32
+}
+
+/// One `yakkan eval` of the typical case on the bundled rules against process start,
+/// interleaved so both see the same machine.
+fn processes(binary: &Path, name: &str, runs: usize) {
+    let empty = tempfile::tempdir().expect("a folder with no rules/");
+    let case = project().join("benches/typical-case.json");
+    let case = case.to_str().expect("a UTF-8 path");
+    let (mut start, mut eval) = (Vec::new(), Vec::new());
+    for _ in 0..4 {
+        start.push(process_time(binary, &["--version"], empty.path(), runs / 4).as_secs_f64());
+        eval.push(process_time(binary, &["eval", case], empty.path(), runs / 4).as_secs_f64());
+    }
+    let (start, eval) = (median(start), median(eval));
+    println!(
+        "{name}: process (end to end) `yakkan eval` of the typical case {}, process start \
+         (`--version`) {}: {:.2}x process start",
+        ms(Duration::from_secs_f64(eval)),
+        ms(Duration::from_secs_f64(start)),
+        eval / start
+    );
+}
+
 fn main() {
     // `cargo bench` passes `--bench`; `cargo test --benches` does not, and gets nothing.
     if !std::env::args().any(|a| a == "--bench") {
@@ -458,5 +498,10 @@ fn main() {
             server.name,
             rate_of("evaluate/64") / rate_of("evaluate/16")
         );
+    }
+    let runs = setting("YAKKAN_BENCH_PROCESSES", 200).max(4);
+    processes(&binary, "serve", runs);
+    if let Some(baseline) = std::env::var_os("YAKKAN_BASELINE_BIN") {
+        processes(Path::new(&baseline), "baseline", runs);
     }
 }

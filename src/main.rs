@@ -277,9 +277,9 @@ fn main() -> ExitCode {
             case,
         } => {
             let limits = limits.limits();
-            rules_dir(rules).and_then(|dir| {
+            load_rules(rules).and_then(|rules| {
                 if jsonl || case.ends_with(".jsonl") {
-                    eval_lines(&dir, &case, &limits)
+                    eval_lines(&rules, &case, &limits)
                 } else {
                     let how = How {
                         as_of: as_of.as_deref(),
@@ -287,7 +287,7 @@ fn main() -> ExitCode {
                         explain,
                         limits: &limits,
                     };
-                    eval(&dir, how, &case)
+                    eval(&rules, how, &case)
                 }
             })
         }
@@ -295,12 +295,11 @@ fn main() -> ExitCode {
             rules,
             as_of,
             at_file,
-        } => rules_dir(rules).and_then(|dir| list_rules(&dir, as_of.as_deref(), at_file)),
+        } => load_rules(rules).and_then(|rules| list_rules(&rules, as_of.as_deref(), at_file)),
         Command::Book { rules, out, cases } => {
             rules_dir(rules).and_then(|dir| write_book(&dir, &out, cases))
         }
-        Command::Schema { rules, out, name } => rules_dir(rules)
-            .and_then(|dir| load(&dir))
+        Command::Schema { rules, out, name } => load_rules(rules)
             .and_then(|rules| write_schema(&rules, out.as_deref(), name.as_deref())),
         #[cfg(feature = "server")]
         Command::Serve {
@@ -392,6 +391,18 @@ fn rules_dir(given: Option<PathBuf>) -> Result<PathBuf, u8> {
         Some(dir) => Ok(dir),
         None => bundled::default_dir()
             .map_err(|error| input_error(format!("cannot unpack the bundled rules: {error}"))),
+    }
+}
+
+/// The rule set in `given`, else in the default folder, else the bundled one as the
+/// build compiled it (see [`bundled::default_rules`]).
+fn load_rules(given: Option<PathBuf>) -> Result<RuleSet, u8> {
+    match given
+        .map(bundled::DefaultRules::Folder)
+        .unwrap_or_else(bundled::default_rules)
+    {
+        bundled::DefaultRules::Folder(dir) => load(&dir),
+        bundled::DefaultRules::Bundled => bundled::load().map_err(input_error),
     }
 }
 
@@ -511,11 +522,10 @@ struct How<'a> {
     limits: &'a CaseLimits,
 }
 
-fn eval(dir: &Path, how: How, case_path: &str) -> Result<u8, u8> {
-    let rules = load(dir)?;
+fn eval(rules: &RuleSet, how: How, case_path: &str) -> Result<u8, u8> {
     let (text, name) = read_case(case_path, how.limits.max_bytes).map_err(input_error)?;
     let mut case =
-        Case::from_str_with(&rules, &text, name.as_deref(), how.limits).map_err(input_error)?;
+        Case::from_str_with(rules, &text, name.as_deref(), how.limits).map_err(input_error)?;
     if let Some(day) = how.as_of {
         case.as_of = parse_day("--as-of", day)?;
     }
@@ -523,11 +533,11 @@ fn eval(dir: &Path, how: How, case_path: &str) -> Result<u8, u8> {
         explain: how.explain.is_some(),
         explain_all: how.explain == Some(Explain::All),
     };
-    let result = yakkan::eval::evaluate_with(&rules, &case, settings)
+    let result = yakkan::eval::evaluate_with(rules, &case, settings)
         .and_then(|(ruling, _)| batch::in_range(&case, ruling));
     match result {
         Ok(ruling) => {
-            let mut out = render(&ruling, &rules, how.format);
+            let mut out = render(&ruling, rules, how.format);
             let (verdict, code) = expect_verdict(&case, &ruling, how.as_of.is_some());
             // In text the verdict closes the report; JSON and YAML stay one document on
             // standard output, the verdict going to standard error.
@@ -579,8 +589,7 @@ fn expect_verdict(case: &Case, ruling: &Ruling, as_of_moved: bool) -> (Option<St
 
 /// JSON Lines, streamed: each ruling is written as soon as the lines before it are, and
 /// memory holds a bounded window of lines whatever the input's length.
-fn eval_lines(dir: &Path, path: &str, limits: &CaseLimits) -> Result<u8, u8> {
-    let rules = load(dir)?;
+fn eval_lines(rules: &RuleSet, path: &str, limits: &CaseLimits) -> Result<u8, u8> {
     let input: Box<dyn Read + Send> = if path == "-" {
         Box::new(std::io::stdin())
     } else {
@@ -592,7 +601,7 @@ fn eval_lines(dir: &Path, path: &str, limits: &CaseLimits) -> Result<u8, u8> {
             eprintln!("{path}: {message}");
         }
     };
-    match batch::stream_lines(&rules, input, output, None, limits, report) {
+    match batch::stream_lines(rules, input, output, None, limits, report) {
         Ok(summary) if summary.rule_errors > 0 => Ok(RULE_FAILED),
         Ok(summary) if summary.input_errors > 0 => Ok(BAD_INPUT),
         Ok(_) => Ok(OK),
@@ -606,8 +615,7 @@ fn parse_day(flag: &str, text: &str) -> Result<chrono::NaiveDate, u8> {
         .ok_or_else(|| input_error(format!("{flag}: `{text}` is not a YYYY-MM-DD date")))
 }
 
-fn list_rules(dir: &Path, as_of: Option<&str>, at_file: bool) -> Result<u8, u8> {
-    let rules = load(dir)?;
+fn list_rules(rules: &RuleSet, as_of: Option<&str>, at_file: bool) -> Result<u8, u8> {
     let day = match as_of {
         Some(text) => parse_day("--as-of", text)?,
         None => chrono::Utc::now()

@@ -56,6 +56,23 @@ impl LazyLocator {
     }
 }
 
+/// Writes a file's positions as its text, and reads them back indexed on first use.
+pub(crate) mod locator_text {
+    use std::sync::Arc;
+
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    use super::LazyLocator;
+
+    pub fn serialize<S: Serializer>(file: &Arc<LazyLocator>, s: S) -> Result<S::Ok, S::Error> {
+        file.text.serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Arc<LazyLocator>, D::Error> {
+        Ok(Arc::new(LazyLocator::new(&String::deserialize(d)?)))
+    }
+}
+
 /// An index from field paths (`rules[3].when`) to the position of their values.
 #[derive(Debug, Default, Clone)]
 pub struct Locator {

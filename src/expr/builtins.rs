@@ -205,6 +205,154 @@ pub fn register(schema: &mut Schema) {
     }
 }
 
+/// What a function of the schema computes from its arguments; an error is a
+/// data-dependent failure (a date out of range).
+pub type Run = fn(&[Value]) -> Result<Value, String>;
+
+/// Functions over the records a rule set's model declares: the model adds a signature of
+/// each per record type, with this code.
+pub mod records {
+    use std::sync::Arc;
+
+    use chrono::NaiveDate;
+
+    use super::super::value::{Record, Value};
+
+    fn record(v: &Value) -> Result<&Record, String> {
+        v.as_record()
+            .map(|r| &**r)
+            .ok_or_else(|| "expected a record".to_owned())
+    }
+
+    fn day(v: &Value) -> Result<NaiveDate, String> {
+        v.as_date().ok_or_else(|| "expected a date".to_owned())
+    }
+
+    /// `at(timeline, day)`.
+    pub fn at(a: &[Value]) -> Result<Value, String> {
+        Ok(a[0].on_day(day(&a[1])?))
+    }
+
+    /// `in_force(record, day)`.
+    pub fn in_force(a: &[Value]) -> Result<Value, String> {
+        Ok(Value::Bool(record(&a[0])?.in_force_on(day(&a[1])?)))
+    }
+
+    /// `held_on(record, day)`.
+    pub fn held_on(a: &[Value]) -> Result<Value, String> {
+        Ok(Value::Bool(record(&a[0])?.held_on(day(&a[1])?)))
+    }
+
+    /// `count_in_force_where(list, "field", value, day)`.
+    pub fn count_in_force_where(a: &[Value]) -> Result<Value, String> {
+        let wanted = |v: &Value| v.same(&a[2]);
+        let n = in_force_where(&a[0], &a[1], day(&a[3])?, wanted)?.count();
+        Ok(Value::Int(n as i64))
+    }
+
+    /// `any_in_force_where(list, "field", [values], day)`.
+    pub fn any_in_force_where(a: &[Value]) -> Result<Value, String> {
+        let values = a[2].as_list().ok_or("expected a list")?;
+        let wanted = |v: &Value| values.iter().any(|w| w.same(v));
+        let mut found = in_force_where(&a[0], &a[1], day(&a[3])?, wanted)?;
+        Ok(Value::Bool(found.next().is_some()))
+    }
+
+    /// The records of `list` in force on `day` whose field `field` (checked by the
+    /// compiler to be one of theirs) gives a value `wanted` accepts.
+    fn in_force_where<'a>(
+        list: &'a Value,
+        field: &'a Value,
+        day: NaiveDate,
+        wanted: impl Fn(&Value) -> bool + 'a,
+    ) -> Result<impl Iterator<Item = &'a Record> + 'a, String> {
+        let items = list.as_list().ok_or("expected a list of records")?;
+        let field = field.as_text().ok_or("expected a field name")?;
+        // Records of one list share their shape: the field's place is found once.
+        let first = items.first().and_then(Value::as_record);
+        let shape = first.map(|r| r.shape.clone());
+        let place = first.and_then(|r| r.shape.index(field));
+        Ok(items.iter().filter_map(move |item| {
+            let record = item.as_record()?;
+            let at = match &shape {
+                Some(shape) if Arc::ptr_eq(shape, &record.shape) => place,
+                _ => record.shape.index(field),
+            }?;
+            (wanted(record.at(at)) && record.in_force_on(day)).then_some(&**record)
+        }))
+    }
+
+    /// A record's maker: `a[0]` the prototype, `a[1]` the field places, then the fields'
+    /// values.
+    pub fn make(a: &[Value]) -> Result<Value, String> {
+        let prototype = record(&a[0])?;
+        let places = a[1].as_list().ok_or("expected places")?;
+        let mut made = prototype.clone();
+        for (place, value) in places.iter().zip(&a[2..]) {
+            if let Value::Int(i) = place {
+                made.values[*i as usize] = value.clone();
+            }
+        }
+        Ok(Value::Record(Arc::new(made)))
+    }
+
+    /// Each by the name a compiled rule set written to bytes calls it.
+    pub(super) const ALL: [(&str, super::Run); 6] = [
+        ("record:at", at),
+        ("record:in_force", in_force),
+        ("record:held_on", held_on),
+        ("record:count_in_force_where", count_in_force_where),
+        ("record:any_in_force_where", any_in_force_where),
+        ("record:make", make),
+    ];
+}
+
+/// Every function compiled expressions may call, each by a name that stays the same from
+/// build to build: a rule set compiled to bytes (`ruleset::image`) names its calls so.
+fn registry() -> &'static [(String, Run)] {
+    static ALL: std::sync::OnceLock<Vec<(String, Run)>> = std::sync::OnceLock::new();
+    ALL.get_or_init(|| {
+        let mut schema = Schema::default();
+        register(&mut schema);
+        let generic = schema.functions.values().flat_map(|signatures| {
+            signatures
+                .iter()
+                .enumerate()
+                .map(|(i, f)| (format!("{}#{i}", f.name), f.run))
+        });
+        let records = records::ALL
+            .iter()
+            .map(|&(name, run)| (name.to_owned(), run));
+        generic.chain(records).collect()
+    })
+}
+
+/// Writes and reads an [`Ir::Call`](super::Ir::Call)'s function by its registry name.
+pub(crate) mod by_name {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer, de, ser};
+
+    use super::{Run, registry};
+
+    pub fn serialize<S: Serializer>(run: &Run, serializer: S) -> Result<S::Ok, S::Error> {
+        // Two functions with the same code may share an address; either name runs it.
+        let address = *run as usize;
+        let (name, _) = registry()
+            .iter()
+            .find(|(_, f)| *f as usize == address)
+            .ok_or_else(|| ser::Error::custom("a function outside the registry"))?;
+        name.serialize(serializer)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Run, D::Error> {
+        let name = <&str>::deserialize(deserializer)?;
+        registry()
+            .iter()
+            .find(|(known, _)| known == name)
+            .map(|&(_, run)| run)
+            .ok_or_else(|| de::Error::custom(format!("no function `{name}`")))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

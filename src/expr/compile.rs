@@ -37,7 +37,7 @@ impl Problem {
 }
 
 /// Arithmetic, chosen by the operands' types when compiling.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Arith {
     /// Integer `+`, `-`, `*`, checked.
     Int(BinaryOp),
@@ -46,7 +46,7 @@ pub enum Arith {
 }
 
 /// A list function taking a closure of one parameter.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Each {
     /// Any item satisfies the closure.
     Some,
@@ -65,7 +65,7 @@ pub enum Each {
 }
 
 /// The evaluable form of an expression.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub enum Ir {
     /// A constant.
     Const(Value),
@@ -81,7 +81,11 @@ pub enum Ir {
     /// `map[key]`: the entry, or `()`.
     Index(Box<Ir>, Box<Ir>),
     /// A function of the schema.
-    Call(fn(&[Value]) -> Result<Value, String>, Vec<Ir>, Pos),
+    Call(
+        #[serde(with = "super::builtins::by_name")] super::builtins::Run,
+        Vec<Ir>,
+        Pos,
+    ),
     /// A fact, by index.
     Fact(usize, Vec<Ir>, Pos),
     /// `!a`
@@ -194,7 +198,7 @@ pub struct Names<'a> {
 }
 
 /// A compiled expression.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Compiled {
     /// What runs.
     pub ir: Ir,

@@ -10,7 +10,7 @@ use super::value::Value;
 pub type Name = Arc<str>;
 
 /// The type of an expression.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Type {
     /// The element type of `[]`: fits any list.
     Nothing,
@@ -214,7 +214,7 @@ pub struct FunctionSig {
     /// Its result's type.
     pub result: Type,
     /// Computes the result; an error is a data-dependent failure (a date out of range).
-    pub run: fn(&[Value]) -> Result<Value, String>,
+    pub run: super::builtins::Run,
     /// Values passed before the written arguments: what a function the model declares
     /// (a record's maker) knows of its declaration.
     pub bound: Vec<Value>,

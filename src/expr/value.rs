@@ -13,7 +13,7 @@ use super::types::Name;
 
 /// The shape of a record: its type's name and field names, as the rule set's model
 /// declares them, and the fields that give it a life on days, if it has one.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Shape {
     /// The record type's name.
     pub name: Name,
@@ -29,7 +29,7 @@ pub struct Shape {
 
 /// The fields of a record that bound its life: in force from `start` (never while it is
 /// `()`) through `end`; held from `held_from` (always, while it is `()`) through `end`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Life {
     /// Index of the first day's field.
     pub start: usize,
@@ -47,7 +47,7 @@ impl Shape {
 }
 
 /// A record: a shape and a value per field. Records are shared, never copied.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Record {
     /// Its shape.
     pub shape: Arc<Shape>,
@@ -127,7 +127,7 @@ impl Record {
 pub static NULL: Value = Value::Null;
 
 /// A value.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub enum Value {
     /// `()`: no value.
     #[default]

@@ -132,7 +132,7 @@ pub struct RequestFile {
 }
 
 /// How a request names its contract.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ContractRefFile {
     /// By id: a contract the case lists or a `new` request of it proposes.

@@ -15,6 +15,7 @@ use std::sync::Arc;
 
 use chrono::NaiveDate;
 
+use crate::expr::builtins::records;
 use crate::expr::{Field, FunctionSig, Life, Name, Record, RecordType, Schema, Shape, Type, Value};
 use format::{ContractRefFile, EffectFile, FieldFile, ModelFile, RecordFile, RequestFile};
 
@@ -24,7 +25,7 @@ pub const CUSTOMER: &str = "customer";
 pub const CONTRACT: &str = "contract";
 
 /// A rule set's model, checked.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Model {
     /// Record types, in declaration order.
     pub records: Vec<RecordDef>,
@@ -37,7 +38,7 @@ pub struct Model {
 }
 
 /// A record type.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct RecordDef {
     /// Its name and field names, shared by every record of it.
     pub shape: Arc<Shape>,
@@ -51,8 +52,29 @@ pub struct RecordDef {
     pub make: Option<Vec<usize>>,
 }
 
+/// A JSON value written as its text: compact binary formats cannot read a value whose
+/// shape the data decides.
+mod json_text {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer, de};
+
+    pub fn serialize<S: Serializer>(
+        v: &Option<serde_json::Value>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        v.as_ref().map(ToString::to_string).serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<serde_json::Value>, D::Error> {
+        Option::<String>::deserialize(d)?
+            .map(|text| serde_json::from_str(&text).map_err(de::Error::custom))
+            .transpose()
+    }
+}
+
 /// A field.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct FieldDef {
     /// Its name.
     pub name: Name,
@@ -65,6 +87,7 @@ pub struct FieldDef {
     /// A document may give it.
     pub from_case: bool,
     /// Its value when absent, as written in the model.
+    #[serde(with = "json_text")]
     pub default: Option<serde_json::Value>,
     /// Where its value comes from when absent.
     pub default_from: Option<DefaultFrom>,
@@ -75,7 +98,7 @@ pub struct FieldDef {
 }
 
 /// Where an absent field's value comes from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum DefaultFrom {
     /// Another field of the same record, by index.
     Sibling(usize),
@@ -91,7 +114,7 @@ pub enum DefaultFrom {
 }
 
 /// What a field holds, as documents write it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Kind {
     /// `true` or `false`.
     Bool,
@@ -118,7 +141,7 @@ pub enum Kind {
 }
 
 /// A request type.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct RequestDef {
     /// The name a case writes as `type`.
     pub name: Name,
@@ -149,7 +172,7 @@ pub const DATE_FIELD: usize = 1;
 pub const CONTRACT_FIELD: usize = 2;
 
 /// The record a request is about inside its contract.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct ChildDef {
     /// The contract's list field.
     pub list: usize,
@@ -163,7 +186,7 @@ pub struct ChildDef {
 }
 
 /// Which held record a request names.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Select {
     /// The fact listing the candidates, by name; its index once the facts are compiled.
     pub from: Option<(String, Option<usize>)>,
@@ -172,7 +195,7 @@ pub struct Select {
 }
 
 /// Where an effect's day or value comes from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Source {
     /// A field of the request record.
     Request(usize),
@@ -181,7 +204,7 @@ pub enum Source {
 }
 
 /// What an accepted request does: a small fixed set of generic effects.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Effect {
     /// Forms the proposed contract on the day.
     Form(Source),
@@ -398,10 +421,7 @@ impl Model {
                         name: "at",
                         params: vec![Type::Timeline(inner.clone()), Type::Date],
                         result: *inner,
-                        run: |a| {
-                            let day = a[1].as_date().ok_or("expected a date")?;
-                            Ok(a[0].on_day(day))
-                        },
+                        run: records::at,
                         bound: Vec::new(),
                         names_field: None,
                         doc: "a value that changes over time, on the day",
@@ -414,7 +434,7 @@ impl Model {
                     name: "in_force",
                     params: vec![this.clone(), Type::Date],
                     result: Type::Bool,
-                    run: |a| Ok(Value::Bool(life_arg(&a[0])?.in_force_on(day_arg(&a[1])?))),
+                    run: records::in_force,
                     bound: Vec::new(),
                     names_field: None,
                     doc: "started on or before the day (never while its start is ()) and not ended before it",
@@ -423,7 +443,7 @@ impl Model {
                     name: "held_on",
                     params: vec![this, Type::Date],
                     result: Type::Bool,
-                    run: |a| Ok(Value::Bool(life_arg(&a[0])?.held_on(day_arg(&a[1])?))),
+                    run: records::held_on,
                     bound: Vec::new(),
                     names_field: None,
                     doc: "added on or before the day (a record the case lists always is) and not ended before it",
@@ -437,12 +457,7 @@ impl Model {
                     name: "count_in_force_where",
                     params: vec![list.clone(), Type::Text, Type::Text, Type::Date],
                     result: Type::Int,
-                    run: |a| {
-                        let day = day_arg(&a[3])?;
-                        let wanted = |v: &Value| v.same(&a[2]);
-                        let n = in_force_where(&a[0], &a[1], day, wanted)?.count();
-                        Ok(Value::Int(n as i64))
-                    },
+                    run: records::count_in_force_where,
                     bound: Vec::new(),
                     names_field: Some(1),
                     doc: "how many of the records are in force on the day with the field equal to the value",
@@ -451,13 +466,7 @@ impl Model {
                     name: "any_in_force_where",
                     params: vec![list, Type::Text, Type::list(Type::Text), Type::Date],
                     result: Type::Bool,
-                    run: |a| {
-                        let day = day_arg(&a[3])?;
-                        let values = a[2].as_list().ok_or("expected a list")?;
-                        let wanted = |v: &Value| values.iter().any(|w| w.same(v));
-                        let mut found = in_force_where(&a[0], &a[1], day, wanted)?;
-                        Ok(Value::Bool(found.next().is_some()))
-                    },
+                    run: records::any_in_force_where,
                     bound: Vec::new(),
                     names_field: Some(1),
                     doc: "whether any of the records is in force on the day with the field among the values",
@@ -474,7 +483,7 @@ impl Model {
                     name: maker_name(&name),
                     params: make.iter().map(|&i| field(&record.fields[i]).ty).collect(),
                     result: Type::Record(name.clone()),
-                    run: make_record,
+                    run: records::make,
                     bound: vec![Value::Record(Arc::new(prototype)), Value::list(places)],
                     names_field: None,
                     doc: "a record no request added, made from the fields the model names",
@@ -504,53 +513,6 @@ fn maker_name(name: &str) -> &'static str {
     let leaked: &'static str = Box::leak(name.to_owned().into_boxed_str());
     names.insert(leaked);
     leaked
-}
-
-fn life_arg(v: &Value) -> Result<&Record, String> {
-    v.as_record()
-        .map(|r| &**r)
-        .ok_or_else(|| "expected a record".to_owned())
-}
-
-fn day_arg(v: &Value) -> Result<NaiveDate, String> {
-    v.as_date().ok_or_else(|| "expected a date".to_owned())
-}
-
-/// The records of `list` in force on `day` whose field `field` (checked by the compiler
-/// to be one of theirs) gives a value `wanted` accepts.
-fn in_force_where<'a>(
-    list: &'a Value,
-    field: &'a Value,
-    day: NaiveDate,
-    wanted: impl Fn(&Value) -> bool + 'a,
-) -> Result<impl Iterator<Item = &'a Record> + 'a, String> {
-    let items = list.as_list().ok_or("expected a list of records")?;
-    let field = field.as_text().ok_or("expected a field name")?;
-    // Records of one list share their shape: the field's place is found once.
-    let first = items.first().and_then(Value::as_record);
-    let shape = first.map(|r| r.shape.clone());
-    let place = first.and_then(|r| r.shape.index(field));
-    Ok(items.iter().filter_map(move |item| {
-        let record = item.as_record()?;
-        let at = match &shape {
-            Some(shape) if Arc::ptr_eq(shape, &record.shape) => place,
-            _ => record.shape.index(field),
-        }?;
-        (wanted(record.at(at)) && record.in_force_on(day)).then_some(&**record)
-    }))
-}
-
-/// `a[0]` the prototype, `a[1]` the field places, then the fields' values.
-fn make_record(a: &[Value]) -> Result<Value, String> {
-    let prototype = life_arg(&a[0])?;
-    let places = a[1].as_list().ok_or("expected places")?;
-    let mut record = prototype.clone();
-    for (place, value) in places.iter().zip(&a[2..]) {
-        if let Value::Int(i) = place {
-            record.values[*i as usize] = value.clone();
-        }
-    }
-    Ok(Value::Record(Arc::new(record)))
 }
 
 /// Reads a field type: `T?`, `[T]`, `one of [a, b]`, a base type or a record name.

@@ -84,7 +84,7 @@ pub struct RevisionFile {
 }
 
 /// The type of a computed value, which fixes how it is written in a ruling.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ValueType {
     /// A calendar date, written `YYYY-MM-DD`.

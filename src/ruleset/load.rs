@@ -120,13 +120,34 @@ fn read_texts(dir: &Path) -> Result<Vec<(String, PathBuf, String)>, LoadError> {
 fn read_sources(dir: &Path) -> Result<Vec<Source>, LoadError> {
     Ok(read_texts(dir)?
         .into_iter()
-        .map(|(name, path, text)| Source {
+        .map(|(name, path, text)| Source::new(name, path.display().to_string(), text))
+        .collect())
+}
+
+impl Source {
+    fn new(name: String, display: String, text: String) -> Source {
+        Source {
             locator: std::sync::Arc::new(LazyLocator::new(&text)),
-            display: path.display().to_string(),
+            display,
             name,
             text,
-        })
-        .collect())
+        }
+    }
+}
+
+impl RuleSet {
+    /// Loads a rule set from its files' names and texts, as if read from the folder
+    /// `folder` (which names them in diagnostics and rulings).
+    pub fn load_texts(folder: &str, files: &[(&str, &str)]) -> Result<RuleSet, LoadError> {
+        let mut sources: Vec<Source> = files
+            .iter()
+            .map(|&(name, text)| {
+                Source::new(name.to_owned(), format!("{folder}/{name}"), text.to_owned())
+            })
+            .collect();
+        sources.sort_by(|a, b| a.name.cmp(&b.name));
+        Loader::default().load(&sources)
+    }
 }
 
 /// The digest a rule set loaded from `dir` would carry, without compiling it: cheap
@@ -423,6 +444,7 @@ impl Loader {
                             label,
                             title: file.title.clone(),
                             paragraphs: file.paragraphs.clone(),
+                            locator: source.locator.clone(),
                         });
                         files.push(PartSource { source, file });
                     }

@@ -6,9 +6,11 @@
 //! and column, never a surprise during evaluation.
 
 pub mod format;
+pub mod image;
 mod load;
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use chrono::NaiveDate;
 
@@ -26,6 +28,7 @@ pub(crate) use load::{placeholders, slot};
 pub use load::{resolve_dir, source_digest};
 
 /// A loaded, compiled rule set.
+#[derive(serde::Serialize, serde::Deserialize)]
 pub struct RuleSet {
     /// The rule set's name.
     pub name: String,
@@ -49,11 +52,12 @@ pub struct RuleSet {
     pub model: Model,
     /// The values' names, in slot order (what `expect:` may name).
     pub value_names: Vec<String>,
+    #[serde(skip)]
     by_subject: HashMap<Subject, Vec<usize>>,
 }
 
 /// A value rules compute.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ValueDef {
     /// Its name.
     pub name: String,
@@ -64,7 +68,7 @@ pub struct ValueDef {
 }
 
 /// One version of a derived fact.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Fact {
     /// Its name.
     pub name: String,
@@ -96,7 +100,7 @@ impl Fact {
 }
 
 /// One revision of the terms.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Revision {
     /// The day it took effect.
     pub date: NaiveDate,
@@ -108,7 +112,9 @@ pub struct Revision {
 
 /// Which part of the terms a file encodes. Orders as the terms do: articles, then
 /// appendices, then supplementary provisions.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub enum PartLabel {
     /// 第N条.
     Article(u32),
@@ -119,7 +125,7 @@ pub enum PartLabel {
 }
 
 /// An article, appendix or supplementary provision.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Part {
     /// The file that defines it.
     pub file: String,
@@ -129,10 +135,13 @@ pub struct Part {
     pub title: Message,
     /// Its text, one entry per paragraph.
     pub paragraphs: Vec<String>,
+    /// Its file's text and field positions, which its expressions share.
+    #[serde(with = "crate::yaml::locator_text")]
+    pub(crate) locator: Arc<LazyLocator>,
 }
 
 /// One version of a rule.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Rule {
     /// The id its versions share.
     pub id: String,
@@ -163,15 +172,17 @@ pub struct Rule {
 }
 
 /// A compiled expression with its source text and place.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Expression {
     /// The text as written in the rule file.
     pub source: String,
     /// The field path in its file (`rules[3].require`).
     pub path: String,
     pub(crate) compiled: Compiled,
-    /// Where its text starts in the file, to place run-time errors.
-    pub(crate) file: std::sync::Arc<LazyLocator>,
+    /// Where its text starts in the file, to place run-time errors: its part's file,
+    /// set again from [`Part::locator`] when a compiled rule set is read back.
+    #[serde(skip)]
+    pub(crate) file: Arc<LazyLocator>,
 }
 
 impl Expression {
