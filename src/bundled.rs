@@ -115,10 +115,15 @@ pub fn is_unpacked(dir: &Path) -> bool {
 /// Loads the bundled rule set: the form the build compiled, or, when the build could not
 /// compile it, its embedded files, whose diagnostics then say why.
 pub fn load() -> Result<RuleSet, LoadError> {
-    match crate::ruleset::image::read(COMPILED) {
+    match load_compiled() {
         Ok(rules) => Ok(rules),
         Err(_) => load_uncompiled(),
     }
+}
+
+/// The bundled rule set as the build compiled it, or why there is none.
+pub fn load_compiled() -> Result<RuleSet, String> {
+    crate::ruleset::image::read(COMPILED)
 }
 
 /// Loads the bundled rule set from its embedded files, as [`load`] does when the build

@@ -327,6 +327,11 @@ fn registry() -> &'static [(String, Run)] {
     })
 }
 
+/// Whether `run` has a name in the registry (so a compiled call to it can be written).
+pub fn registered(run: Run) -> bool {
+    registry().iter().any(|(_, f)| *f as usize == run as usize)
+}
+
 /// Writes and reads an [`Ir::Call`](super::Ir::Call)'s function by its registry name.
 pub(crate) mod by_name {
     use serde::{Deserialize, Deserializer, Serialize, Serializer, de, ser};

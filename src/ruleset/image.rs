@@ -55,4 +55,22 @@ mod tests {
         assert!(read(&bytes[1..]).is_err(), "without its mark");
         assert!(read(&bytes[..bytes.len() / 2]).is_err(), "cut short");
     }
+
+    #[test]
+    fn every_function_a_model_declares_can_be_written() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
+        for dir in [root.clone(), root.join("samples/managed-network")] {
+            let rules = RuleSet::load(&dir).unwrap();
+            let mut schema = crate::expr::Schema::default();
+            crate::expr::builtins::register(&mut schema);
+            rules.model.register(&mut schema);
+            for function in schema.functions.values().flatten() {
+                assert!(
+                    crate::expr::builtins::registered(function.run),
+                    "{}",
+                    function.signature()
+                );
+            }
+        }
+    }
 }
