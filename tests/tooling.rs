@@ -213,6 +213,19 @@ fn a_copied_binary_carries_the_bundled_rules() {
         .unwrap()
         .digest;
     assert_eq!(ruling["ruleset"]["digest"], project_digest.as_str());
+    // The set the build compiled rules, explanations and the files they name included,
+    // byte for byte as the project's folder does.
+    let explained = ["eval", "case.yaml", "--explain=all"];
+    let copied = run(&binary, dir.path(), &explained);
+    assert_eq!(copied.status.code(), Some(0), "{}", text(&copied.stderr));
+    let case = project().join("examples/02-early-termination-fee.yaml");
+    let in_project = run(
+        Path::new(env!("CARGO_BIN_EXE_yakkan")),
+        &project(),
+        &["eval", case.to_str().unwrap(), "--explain=all"],
+    );
+    assert_eq!(text(&copied.stdout), text(&in_project.stdout));
+    assert!(text(&copied.stdout).contains("rules/iij-secure-access/"));
 
     // An installed layout: rules in ../share/yakkan/rules beside the binary win.
     let root = tempfile::tempdir().unwrap();
