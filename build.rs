@@ -70,6 +70,11 @@ fn main() {
     let out_dir = Path::new(&out_dir);
     fs::write(out_dir.join("bundled.rs"), out).expect("OUT_DIR is writable");
 
+    // The default set's folder, as the loader picks it: `rules` or one folder in it.
+    let set = ruleset::resolve_dir(root)
+        .ok()
+        .and_then(|dir| Some(dir.to_str()?.replace('\\', "/")));
+    fs::write(out_dir.join("bundled_set.rs"), format!("{set:?}")).expect("OUT_DIR is writable");
     // Loaded as `rules` relative to the package, so that its files are named as in the
     // project (`rules/iij-secure-access/…`), whichever folder the build ran in.
     let compiled = match RuleSet::load(root) {

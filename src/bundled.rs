@@ -23,15 +23,9 @@ pub static FILES: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/bundled.
 /// The default set compiled by the build (`ruleset::image`); empty when it did not load.
 static COMPILED: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/bundled.compiled"));
 
-/// The folder under `rules/` of the default set: the only one holding a `ruleset.yaml`.
-fn default_set() -> Option<&'static str> {
-    let mut sets = FILES
-        .iter()
-        .filter_map(|(name, _)| name.strip_suffix("/ruleset.yaml"))
-        .filter(|set| !set.contains('/'));
-    let set = sets.next()?;
-    sets.next().is_none().then_some(set)
-}
+/// The default set's folder, `rules` or one folder in it, as the loader picked it at
+/// build time (see `ruleset::resolve_dir`); none when it found no single set.
+const DEFAULT_SET: Option<&str> = include!(concat!(env!("OUT_DIR"), "/bundled_set.rs"));
 
 /// A folder holding the bundled rule files, written on first use. Its name carries a
 /// digest of their text, so a different build never reads another build's files.
@@ -129,20 +123,26 @@ pub fn load_compiled() -> Result<RuleSet, String> {
 /// Loads the bundled rule set from its embedded files, as [`load`] does when the build
 /// could not compile it.
 pub fn load_uncompiled() -> Result<RuleSet, LoadError> {
-    let set = default_set().ok_or_else(|| {
-        LoadError::Invalid(vec![crate::Diagnostic::new(
+    let Some(folder) = DEFAULT_SET else {
+        return Err(LoadError::Invalid(vec![crate::Diagnostic::new(
             Some("rules"),
             "",
             "the bundled rules hold no single rule set",
-        )])
-    })?;
-    let prefix = format!("{set}/");
+        )]));
+    };
+    // FILES are named from inside `rules/`; the set's are those right in its folder.
+    let inside = folder.strip_prefix("rules").unwrap_or_default();
     let files: Vec<(&str, &str)> = FILES
         .iter()
-        .filter_map(|&(name, text)| Some((name.strip_prefix(&prefix)?, text)))
-        .filter(|(name, _)| !name.contains('/'))
+        .filter_map(|&(name, text)| {
+            let name = match inside.strip_prefix('/') {
+                Some(set) => name.strip_prefix(set)?.strip_prefix('/')?,
+                None => name,
+            };
+            (!name.contains('/')).then_some((name, text))
+        })
         .collect();
-    RuleSet::load_texts(&format!("rules/{set}"), &files)
+    RuleSet::load_texts(folder, &files)
 }
 
 /// Where a command finds its rules when none is given.
