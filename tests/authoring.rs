@@ -28,12 +28,17 @@ fn text(output: &Output) -> String {
 }
 
 /// A copy of the bundled rule set with `cases:` replaced by `cases` (None: left out).
+/// A copy without case folders whose 第11条 notice period is a day longer: a rule change
+/// that changes the examples' rulings.
+fn rules_with_longer_notice() -> tempfile::TempDir {
+    let dir = rules_with_cases(None);
+    let notice = ("params.notice_days", "(params.notice_days + 1)");
+    common::edit(dir.path(), "art-11-termination.yaml", notice.0, notice.1);
+    dir
+}
+
 fn rules_with_cases(cases: Option<&str>) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    for entry in fs::read_dir(project().join("rules/iij-secure-access")).unwrap() {
-        let entry = entry.unwrap();
-        fs::copy(entry.path(), dir.path().join(entry.file_name())).unwrap();
-    }
+    let dir = common::bare_rules_copy();
     let head = dir.path().join("ruleset.yaml");
     let old = fs::read_to_string(&head).unwrap();
     let line = "cases: [../../tests/cases, ../../examples]";
@@ -114,14 +119,7 @@ fn diff_exits_1_on_a_changed_ruling_and_its_json_is_structured() {
     let same = yakkan(&["diff", "--old", "rules", "--new", "rules", "examples"]);
     assert_eq!(same.status.code(), Some(0), "{}", text(&same));
 
-    let dir = rules_with_cases(None);
-    let path = dir.path().join("art-11-termination.yaml");
-    let rules = fs::read_to_string(&path).unwrap();
-    fs::write(
-        &path,
-        rules.replace("params.notice_days", "(params.notice_days + 1)"),
-    )
-    .unwrap();
+    let dir = rules_with_longer_notice();
     let changed = yakkan(&[
         "diff",
         "--old",
@@ -208,14 +206,7 @@ fn test_accept_writes_the_snapshots_the_snapshot_test_reads() {
         );
     }
     // A changed rule: the run reports the changed ruling; --accept writes it.
-    let dir = rules_with_cases(None);
-    let path = dir.path().join("art-11-termination.yaml");
-    let rules = fs::read_to_string(&path).unwrap();
-    fs::write(
-        &path,
-        rules.replace("params.notice_days", "(params.notice_days + 1)"),
-    )
-    .unwrap();
+    let dir = rules_with_longer_notice();
     let rules = dir.path().display().to_string();
     let case = "examples/02-early-termination-fee.yaml";
     let output = yakkan(&["test", "--rules", &rules, "--snapshots", &folder, case]);

@@ -116,15 +116,8 @@ fn an_unknown_contract_id_gets_a_did_you_mean_among_the_cases_ids() {
 
 /// A copy of the bundled rules with `old` replaced by `new` in `file`.
 fn rules_with(file: &str, old: &str, new: &str) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    for entry in fs::read_dir(project().join("rules/iij-secure-access")).unwrap() {
-        let entry = entry.unwrap();
-        fs::copy(entry.path(), dir.path().join(entry.file_name())).unwrap();
-    }
-    let path = dir.path().join(file);
-    let text = fs::read_to_string(&path).unwrap();
-    assert!(text.contains(old), "{file} has no `{old}`");
-    fs::write(&path, text.replacen(old, new, 1)).unwrap();
+    let dir = common::bare_rules_copy();
+    common::edit(dir.path(), file, old, new);
     dir
 }
 

@@ -2,6 +2,8 @@
 //! `cargo test` keeps a smoke test of them: no input panics, and numbers are read exactly
 //! or refused, never rounded.
 
+mod common;
+
 use std::fs;
 use std::path::PathBuf;
 use std::sync::OnceLock;
@@ -114,11 +116,7 @@ proptest! {
 
     #[test]
     fn edited_rule_files_load_or_are_refused(edits in proptest::collection::vec(edit(), 1..3)) {
-        let dir = tempfile::tempdir().unwrap();
-        for entry in fs::read_dir(project().join("rules/iij-secure-access")).unwrap() {
-            let entry = entry.unwrap();
-            fs::copy(entry.path(), dir.path().join(entry.file_name())).unwrap();
-        }
+        let dir = common::bare_rules_copy();
         let file = dir.path().join("art-05-accounts.yaml");
         let text = fs::read_to_string(&file).unwrap();
         fs::write(&file, apply(&text, &edits)).unwrap();

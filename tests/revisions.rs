@@ -1,6 +1,8 @@
 //! Revisions as data: rule versions chosen by date, the pre-revision rule set kept in
 //! `docs/r8-impact/`, the impact diff between the two, and batch evaluation.
 
+mod common;
+
 use std::fs;
 use std::path::PathBuf;
 use std::process::{Command, Output};
@@ -115,21 +117,14 @@ fn versions_are_selected_by_the_request_date() {
 
 #[test]
 fn overlapping_versions_are_a_check_error() {
-    let dir = tempfile::tempdir().unwrap();
-    for entry in fs::read_dir(project().join("rules/iij-secure-access")).unwrap() {
-        let entry = entry.unwrap();
-        fs::copy(entry.path(), dir.path().join(entry.file_name())).unwrap();
-    }
-    let file = dir.path().join("art-09-options.yaml");
-    let text = fs::read_to_string(&file).unwrap();
+    let dir = common::bare_rules_copy();
     // The reconstructed version no longer ends the day before the revision.
-    let open_ended = text.replacen(
+    common::edit(
+        dir.path(),
+        "art-09-options.yaml",
         "in_force: { from: 2022-09-01, until: 2026-03-31 }",
         "in_force: { from: 2022-09-01 }",
-        1,
     );
-    assert_ne!(text, open_ended);
-    fs::write(&file, open_ended).unwrap();
     let output = yakkan(&["check", "--rules", &dir.path().display().to_string()]);
     let message = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "{message}");

@@ -1,4 +1,4 @@
-//! What the socket tests share: a `yakkan serve` on loopback (stopped when dropped), a
+//! What the integration tests share: a `yakkan serve` on loopback (stopped when dropped), a
 //! copy of the bundled rules to edit under it, and a case to send. Each test file uses
 //! a part of it.
 #![allow(dead_code)]
@@ -176,14 +176,21 @@ pub fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
     }
 }
 
-/// A copy of the bundled rule set to change while a server runs; the cases it ships are
-/// named by absolute paths, since the copy lies outside the project.
-pub fn rules_copy() -> tempfile::TempDir {
+/// A copy of the bundled rule set's files as they are (its `cases:` then name folders
+/// that are not beside the copy).
+pub fn bare_rules_copy() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     for entry in fs::read_dir(project().join("rules/iij-secure-access")).unwrap() {
         let entry = entry.unwrap();
         fs::copy(entry.path(), dir.path().join(entry.file_name())).unwrap();
     }
+    dir
+}
+
+/// A copy of the bundled rule set to change while a server runs; the cases it ships are
+/// named by absolute paths, since the copy lies outside the project.
+pub fn rules_copy() -> tempfile::TempDir {
+    let dir = bare_rules_copy();
     let cases = format!(
         "cases: [{}, {}]",
         project().join("tests/cases").display(),
