@@ -327,25 +327,25 @@ fn registry() -> &'static [(String, Run)] {
     })
 }
 
-/// Whether `run` has a name in the registry (so a compiled call to it can be written).
-pub fn registered(run: Run) -> bool {
-    registry().iter().any(|(_, f)| *f as usize == run as usize)
+/// The registry's name of `run`, if it has one (then a compiled call to it can be
+/// written). Two functions with the same code may share an address; either name runs it.
+pub fn name_of(run: Run) -> Option<&'static str> {
+    registry()
+        .iter()
+        .find(|(_, f)| *f as usize == run as usize)
+        .map(|(name, _)| name.as_str())
 }
 
 /// Writes and reads an [`Ir::Call`](super::Ir::Call)'s function by its registry name.
 pub(crate) mod by_name {
     use serde::{Deserialize, Deserializer, Serialize, Serializer, de, ser};
 
-    use super::{Run, registry};
+    use super::{Run, name_of, registry};
 
     pub fn serialize<S: Serializer>(run: &Run, serializer: S) -> Result<S::Ok, S::Error> {
-        // Two functions with the same code may share an address; either name runs it.
-        let address = *run as usize;
-        let (name, _) = registry()
-            .iter()
-            .find(|(_, f)| *f as usize == address)
-            .ok_or_else(|| ser::Error::custom("a function outside the registry"))?;
-        name.serialize(serializer)
+        name_of(*run)
+            .ok_or_else(|| ser::Error::custom("a function outside the registry"))?
+            .serialize(serializer)
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Run, D::Error> {

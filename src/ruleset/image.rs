@@ -66,7 +66,7 @@ mod tests {
             rules.model.register(&mut schema);
             for function in schema.functions.values().flatten() {
                 assert!(
-                    crate::expr::builtins::registered(function.run),
+                    crate::expr::builtins::name_of(function.run).is_some(),
                     "{}",
                     function.signature()
                 );
