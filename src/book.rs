@@ -533,6 +533,9 @@ impl<'a> Site<'a> {
                 &request.fields[crate::model::CONTRACT_FIELD..],
             );
             body.push_str("</table>\n<ul>\n");
+            if request.settled {
+                body.push_str("<li>Decided on the settled timeline, once every other request is decided: its decision rests on the case's settled ends and on earlier requests of its type.</li>\n");
+            }
             for effect in &request.effects {
                 let shown = match effect {
                     Effect::Form(on) => format!(
@@ -553,6 +556,15 @@ impl<'a> Site<'a> {
                     Effect::EndChild(on) => format!(
                         "ends the record it names on {}",
                         on.written(request, &self.rules.value_names)
+                    ),
+                    Effect::Record { list, fields, .. } => format!(
+                        "keeps a record of it in the contract's {} ({})",
+                        model.contract_def().fields[*list].name,
+                        fields
+                            .iter()
+                            .map(|(_, s)| s.written(request, &self.rules.value_names))
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     ),
                 };
                 let _ = writeln!(body, "<li>Accepted, it {}.</li>", esc(&shown));
@@ -962,10 +974,14 @@ and open its address instead.</p>
                 rule_anchor(&rule.id),
                 rule.from,
                 rule.from,
-                if rule.reconstructed {
-                    " (reconstructed)"
-                } else {
-                    ""
+                match (rule.reconstructed, rule.settled) {
+                    (true, true) => " (reconstructed; judged once the case is settled)",
+                    (true, false) => " (reconstructed)",
+                    // The words rules/README.md gives the settling, for a lawyer.
+                    (false, true) => {
+                        " (judged once the case is settled: on the accounts, options and ends the whole case leaves on the day the terms name)"
+                    }
+                    (false, false) => "",
                 }
             );
         }

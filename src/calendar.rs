@@ -105,6 +105,14 @@ pub fn jst_date(stamp: &DateTime<FixedOffset>) -> NaiveDate {
     stamp.with_timezone(&jst()).date_naive()
 }
 
+/// The moment `day` ends in Japan time: 24:00, the next day's 00:00 (+09:00).
+pub fn end_of_day_jst(day: NaiveDate) -> Option<DateTime<FixedOffset>> {
+    day.succ_opt()?
+        .and_hms_opt(0, 0, 0)?
+        .and_local_timezone(jst())
+        .single()
+}
+
 /// Parses a `YYYY-MM-DD` date, refusing impossible days such as 2026-02-30.
 pub fn parse_date(text: &str) -> Option<NaiveDate> {
     let bytes = text.as_bytes();

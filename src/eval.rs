@@ -24,7 +24,7 @@ use crate::model::{CONTRACT, CONTRACT_FIELD, Effect, RequestDef, Source};
 use crate::ruleset::{Expression, Rule, RuleSet, ValueType, slot};
 use crate::ruling::{
     Consideration, ContractRuling, Decision, Explanation, FactUse, Finding, Message, Outcome,
-    RequestRuling, RuleSetStamp, Ruling, Value,
+    RequestRuling, RuleSetStamp, Ruling, SettledFact, Value,
 };
 
 /// Evaluates a case against a rule set.
@@ -121,7 +121,45 @@ struct Evaluation<'a> {
     /// While a rule is explained: every fact it uses, computed afresh so that the facts
     /// they use in turn are seen too.
     uses: RefCell<Option<Vec<FactUse>>>,
+    /// Explaining: per contract, the facts accepted requests put on it, in case order.
+    settled_facts: Vec<Vec<SettledFact>>,
+    /// The contract being judged on the settled timeline, to explain its facts.
+    settling: RefCell<Option<usize>>,
     trace: RefCell<Trace>,
+}
+
+/// Which of a subject's rules a pass runs: those deciding in case order, or those judged
+/// on the settled timeline once every request is decided (all, for a request type the
+/// model decides there).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Pass {
+    Decide,
+    Settle,
+    All,
+}
+
+impl Pass {
+    fn runs(self, rule: &Rule) -> bool {
+        match self {
+            Pass::Decide => !rule.settled,
+            Pass::Settle => rule.settled,
+            Pass::All => true,
+        }
+    }
+}
+
+/// A request as decided in case order, waiting for the case to be settled.
+struct Decided {
+    index: usize,
+    /// Its request record (a proposal's contract as if formed).
+    record: Arc<Record>,
+    slot: usize,
+    /// The record inside the contract it is about, as judged, and its place in the
+    /// contract's list once held there (to find it on the settled timeline).
+    child: Option<Arc<Record>>,
+    child_place: Option<usize>,
+    judgement: Judgement,
+    rejected: bool,
 }
 
 /// What one subject's rules produced.
@@ -130,8 +168,46 @@ struct Judgement {
     values: Vec<Option<Fact>>,
     /// The rule that computed each value, to name it when the value is malformed.
     computed_by: Vec<Option<usize>>,
-    findings: Vec<Finding>,
-    considered: Vec<Consideration>,
+    /// Each finding with the rule that made it, so two passes list them in rule order.
+    findings: Vec<(usize, Finding)>,
+    considered: Vec<(usize, Consideration)>,
+}
+
+impl Judgement {
+    /// Adds what a later pass found: its values replace those computed before, and
+    /// findings stay in the rules' order.
+    fn join(&mut self, later: Judgement) {
+        for (slot, value) in later.values.into_iter().enumerate() {
+            if value.is_some() {
+                self.values[slot] = value;
+                self.computed_by[slot] = later.computed_by[slot];
+            }
+        }
+        self.findings.extend(later.findings);
+        self.findings.sort_by_key(|(rule, _)| *rule);
+        self.considered.extend(later.considered);
+        self.considered.sort_by_key(|(rule, _)| *rule);
+    }
+
+    fn rejects(&self) -> bool {
+        self.findings
+            .iter()
+            .any(|(_, f)| f.outcome == Outcome::Reject)
+    }
+
+    fn findings(&mut self) -> Vec<Finding> {
+        std::mem::take(&mut self.findings)
+            .into_iter()
+            .map(|(_, f)| f)
+            .collect()
+    }
+
+    fn considered(&mut self) -> Vec<Consideration> {
+        std::mem::take(&mut self.considered)
+            .into_iter()
+            .map(|(_, c)| c)
+            .collect()
+    }
 }
 
 /// What rules judging one subject read: the context variables, and the values computed
@@ -213,26 +289,36 @@ impl<'a> Evaluation<'a> {
             formed_at: RefCell::default(),
             memo: RefCell::default(),
             uses: RefCell::default(),
+            settled_facts: vec![Vec::new(); case.contracts.len() + case.requests.len()],
+            settling: RefCell::default(),
             trace: RefCell::default(),
         })
     }
 
+    /// Decides every request in case order, each seeing the facts of those accepted
+    /// before it; then settles the case: the amounts (rules marked `settled`) and the
+    /// requests the model decides on the settled timeline are judged, in case order,
+    /// against every accepted request's facts; then every contract on `as_of`.
     fn run_all(&mut self) -> Result<Ruling, EvalError> {
-        let mut requests = Vec::with_capacity(self.case.requests.len());
+        let mut decided = Vec::with_capacity(self.case.requests.len());
         for (index, request) in self.case.requests.iter().enumerate() {
-            requests.push(self.request(index, request)?);
+            decided.push(self.decide(index, request)?);
+        }
+        let mut requests = Vec::with_capacity(decided.len());
+        for (request, decided) in self.case.requests.iter().zip(decided) {
+            requests.push(self.settle(request, decided)?);
         }
         let as_of = self.case.as_of;
         let mut contracts = Vec::new();
         for contract in self.contracts.iter().filter(|c| formed(c)) {
             let mut vars = self.vars(as_of);
             vars[slot::CONTRACT] = Fact::Record(contract.clone());
-            let judgement = self.judge(CONTRACT, as_of, vars)?;
+            let mut judgement = self.judge(CONTRACT, as_of, vars, Pass::All, None)?;
             contracts.push(ContractRuling {
                 id: contract.key().to_owned(),
                 values: self.output_values(&judgement)?,
-                findings: judgement.findings,
-                considered: judgement.considered,
+                findings: judgement.findings(),
+                considered: judgement.considered(),
             });
         }
         let revision = self.rules.revision_on(as_of).ok_or_else(|| {
@@ -286,7 +372,9 @@ impl<'a> Evaluation<'a> {
         })
     }
 
-    fn request(&mut self, index: usize, request: &Request) -> Result<RequestRuling, EvalError> {
+    /// Decides a request in case order (a request type decided on the settled timeline
+    /// waits for it): its rules but the settled ones, and its effects once accepted.
+    fn decide(&mut self, index: usize, request: &Request) -> Result<Decided, EvalError> {
         let def = &self.rules.model.requests[request.kind];
         let day = request.date();
         if let Some(first) = undecided(self.rules, day) {
@@ -306,39 +394,147 @@ impl<'a> Evaluation<'a> {
             }
             None => self.contracts[slot_index].clone(),
         };
-        let child = self.child_of(def, &record, &contract, day)?;
+        let mut decided = Decided {
+            index,
+            record,
+            slot: slot_index,
+            child: None,
+            child_place: None,
+            judgement: Judgement::default(),
+            rejected: false,
+        };
+        if def.settled {
+            return Ok(decided);
+        }
+        let child = self.child_of(def, &decided.record, &contract, day)?;
+        let vars = self.request_vars(&decided, contract, child.as_ref(), day);
+        let judgement = self.judge(&def.name, day, vars, Pass::Decide, None)?;
+        decided.rejected = judgement.rejects();
+        decided.child_place = child.as_ref().and_then(|c| c.place);
+        if !decided.rejected {
+            let added = self.apply(
+                index,
+                def,
+                &decided.record,
+                slot_index,
+                child.as_deref(),
+                &judgement,
+            )?;
+            decided.child_place = decided.child_place.or(added);
+        }
+        decided.child = child;
+        decided.judgement = judgement;
+        Ok(decided)
+    }
+
+    /// The context of a request's rules.
+    fn request_vars(
+        &self,
+        decided: &Decided,
+        contract: Arc<Record>,
+        child: Option<&Arc<Record>>,
+        day: NaiveDate,
+    ) -> [Fact; slot::COUNT] {
         let mut vars = self.vars(day);
-        vars[slot::REQUEST] = Fact::Record(record.clone());
+        vars[slot::REQUEST] = Fact::Record(decided.record.clone());
         vars[slot::CONTRACT] = Fact::Record(contract);
-        if let Some(child) = &child {
+        vars[slot::REQUEST_INDEX] = Fact::Int(decided.index as i64);
+        if let Some(child) = child {
             vars[slot::CHILD] = Fact::Record(child.clone());
         }
-        let mut judgement = self.judge(&def.name, day, vars)?;
-        let rejected = judgement
-            .findings
-            .iter()
-            .any(|f| f.outcome == Outcome::Reject);
-        if rejected {
+        vars
+    }
+
+    /// Judges a decided request's settled rules on the settled timeline — or, for a type
+    /// decided there, the whole request, in case order — and writes its ruling.
+    fn settle(
+        &mut self,
+        request: &Request,
+        mut decided: Decided,
+    ) -> Result<RequestRuling, EvalError> {
+        let def = &self.rules.model.requests[request.kind];
+        let day = request.date();
+        let slot_index = decided.slot;
+        let settled = &self.contracts[slot_index];
+        let contract = if request.proposal().is_some() && !formed(settled) {
+            // A proposal never formed is judged as it was: as if formed on its day.
+            match decided.record.at(CONTRACT_FIELD) {
+                Fact::Record(proposed) => proposed.clone(),
+                _ => settled.clone(),
+            }
+        } else {
+            settled.clone()
+        };
+        let pass = if def.settled { Pass::All } else { Pass::Settle };
+        let has_rules = self
+            .rules
+            .rules_for(&def.name, day)
+            .any(|(_, rule)| pass.runs(rule));
+        if has_rules {
+            let child = match (def.settled, decided.child_place, &def.child) {
+                (true, ..) => self.child_of(def, &decided.record, &contract, day)?,
+                // The record it is about as the settled timeline holds it.
+                (false, Some(place), Some(list)) => contract
+                    .at(list.list)
+                    .as_list()
+                    .and_then(|items| items.get(place))
+                    .and_then(Fact::as_record)
+                    .cloned()
+                    .or(decided.child.clone()),
+                _ => decided.child.clone(),
+            };
+            let vars = self.request_vars(&decided, contract, child.as_ref(), day);
+            let before = (!def.settled).then(|| decided.judgement.values.clone());
+            self.settling.replace(Some(slot_index));
+            let later = self.judge(&def.name, day, vars, pass, before);
+            self.settling.replace(None);
+            let later = later?;
+            if def.settled {
+                decided.rejected = later.rejects();
+                decided.judgement = later;
+                if !decided.rejected {
+                    self.apply(
+                        decided.index,
+                        def,
+                        &decided.record,
+                        slot_index,
+                        child.as_deref(),
+                        &decided.judgement,
+                    )?;
+                }
+            } else {
+                if decided.judgement.values.is_empty() {
+                    decided.judgement = Judgement {
+                        values: vec![None; self.rules.values.len()],
+                        computed_by: vec![None; self.rules.values.len()],
+                        ..Judgement::default()
+                    };
+                }
+                decided.judgement.join(later);
+            }
+        }
+        let mut judgement = decided.judgement;
+        if decided.rejected {
             // A rejected request owes and earns nothing (the values declare what it shows).
             for (slot, def) in self.rules.values.iter().enumerate() {
-                if let (Some(amount), Some(value)) = (def.rejected, &mut judgement.values[slot]) {
+                if let (Some(amount), Some(Some(value))) =
+                    (def.rejected, judgement.values.get_mut(slot))
+                {
                     *value = Fact::Decimal(Decimal::from(amount));
                 }
             }
-        } else {
-            self.apply(def, &record, slot_index, child.as_deref(), &judgement)?;
         }
         Ok(RequestRuling {
-            index,
+            index: decided.index,
             kind: def.name.to_string(),
-            decision: if rejected {
+            decision: if decided.rejected {
                 Decision::Rejected
             } else {
                 Decision::Accepted
             },
             values: self.output_values(&judgement)?,
-            findings: judgement.findings,
-            considered: judgement.considered,
+            findings: judgement.findings(),
+            considered: judgement.considered(),
         })
     }
 
@@ -408,14 +604,16 @@ impl<'a> Evaluation<'a> {
     }
 
     /// Adds the facts an accepted request establishes: its model's effects, in order.
+    /// Returns the place of the child it added, if it added one.
     fn apply(
         &mut self,
+        index: usize,
         def: &RequestDef,
         request: &Record,
         slot_index: usize,
         child: Option<&Record>,
         judgement: &Judgement,
-    ) -> Result<(), EvalError> {
+    ) -> Result<Option<usize>, EvalError> {
         let read =
             |source: &Source| -> Result<Fact, EvalError> {
                 match source {
@@ -439,22 +637,34 @@ impl<'a> Evaluation<'a> {
                 message: "an effect's day is not a date".to_owned(),
             })
         };
+        let explaining = self.settings.explain || self.settings.explain_all;
+        let mut log = Vec::new();
+        let mut added_at = None;
         let contract = Arc::make_mut(&mut self.contracts[slot_index]);
         let life = contract.shape.life;
         for effect in &def.effects {
             match effect {
                 Effect::Form(on) => {
                     if let Some(life) = life {
-                        contract.values[life.start] = Fact::Date(day(on)?);
+                        let on = day(on)?;
+                        contract.values[life.start] = Fact::Date(on);
+                        log.push(format!("formed on {on}"));
                     }
                 }
                 Effect::Set { field, from, to } => {
                     let (from, to) = (day(from)?, read(to)?);
+                    if explaining {
+                        let name = &contract.shape.fields[*field];
+                        log.push(format!("{name} = {to} from {from}"));
+                    }
                     set_from(&mut contract.values[*field], from, to);
                 }
                 Effect::End(on) => {
                     if let Some(life) = life {
-                        end_on(&mut contract.values[life.end], day(on)?);
+                        let on = day(on)?;
+                        if end_on(contract, life, on, index) {
+                            log.push(format!("ended on {on}"));
+                        }
                     }
                 }
                 Effect::AddChild => {
@@ -462,6 +672,10 @@ impl<'a> Evaluation<'a> {
                         let items = list_mut(&mut contract.values[list.list]);
                         let mut added = child.clone();
                         added.place = Some(items.len());
+                        added_at = added.place;
+                        if explaining {
+                            log.push(format!("added {}", added.label()));
+                        }
                         items.push(Fact::Record(Arc::new(added)));
                     }
                 }
@@ -469,33 +683,67 @@ impl<'a> Evaluation<'a> {
                     if let (Some(child), Some(list)) = (child, &def.child) {
                         let on = day(on)?;
                         let items = list_mut(&mut contract.values[list.list]);
-                        match child.place {
-                            Some(place) => {
-                                if let Some(Fact::Record(held)) = items.get_mut(place) {
+                        let ended = match child.place {
+                            Some(place) => match items.get_mut(place) {
+                                Some(Fact::Record(held)) => {
                                     let held = Arc::make_mut(held);
-                                    if let Some(life) = held.shape.life {
-                                        end_on(&mut held.values[life.end], on);
-                                    }
+                                    held.shape.life.is_some_and(|l| end_on(held, l, on, index))
                                 }
-                            }
+                                _ => false,
+                            },
                             // A record a fact derived: listed from now on, ended.
                             None => {
                                 let mut ended = child.clone();
                                 ended.place = Some(items.len());
-                                if let Some(life) = ended.shape.life {
-                                    end_on(&mut ended.values[life.end], on);
-                                }
+                                added_at = ended.place;
+                                let set = ended
+                                    .shape
+                                    .life
+                                    .is_some_and(|l| end_on(&mut ended, l, on, index));
                                 items.push(Fact::Record(Arc::new(ended)));
+                                set
                             }
+                        };
+                        if ended && explaining {
+                            log.push(format!("{} ended on {on}", child.label()));
                         }
                     }
                 }
+                Effect::Record {
+                    list,
+                    record,
+                    fields,
+                } => {
+                    let def = &self.rules.model.records[*record];
+                    let mut values = vec![Fact::Null; def.fields.len()];
+                    for (field, source) in fields {
+                        values[*field] = read(source)?;
+                    }
+                    let items = list_mut(&mut contract.values[*list]);
+                    let kept = Record {
+                        shape: def.shape.clone(),
+                        values,
+                        place: Some(items.len()),
+                    };
+                    if explaining {
+                        log.push(format!("kept {}", kept.label()));
+                    }
+                    items.push(Fact::Record(Arc::new(kept)));
+                }
             }
+        }
+        if explaining {
+            let kind = def.name.to_string();
+            self.settled_facts[slot_index].extend(log.into_iter().map(|fact| SettledFact {
+                request: index,
+                kind: kind.clone(),
+                fact,
+            }));
         }
         // The state changed: facts computed before may not hold.
         self.memo.borrow_mut().clear();
         self.reform(slot_index);
-        Ok(())
+        Ok(added_at)
     }
 
     /// Brings the formed list up to date after contract `slot` changed: its item replaced,
@@ -577,19 +825,22 @@ impl<'a> Evaluation<'a> {
         Ok(value)
     }
 
-    /// Runs the rules judging `subject` on `day`, in order.
+    /// Runs the rules of `pass` judging `subject` on `day`, in order; they read the
+    /// values an earlier pass computed (`before`).
     fn judge(
         &self,
         subject: &str,
         day: NaiveDate,
         vars: [Fact; slot::COUNT],
+        pass: Pass,
+        before: Option<Vec<Option<Fact>>>,
     ) -> Result<Judgement, EvalError> {
         let count = self.rules.values.len();
         let scene = Scene {
             evaluation: self,
             day,
             vars,
-            values: RefCell::new(vec![None; count]),
+            values: RefCell::new(before.unwrap_or_else(|| vec![None; count])),
         };
         let mut judgement = Judgement {
             values: Vec::new(),
@@ -597,7 +848,8 @@ impl<'a> Evaluation<'a> {
             findings: Vec::new(),
             considered: Vec::new(),
         };
-        for (index, rule) in self.rules.rules_for(subject, day) {
+        let rules = self.rules.rules_for(subject, day);
+        for (index, rule) in rules.filter(|(_, rule)| pass.runs(rule)) {
             let fail = |e: &Expression, error: RunError| EvalError::Rule {
                 rule: rule.id.clone(),
                 file: self.rules.part_of(rule).file.clone(),
@@ -624,13 +876,16 @@ impl<'a> Evaluation<'a> {
                             when: Option<bool>,
                             held: Option<bool>| {
                 if self.settings.explain_all {
-                    judgement.considered.push(Consideration {
-                        rule: rule.id.clone(),
-                        reference: rule.reference.clone(),
-                        cite: rule.cite.clone(),
-                        result: result.to_owned(),
-                        explain: self.explain(rule, &scene, before, when, held),
-                    });
+                    judgement.considered.push((
+                        index,
+                        Consideration {
+                            rule: rule.id.clone(),
+                            reference: rule.reference.clone(),
+                            cite: rule.cite.clone(),
+                            result: result.to_owned(),
+                            explain: self.explain(rule, &scene, before, when, held),
+                        },
+                    ));
                 }
             };
             if let Some(when) = &rule.when
@@ -667,7 +922,7 @@ impl<'a> Evaluation<'a> {
                         let held = rule.require.as_ref().map(|_| false);
                         finding.explain = Some(self.explain(rule, &scene, read_before, when, held));
                     }
-                    judgement.findings.push(finding);
+                    judgement.findings.push((index, finding));
                     record(true);
                 }
                 (Some(_), _, _) => {
@@ -681,7 +936,14 @@ impl<'a> Evaluation<'a> {
                 }
             }
         }
-        judgement.values = scene.values.into_inner();
+        // Only what this pass computed: a later pass joins it to the earlier values.
+        let mut values = scene.values.into_inner();
+        for (slot, value) in values.iter_mut().enumerate() {
+            if judgement.computed_by[slot].is_none() && pass == Pass::Settle {
+                *value = None;
+            }
+        }
+        judgement.values = values;
         Ok(judgement)
     }
 
@@ -755,6 +1017,10 @@ impl<'a> Evaluation<'a> {
             require_result,
             read,
             facts: self.uses.borrow_mut().take().unwrap_or_default(),
+            settled: match *self.settling.borrow() {
+                Some(contract) => self.settled_facts[contract].clone(),
+                _ => Vec::new(),
+            },
         }
     }
 
@@ -784,6 +1050,9 @@ impl<'a> Evaluation<'a> {
         for (slot, value) in judgement.values.iter().enumerate() {
             let Some(value) = value else { continue };
             let def = &self.rules.values[slot];
+            if !def.shown {
+                continue;
+            }
             let written = write_value(def.ty, value).map_err(|message| {
                 let rule = judgement.computed_by[slot].map(|i| &self.rules.rules[i]);
                 EvalError::Rule {
@@ -818,9 +1087,21 @@ fn started_on(record: &Record, day: NaiveDate) -> Record {
     started
 }
 
-/// Ends on `day`, unless an earlier end is set: an end is never postponed.
-fn end_on(end: &mut Fact, day: NaiveDate) {
-    *end = Fact::Date(end.as_date().map_or(day, |set| set.min(day)));
+/// Ends the record on `day`, unless an end is set on or before it: an end is never
+/// postponed, and one set first on the same day stays. The request whose end takes
+/// effect is kept where the model asks (`life.ended_by`). Returns whether it ended it.
+fn end_on(record: &mut Record, life: crate::expr::Life, day: NaiveDate, request: usize) -> bool {
+    if record.values[life.end]
+        .as_date()
+        .is_some_and(|set| set <= day)
+    {
+        return false;
+    }
+    record.values[life.end] = Fact::Date(day);
+    if let Some(by) = life.ended_by {
+        record.values[by] = Fact::Int(request as i64);
+    }
+    true
 }
 
 /// From `day` on, `value`; a later change on the same day replaces an earlier one.

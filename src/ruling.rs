@@ -158,6 +158,22 @@ pub struct Explanation {
     /// first: the call as the terms' facts name it, and its value.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub facts: Vec<FactUse>,
+    /// For a rule judged on the settled timeline: each fact the case's accepted requests
+    /// put on its contract, in case order, with the request that put it there.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub settled: Vec<SettledFact>,
+}
+
+/// A fact an accepted request put on the settled timeline.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct SettledFact {
+    /// The request's place in the case's requests.
+    pub request: usize,
+    /// Its type.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// What it put there, and from which day: `accounts = 300 from 2026-05-20`.
+    pub fact: String,
 }
 
 /// One use of a derived fact.

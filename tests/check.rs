@@ -202,6 +202,24 @@ const MISTAKES: &[Mistake] = &[
         rule: "art11-contract-not-in-force",
         says: "reads `values.early_termination_fee` before",
     },
+    Mistake {
+        what: "a decision waiting on a settled amount",
+        file: "art-13-early-termination.yaml",
+        old: "    settled: true\n    when: end_takes_effect(contract, request_index) && defined_service(contract)",
+        new: "    when: end_takes_effect(contract, request_index) && defined_service(contract)",
+        at: "early_termination_fee + options_early_fee",
+        rule: "art13-2-options-end-with-contract",
+        says: "which the settled rule `art13-1-early-termination-fee` computes once every request is decided",
+    },
+    Mistake {
+        what: "a settled rule rejecting a request decided in case order",
+        file: "art-13-early-termination.yaml",
+        old: "    require: values.early_termination_fee == 0\n    outcome: info",
+        new: "    require: values.early_termination_fee == 0\n    outcome: reject  # on the settled timeline",
+        at: "reject  # on the settled",
+        rule: "art13-1-early-termination-fee",
+        says: "a settled rule cannot reject a terminate request",
+    },
 ];
 
 #[test]
@@ -237,7 +255,7 @@ fn a_value_computed_only_under_a_when_cannot_be_read_later() {
     let (line, column) = place(
         dir.path(),
         "art-13-early-termination.yaml",
-        "effective_date) {",
+        "effective_date)\n",
     );
     let at = format!("art-13-early-termination.yaml:{line}:{column}");
     assert!(
@@ -245,6 +263,25 @@ fn a_value_computed_only_under_a_when_cannot_be_read_later() {
             && l.contains("art13-1-early-termination-fee")
             && l.contains("which rule `art11-effective-date` computes only when its `when` holds")),
         "expected {at}:\n{output}"
+    );
+}
+
+/// What an accepted request does cannot wait on the settled timeline: an effect reading
+/// a value a settled rule computes would make a decision depend on later requests.
+#[test]
+fn an_effect_cannot_read_a_settled_value() {
+    let dir = with_mistake(
+        "art-11-termination.yaml",
+        "  - id: art11-effective-date\n    ref: \"11\"\n    in_force: { from: 2022-09-01 }\n    applies_to: [terminate]",
+        "  - id: art11-effective-date\n    ref: \"11\"\n    in_force: { from: 2022-09-01 }\n    applies_to: [terminate]\n    settled: true",
+    );
+    let (code, output) = check(dir.path());
+    assert_eq!(code, 1, "{output}");
+    assert!(
+        diagnostics(&output).iter().any(|l| l.contains("model.yaml:")
+            && l.contains("requests.terminate.effects[0]")
+            && l.contains("reads `values.effective_date`, which the settled rule `art11-effective-date` computes")),
+        "expected the terminate effect refused:\n{output}"
     );
 }
 

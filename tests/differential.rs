@@ -12,11 +12,23 @@
 //! On disagreement it prints, per class, how many cases and the smallest case found
 //! (minimised by dropping requests, contracts and options while the class persists).
 //!
+//! The model decides the requests in case order and computes every amount on the settled
+//! timeline (SPEC §3 "Settling the case"): the 13.1/13.2 amount by the request whose end
+//! takes effect, on its own 解約日; outage claims on the settled timeline, one outage one
+//! reduction. Only rejecting refs are compared, so the `warn`s citing 6.1 (a connect
+//! contract used with no base contract in force) and the `info`s naming the request whose
+//! end takes effect are not modelled; the model only never rejects there.
+//!
 //! Where SPEC is silent the model takes one reading, said where it is coded: an option is
 //! held from its contract's formation (listed) or its `add_option` date until its end; a
 //! second option of a kind held is accepted and held beside the first; the new Web gateway
-//! of a `new_contract` is the gateway 第6条第2項 asks for; a notice that ends something
-//! earlier than an end already set is priced as a first notice.
+//! of a `new_contract` is the gateway 第6条第2項 asks for; the option a stop ends is fixed
+//! when the stop is decided; a stop owes on its own 解約日 even for an option not yet
+//! billing then (only an option ending with its contract is excused by a later
+//! billing_start); a rejected outage claim's `outage_units` are the units it would add,
+//! never below 0 (none once the contract has ended); an outage claim on a contract formed
+//! by a `new_contract` listed after it is judged on the settled timeline, where that
+//! contract is in force from its date.
 
 mod differential {
     pub mod case;
@@ -669,4 +681,412 @@ proptest::proptest! {
         let diffs = diffs_of(rules, &case);
         proptest::prop_assert!(diffs.is_empty(), "{} disagreements on\n{text}", diffs.len());
     }
+}
+
+/// The model against SPEC's examples in "Settling the case: amounts on the whole timeline,
+/// once", each built here by hand and derived in the comments (民法 day counts, 別紙2/3
+/// arithmetic), so the model's readings are checked without yakkan.
+#[test]
+fn model_follows_spec_settling_examples() {
+    use chrono::{DateTime, NaiveDate};
+    use differential::case::{Fees, GContract, GOption, Stamp};
+    use rust_decimal::Decimal;
+
+    fn d(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("a date")
+    }
+    fn jst(s: &str) -> Stamp {
+        Stamp::Offset(DateTime::parse_from_rfc3339(&format!("{s}+09:00")).expect("a time"))
+    }
+    fn fees(basic: i64, per_account: i64) -> Option<Fees> {
+        Some(Fees {
+            basic: Decimal::from(basic),
+            per_account: Decimal::from(per_account),
+        })
+    }
+    fn listed(id: &str, kind: &str, accounts: i64, formed: &str, billing: &str) -> GContract {
+        GContract {
+            id: id.into(),
+            kind: kind.into(),
+            item: None,
+            accounts: Decimal::from(accounts),
+            formed: Some(d(formed)),
+            billing_start: d(billing),
+            ended: None,
+            fees: None,
+            declared: None,
+            options: Vec::new(),
+        }
+    }
+    fn sandbox(billing: &str, per_account: i64) -> GOption {
+        GOption {
+            kind: "web_sandbox".into(),
+            billing_start: Some(d(billing)),
+            ended: None,
+            fees: fees(0, per_account),
+        }
+    }
+    fn case(as_of: &str, contracts: Vec<GContract>, requests: Vec<GRequest>) -> GCase {
+        let case = GCase {
+            as_json: false,
+            as_of: d(as_of),
+            environment: None,
+            contracts,
+            requests,
+        };
+        assert!(case.is_valid());
+        case
+    }
+    fn terminate(
+        contract: &str,
+        notice: &str,
+        requested_end: Option<&str>,
+        gt28: bool,
+    ) -> GRequest {
+        GRequest::Terminate {
+            contract: contract.into(),
+            notice: d(notice),
+            requested_end: requested_end.map(d),
+            gt28,
+        }
+    }
+    fn stop(contract: &str, notice: &str) -> GRequest {
+        GRequest::Stop {
+            contract: contract.into(),
+            option: "web_sandbox".into(),
+            notice: d(notice),
+            requested_end: None,
+        }
+    }
+    fn claim(contract: &str, known: &str, restored: &str, claimed_on: &str) -> GRequest {
+        GRequest::Outage {
+            contract: contract.into(),
+            attributable: true,
+            total: true,
+            known_at: jst(known),
+            restored_at: jst(restored),
+            claimed_on: d(claimed_on),
+        }
+    }
+    /// (accepted, rejecting refs, the values named) of request `i`.
+    fn got(out: &Out, i: usize, keys: &[&str]) -> (bool, Vec<String>, Vec<String>) {
+        let r = &out.requests[i];
+        let values = keys
+            .iter()
+            .map(|k| r.values.get(*k).cloned().unwrap_or_else(|| "(none)".into()))
+            .collect();
+        (r.accepted, r.rejects.iter().cloned().collect(), values)
+    }
+    let fee = |out: &Out, i: usize| got(out, i, &["effective_date", "early_termination_fee"]);
+    let credit = |out: &Out, i: usize| got(out, i, &["outage_units", "credit", "claim_deadline"]);
+    let yes = |values: &[&str]| {
+        (
+            true,
+            Vec::<String>::new(),
+            values.iter().map(|v| v.to_string()).collect::<Vec<_>>(),
+        )
+    };
+    let no14 = |values: &[&str]| {
+        (
+            false,
+            vec!["14".to_string()],
+            values.iter().map(|v| v.to_string()).collect::<Vec<_>>(),
+        )
+    };
+
+    // 1. Decisions in order, amounts on the settled timeline: the list-order pair.
+    // WG-A, WG-B: web_gateway formed 05-01, billing 05-15, 100 accounts, 10000 + 100 per
+    // account. Minimum period 05-15 .. 06-14 = 17 + 14 = 31 days.
+    // Terminate, notice 05-12 → + 30 days = 06-11 (05-31 is +19) = 解約日.
+    // change_accounts to 300 dated 05-20; add_option web_sandbox dated 05-25 (billed from
+    // its date) at 100 per account: its period 05-25 .. 06-24 = 7 + 24 = 31 days, held and
+    // billing on 06-11, so it ends with the contract.
+    //   13.1: accounts on 06-11 = 300 → 10000 + 100 x 300 = 40000 a month; remaining
+    //         06-12 .. 06-14 = 3 days → 120000 / 31 = 3870.96… → 3870
+    //   13.2: fee on 06-11 = 100 x 300 = 30000; remaining 06-12 .. 06-24 = 13 days →
+    //         390000 / 31 = 12580.64… → 12580
+    //   fee = 3870 + 12580 = "16450", for WG-A (terminate listed first) and WG-B (listed
+    //   last) alike. (As the requests before the terminate alone would give it for WG-A:
+    //   100 accounts, no sandbox → 20000 x 3 / 31 = 1935.)
+    let wg = |id: &str| GContract {
+        fees: fees(10000, 100),
+        ..listed(id, "web_gateway", 100, "2026-05-01", "2026-05-15")
+    };
+    let change = |id: &str| GRequest::Change {
+        date: d("2026-05-20"),
+        contract: id.into(),
+        accounts: Decimal::from(300),
+    };
+    let add = |id: &str| GRequest::Add {
+        date: d("2026-05-25"),
+        contract: id.into(),
+        option: "web_sandbox".into(),
+        billing_start: None,
+        fees: fees(0, 100),
+    };
+    let out = model::evaluate(&case(
+        "2026-06-15",
+        vec![wg("WG-A"), wg("WG-B")],
+        vec![
+            terminate("WG-A", "2026-05-12", None, false),
+            change("WG-A"),
+            add("WG-A"),
+            change("WG-B"),
+            add("WG-B"),
+            terminate("WG-B", "2026-05-12", None, false),
+        ],
+    ));
+    assert_eq!(
+        fee(&out, 0),
+        yes(&["2026-06-11", "16450"]),
+        "WG-A, terminate first"
+    );
+    for i in 1..5 {
+        assert!(out.requests[i].accepted, "request {i} accepted");
+    }
+    assert_eq!(
+        fee(&out, 5),
+        yes(&["2026-06-11", "16450"]),
+        "WG-B, terminate last"
+    );
+    assert!(out.contracts.iter().all(|c| !c.web_sandbox), "ended 06-11");
+
+    // 2. An end is owed by the request whose end takes effect.
+    // FW-1: firewall_type1 formed 05-20, billing 06-15, 100 accounts x 300 = 30000 a month;
+    // minimum period 06-15 .. 07-14 = 16 + 14 = 30 days.
+    //   [0] notice 06-01 naming 07-13: 06-01 + 30 = 07-01, the later → 07-13. It would owe
+    //       07-14 (1 day) → 1000, but [1] ends FW-1 earlier → "0"
+    //   [1] notice 06-05 → + 30 = 07-05 (06-30 is +25): remaining 07-06 .. 07-14 = 9 days →
+    //       30000 x 9 / 30 = "9000"
+    // FW-2: the same, the second notice under 一般規程28: [2] owes "0" (its end does not
+    // take effect), [3] "0" (13.1 waived).
+    // FW-3: [4] notice 06-01 naming 07-05 and [5] notice 06-05 (→ 07-05), the same day: the
+    // end set first owes it → "9000", then "0".
+    let fw = |id: &str| GContract {
+        fees: fees(0, 300),
+        ..listed(id, "firewall_type1", 100, "2026-05-20", "2026-06-15")
+    };
+    let out = model::evaluate(&case(
+        "2026-07-20",
+        vec![fw("FW-1"), fw("FW-2"), fw("FW-3")],
+        vec![
+            terminate("FW-1", "2026-06-01", Some("2026-07-13"), false),
+            terminate("FW-1", "2026-06-05", None, false),
+            terminate("FW-2", "2026-06-01", Some("2026-07-13"), false),
+            terminate("FW-2", "2026-06-05", None, true),
+            terminate("FW-3", "2026-06-01", Some("2026-07-05"), false),
+            terminate("FW-3", "2026-06-05", None, false),
+        ],
+    ));
+    assert_eq!(fee(&out, 0), yes(&["2026-07-13", "0"]));
+    assert_eq!(fee(&out, 1), yes(&["2026-07-05", "9000"]));
+    assert_eq!(fee(&out, 2), yes(&["2026-07-13", "0"]));
+    assert_eq!(fee(&out, 3), yes(&["2026-07-05", "0"]));
+    assert_eq!(fee(&out, 4), yes(&["2026-07-05", "9000"]));
+    assert_eq!(fee(&out, 5), yes(&["2026-07-05", "0"]));
+
+    // A stop ending a sandbox on 06-15, then a terminate ending the contract and the
+    // sandbox on 06-01.
+    // WG-S, WG-T: web_gateway formed 04-10, billing 04-10 (minimum period 04-10 .. 05-09,
+    // over by June: 13.1 owes 0), 60 accounts x 300. Listed sandbox billed from 05-20 at 100
+    // per account = 6000 a month; its period 05-20 .. 06-19 = 12 + 19 = 31 days.
+    //   [0] WG-S stop, notice 05-16 → + 30 = 06-15 (05-31 is +15). On its own it would owe
+    //       06-16 .. 06-19 = 4 days → 24000 / 31 = 774.19… → 774 (as [2] WG-T does), but
+    //       [1] ends WG-S and the sandbox earlier → "0"
+    //   [1] WG-S terminate, notice 05-02 → + 30 = 06-01 (05-31 is +29): 13.1 "0"; 13.2 counted
+    //       to 06-01: 06-02 .. 06-19 = 18 days → 108000 / 31 = 3483.87… → "3483"
+    let ws = |id: &str| GContract {
+        fees: fees(0, 300),
+        options: vec![sandbox("2026-05-20", 100)],
+        ..listed(id, "web_gateway", 60, "2026-04-10", "2026-04-10")
+    };
+    let out = model::evaluate(&case(
+        "2026-06-05",
+        vec![ws("WG-S"), ws("WG-T")],
+        vec![
+            stop("WG-S", "2026-05-16"),
+            terminate("WG-S", "2026-05-02", None, false),
+            stop("WG-T", "2026-05-16"),
+        ],
+    ));
+    assert_eq!(fee(&out, 0), yes(&["2026-06-15", "0"]));
+    assert_eq!(fee(&out, 1), yes(&["2026-06-01", "3483"]));
+    assert_eq!(fee(&out, 2), yes(&["2026-06-15", "774"]));
+
+    // 3. 利用不能時間 runs only while the contract is in force.
+    // FW-O, FW-P, FW-Q: firewall_type1 formed 01-05, billing 01-10, 50 accounts, 30000 a
+    // month basic: a unit is 30000 / 30 = 1000. Outage 06-01 10:00 → 06-04 10:00 JST (72 h).
+    //   [0] FW-O listed as ended 06-02: H = 06-03 00:00 − 06-01 10:00 = 38 h → 1 unit → "1000"
+    //   [1] FW-P, ended 06-02 by the terminate [2] listed after the claim (notice 05-03 → +
+    //       30 = 06-02, 05-31 is +28; fee "0", the period long over): the same, 38 h → "1000"
+    //   [3] FW-Q in force throughout: 72 h → 3 units → "3000"
+    // Each becomes possible at 06-02 10:00: the period starts 06-03 → deadline 09-02.
+    let fo = |id: &str| GContract {
+        fees: fees(30000, 0),
+        ..listed(id, "firewall_type1", 50, "2026-01-05", "2026-01-10")
+    };
+    let out = model::evaluate(&case(
+        "2026-07-01",
+        vec![
+            GContract {
+                ended: Some(d("2026-06-02")),
+                ..fo("FW-O")
+            },
+            fo("FW-P"),
+            fo("FW-Q"),
+        ],
+        vec![
+            claim(
+                "FW-O",
+                "2026-06-01T10:00:00",
+                "2026-06-04T10:00:00",
+                "2026-06-10",
+            ),
+            claim(
+                "FW-P",
+                "2026-06-01T10:00:00",
+                "2026-06-04T10:00:00",
+                "2026-06-10",
+            ),
+            terminate("FW-P", "2026-05-03", None, false),
+            claim(
+                "FW-Q",
+                "2026-06-01T10:00:00",
+                "2026-06-04T10:00:00",
+                "2026-06-10",
+            ),
+        ],
+    ));
+    assert_eq!(credit(&out, 0), yes(&["1", "1000", "2026-09-02"]));
+    assert_eq!(credit(&out, 1), yes(&["1", "1000", "2026-09-02"]));
+    assert_eq!(fee(&out, 2), yes(&["2026-06-02", "0"]));
+    assert_eq!(credit(&out, 3), yes(&["3", "3000", "2026-09-02"]));
+
+    // 4. One outage, one reduction; 5. a claim is made when it can be made.
+    // FW-U, FW-V, FW-W as FW-Q (1000 a unit).
+    //   [0] FW-U 06-01 00:00 → 06-03 00:00 JST: 48 h → 2 units → "2000"; possible 06-02
+    //       00:00 exactly, so that day counts (民法140条ただし書) → 06-02 .. 09-01
+    //   [1] FW-U 06-02 00:00 → 06-04 00:00: overlaps [0]; the union 06-01 00:00 → 06-04
+    //       00:00 = 72 h = 3 units, 2 credited → 1 unit → "1000"; possible 06-03 → 09-02
+    //   [2] FW-U [0]'s window again: the union is still 3 units, 3 credited → adds none →
+    //       rejected "14", 0 units, "0"
+    //   [3] FW-V 06-01 10:00 → 06-03 10:00 (2 units), claimed 06-01: the claim becomes
+    //       possible on 06-02 (10:00) → not yet → rejected "14", credit "0" (its units are
+    //       still computed: 2); deadline 06-03 .. 09-02
+    //   [4] FW-V the same window claimed 06-02 → accepted: [3] credited nothing → "2000"
+    //   [5] FW-W 06-01 00:00 → 06-02 12:00 (36 h → 1 unit, "1000"), then [6] 06-02 06:00 →
+    //       06-03 00:00 (18 h of its own) overlapping it: union 48 h = 2 units, 1 credited →
+    //       adds 1 → accepted, "1000"; possible 06-03 06:00 → 06-04 .. 09-03
+    let out = model::evaluate(&case(
+        "2026-07-01",
+        vec![fo("FW-U"), fo("FW-V"), fo("FW-W")],
+        vec![
+            claim(
+                "FW-U",
+                "2026-06-01T00:00:00",
+                "2026-06-03T00:00:00",
+                "2026-06-10",
+            ),
+            claim(
+                "FW-U",
+                "2026-06-02T00:00:00",
+                "2026-06-04T00:00:00",
+                "2026-06-10",
+            ),
+            claim(
+                "FW-U",
+                "2026-06-01T00:00:00",
+                "2026-06-03T00:00:00",
+                "2026-06-11",
+            ),
+            claim(
+                "FW-V",
+                "2026-06-01T10:00:00",
+                "2026-06-03T10:00:00",
+                "2026-06-01",
+            ),
+            claim(
+                "FW-V",
+                "2026-06-01T10:00:00",
+                "2026-06-03T10:00:00",
+                "2026-06-02",
+            ),
+            claim(
+                "FW-W",
+                "2026-06-01T00:00:00",
+                "2026-06-02T12:00:00",
+                "2026-06-10",
+            ),
+            claim(
+                "FW-W",
+                "2026-06-02T06:00:00",
+                "2026-06-03T00:00:00",
+                "2026-06-10",
+            ),
+        ],
+    ));
+    assert_eq!(credit(&out, 0), yes(&["2", "2000", "2026-09-01"]));
+    assert_eq!(credit(&out, 1), yes(&["1", "1000", "2026-09-02"]));
+    assert_eq!(credit(&out, 2), no14(&["0", "0", "2026-09-01"]));
+    assert_eq!(credit(&out, 3), no14(&["2", "0", "2026-09-02"]));
+    assert_eq!(credit(&out, 4), yes(&["2", "2000", "2026-09-02"]));
+    assert_eq!(credit(&out, 5), yes(&["1", "1000", "2026-09-01"]));
+    assert_eq!(credit(&out, 6), yes(&["1", "1000", "2026-09-03"]));
+
+    // 6. The carried-over sandbox is one option.
+    // WG-C, WG-D: web_gateway formed 03-01 (before 2026-04-01), billing 03-10, declared
+    // 03-20 (on time), 100 accounts x 300 = 30000 a month; each lists its web_sandbox billed
+    // from 04-15 at 100 per account = 10000 a month: that is the carried-over option, and no
+    // second one is derived.
+    //   [0] WG-C stop, notice 04-20 → + 30 = 05-20 (04-30 is +10); the sandbox's period
+    //       04-15 .. 05-14 is over → "0". On as_of 05-21 WG-C's one sandbox has ended:
+    //       web_sandbox false.
+    //   [1] WG-D outage 05-01 10:00 → 05-02 10:00 (24 h, 1 unit): monthly 30000 + 10000 =
+    //       40000 → 40000 / 30 = 1333.33… → "1333"; possible 05-02 → 05-03 .. 08-02.
+    //       WG-D's sandbox is in force on as_of: true.
+    let wc = |id: &str| GContract {
+        fees: fees(0, 300),
+        declared: Some(d("2026-03-20")),
+        options: vec![sandbox("2026-04-15", 100)],
+        ..listed(id, "web_gateway", 100, "2026-03-01", "2026-03-10")
+    };
+    let out = model::evaluate(&case(
+        "2026-05-21",
+        vec![wc("WG-C"), wc("WG-D")],
+        vec![
+            stop("WG-C", "2026-04-20"),
+            claim(
+                "WG-D",
+                "2026-05-01T10:00:00",
+                "2026-05-02T10:00:00",
+                "2026-05-10",
+            ),
+        ],
+    ));
+    assert_eq!(fee(&out, 0), yes(&["2026-05-20", "0"]));
+    assert_eq!(credit(&out, 1), yes(&["1", "1333", "2026-08-02"]));
+    let sandboxes: Vec<(&str, bool)> = out
+        .contracts
+        .iter()
+        .map(|c| (c.id.as_str(), c.web_sandbox))
+        .collect();
+    assert_eq!(sandboxes, [("WG-C", false), ("WG-D", true)]);
+
+    // 7. 第6条第1項 while the connect contract is used: with no base contract in force, a
+    // change_accounts on a Private Connect is accepted (the warn citing 6.1 is not among
+    // what the model compares).
+    let out = model::evaluate(&case(
+        "2026-07-01",
+        vec![GContract {
+            item: Some("1gbps".into()),
+            fees: fees(0, 300),
+            ..listed("PC-1", "private_connect", 60, "2026-04-15", "2026-04-20")
+        }],
+        vec![GRequest::Change {
+            date: d("2026-06-10"),
+            contract: "PC-1".into(),
+            accounts: Decimal::from(70),
+        }],
+    ));
+    assert!(out.requests[0].accepted);
 }

@@ -48,7 +48,7 @@ fn it_checks_and_passes_its_own_cases_with_every_rule_firing() {
     let cases = sample().join("cases").display().to_string();
     let (code, out) = yakkan(&["test", "--coverage", "--rules", &dir, &cases]);
     assert_eq!(code, 0, "{out}");
-    assert!(out.contains("3 passed, 0 failed"), "{out}");
+    assert!(out.contains("4 passed, 0 failed"), "{out}");
 }
 
 #[test]
@@ -168,7 +168,7 @@ fn check_refuses_an_effect_on_a_value_no_rule_computes() {
     let (code, out) = yakkan(&["check", "--rules", &rules]);
     assert_eq!(code, 1, "{out}");
     assert!(
-        out.contains("model.yaml:62:12: requests.cancel.effects[0]"),
+        out.contains("model.yaml:63:12: requests.cancel.effects[0]"),
         "{out}"
     );
     assert!(

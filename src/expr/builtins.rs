@@ -167,6 +167,17 @@ pub fn register(schema: &mut Schema) {
             "the exact hours from the first timestamp to the second",
         ),
         f(
+            "end_of_day",
+            vec![Date],
+            Timestamp,
+            |a| {
+                calendar::end_of_day_jst(date(&a[0])?)
+                    .map(Value::Timestamp)
+                    .ok_or_else(|| out_of_range("end_of_day"))
+            },
+            "the moment a day ends, 24:00 Japan time (the next day's 00:00)",
+        ),
+        f(
             "floor_yen",
             vec![Number],
             Yen,
@@ -296,14 +307,99 @@ pub mod records {
         Ok(Value::Record(Arc::new(made)))
     }
 
+    type Moment = chrono::DateTime<chrono::FixedOffset>;
+
+    fn moment(v: &Value) -> Result<Moment, String> {
+        match v {
+            Value::Timestamp(t) => Ok(*t),
+            _ => Err("expected a timestamp".to_owned()),
+        }
+    }
+
+    /// A record's window `[from, to)` by its shape's span.
+    fn window(record: &Record) -> Result<(Moment, Moment), String> {
+        let span = record.shape.span.ok_or("expected a record with a span")?;
+        Ok((moment(record.at(span.from))?, moment(record.at(span.to))?))
+    }
+
+    fn overlap(a: (Moment, Moment), b: (Moment, Moment)) -> bool {
+        a.0 < b.1 && b.0 < a.1
+    }
+
+    /// `connected(list, from, to)`: the records whose windows overlap `[from, to)`, directly
+    /// or through one another, in the list's order.
+    pub fn connected(a: &[Value]) -> Result<Value, String> {
+        let items = a[0].as_list().ok_or("expected a list of records")?;
+        let mut windows = Vec::with_capacity(items.len());
+        for item in items {
+            windows.push(window(item.as_record().ok_or("expected a record")?)?);
+        }
+        let mut joined = vec![false; items.len()];
+        let mut reach = vec![(moment(&a[1])?, moment(&a[2])?)];
+        // Each pass joins at least one window or ends: at most n passes.
+        while let Some(w) = reach.pop() {
+            for (i, other) in windows.iter().enumerate() {
+                if !joined[i] && overlap(w, *other) {
+                    joined[i] = true;
+                    reach.push(*other);
+                }
+            }
+        }
+        let kept = items
+            .iter()
+            .zip(joined)
+            .filter(|(_, j)| *j)
+            .map(|(item, _)| item.clone())
+            .collect();
+        Ok(Value::list(kept))
+    }
+
+    /// `span_hours(list, from, to, until)`: the hours the union of `[from, to)` and the
+    /// records' windows covers, each cut at `until` (none when it is `()`).
+    pub fn span_hours(a: &[Value]) -> Result<Value, String> {
+        let items = a[0].as_list().ok_or("expected a list of records")?;
+        let until = match &a[3] {
+            Value::Null => None,
+            other => Some(moment(other)?),
+        };
+        let mut windows = vec![(moment(&a[1])?, moment(&a[2])?)];
+        for item in items {
+            windows.push(window(item.as_record().ok_or("expected a record")?)?);
+        }
+        let mut cut: Vec<(i64, i64)> = windows
+            .into_iter()
+            .map(|(from, to)| {
+                (
+                    from.timestamp(),
+                    until.map_or(to, |u| to.min(u)).timestamp(),
+                )
+            })
+            .filter(|(from, to)| from < to)
+            .collect();
+        cut.sort_unstable();
+        let (mut seconds, mut reached) = (0i64, i64::MIN);
+        for (from, to) in cut {
+            let from = from.max(reached);
+            if to > from {
+                seconds += to - from;
+                reached = to;
+            }
+        }
+        Ok(Value::Decimal(
+            rust_decimal::Decimal::from(seconds) / rust_decimal::Decimal::from(3600),
+        ))
+    }
+
     /// Each by the name a compiled rule set written to bytes calls it.
-    pub(super) const ALL: [(&str, super::Run); 6] = [
+    pub(super) const ALL: [(&str, super::Run); 8] = [
         ("record:at", at),
         ("record:in_force", in_force),
         ("record:held_on", held_on),
         ("record:count_in_force_where", count_in_force_where),
         ("record:any_in_force_where", any_in_force_where),
         ("record:make", make),
+        ("record:connected", connected),
+        ("record:span_hours", span_hours),
     ];
 }
 

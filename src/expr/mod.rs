@@ -21,6 +21,6 @@ pub use compile::{Compiled, Problem};
 pub use run::{Frame, Host, RunError};
 pub use syntax::Pos;
 pub use types::{Field, FunctionSig, Name, RecordType, Schema, Type};
-pub use value::{Life, NULL, Record, Shape, Value};
+pub use value::{Life, NULL, Record, Shape, Span, Value};
 
 pub use compile::Ir;

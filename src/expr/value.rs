@@ -25,6 +25,19 @@ pub struct Shape {
     pub key: Option<usize>,
     /// The fields that bound its life, when it has one.
     pub life: Option<Life>,
+    /// The moments bounding the window it covers (an outage's), when it has one.
+    #[serde(default)]
+    pub span: Option<Span>,
+}
+
+/// The fields of a record that bound a window of time `[from, to)`, both timestamps:
+/// records whose windows overlap are one occurrence (`connected`, `span_hours`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Span {
+    /// Index of the window's first moment.
+    pub from: usize,
+    /// Index of the moment it ends.
+    pub to: usize,
 }
 
 /// The fields of a record that bound its life: in force from `start` (never while it is
@@ -37,6 +50,10 @@ pub struct Life {
     pub end: usize,
     /// Index of the field naming the day it was added, if any.
     pub held_from: Option<usize>,
+    /// Index of the field naming the request whose end took effect (its place in the
+    /// case's requests), if the model keeps it: `()` while no request has ended it.
+    #[serde(default)]
+    pub ended_by: Option<usize>,
 }
 
 impl Shape {

@@ -38,8 +38,21 @@ pub struct RecordFile {
     /// others take their defaults), for facts that derive a record.
     #[serde(default)]
     pub make: Option<Vec<String>>,
+    /// The timestamp fields bounding the window of time it covers, if it covers one.
+    #[serde(default)]
+    pub span: Option<SpanFile>,
     /// Its fields, in order.
     pub fields: IndexMap<String, FieldFile>,
+}
+
+/// The fields bounding the window of time `[from, to)` a record covers (an outage's).
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SpanFile {
+    /// The window's first moment (`timestamp`).
+    pub from: String,
+    /// The moment it ends (`timestamp`).
+    pub to: String,
 }
 
 /// The fields bounding a record's life.
@@ -54,6 +67,10 @@ pub struct LifeFile {
     /// Held from this day (`date?`; always while `()`): the day a request added it.
     #[serde(default)]
     pub held_from: Option<String>,
+    /// Set by the engine to the request whose end took effect (`integer?`, `from_case:
+    /// false`): its place in the case's requests. A listed end leaves it `()`.
+    #[serde(default)]
+    pub ended_by: Option<String>,
 }
 
 /// A field: its type alone (`date?`), or the type with what else it needs.
@@ -123,6 +140,11 @@ pub struct RequestFile {
     /// The record inside the contract that the request is about, if any.
     #[serde(default)]
     pub child: Option<ChildFile>,
+    /// Decided on the settled timeline, after every other request (its decision rests on
+    /// the case's settled ends and on earlier requests of its type): no other request
+    /// sees what it does.
+    #[serde(default)]
+    pub settled: bool,
     /// What an accepted request does, in order (`- form: request.date`).
     #[serde(
         default,
@@ -192,4 +214,12 @@ pub enum EffectFile {
     AddChild,
     /// Ends the record the request names on the day, unless an earlier end is set.
     EndChild(String),
+    /// Keeps a record of the accepted request in a list of the contract, each field from
+    /// `request.FIELD` or `values.NAME` (a claim already credited).
+    Record {
+        /// The contract's list field.
+        list: String,
+        /// The record's fields.
+        fields: IndexMap<String, String>,
+    },
 }

@@ -16,7 +16,9 @@ use std::sync::Arc;
 use chrono::NaiveDate;
 
 use crate::expr::builtins::records;
-use crate::expr::{Field, FunctionSig, Life, Name, Record, RecordType, Schema, Shape, Type, Value};
+use crate::expr::{
+    Field, FunctionSig, Life, Name, Record, RecordType, Schema, Shape, Span, Type, Value,
+};
 use format::{ContractRefFile, EffectFile, FieldFile, ModelFile, RecordFile, RequestFile};
 
 /// The record type a case's `customer` is.
@@ -160,6 +162,8 @@ pub struct RequestDef {
     pub in_force: Option<(NaiveDate, Option<NaiveDate>)>,
     /// The record in the contract it is about.
     pub child: Option<ChildDef>,
+    /// Decided on the settled timeline, after every request decided in case order.
+    pub settled: bool,
     /// What an accepted request does.
     pub effects: Vec<Effect>,
 }
@@ -223,6 +227,15 @@ pub enum Effect {
     AddChild,
     /// Ends the named child record on the day, never later than an end already set.
     EndChild(Source),
+    /// Keeps a record of the accepted request in the contract's list field `list`.
+    Record {
+        /// The contract's list field.
+        list: usize,
+        /// The record type it holds.
+        record: usize,
+        /// The record's fields, each from the request or a computed value.
+        fields: Vec<(usize, Source)>,
+    },
 }
 
 /// One problem with a model, at a field path of `model.yaml`.
@@ -472,6 +485,32 @@ impl Model {
                     doc: "whether any of the records is in force on the day with the field among the values",
                 });
             }
+            if record.shape.span.is_some() {
+                let list = Type::list(Type::Record(name.clone()));
+                schema.function(FunctionSig {
+                    name: "connected",
+                    params: vec![list.clone(), Type::Timestamp, Type::Timestamp],
+                    result: list.clone(),
+                    run: records::connected,
+                    bound: Vec::new(),
+                    names_field: None,
+                    doc: "the records whose windows overlap [from, to), directly or through one another",
+                });
+                schema.function(FunctionSig {
+                    name: "span_hours",
+                    params: vec![
+                        list,
+                        Type::Timestamp,
+                        Type::Timestamp,
+                        Type::maybe(Type::Timestamp),
+                    ],
+                    result: Type::Decimal,
+                    run: records::span_hours,
+                    bound: Vec::new(),
+                    names_field: None,
+                    doc: "the hours the union of [from, to) and the records' windows covers, each cut at the last moment (none when ())",
+                });
+            }
             if let Some(make) = &record.make {
                 let prototype = Record {
                     shape: record.shape.clone(),
@@ -686,11 +725,43 @@ fn record_def(
                 );
             }
         }
+        let ended_by = match &life.ended_by {
+            Some(f) => Some(index_of(f, "life.ended_by", problem)?),
+            None => None,
+        };
+        if let Some(i) = ended_by
+            && (fields[i].kind != Kind::Integer || !fields[i].optional || fields[i].from_case)
+        {
+            problem(
+                format!("{path}.life.ended_by"),
+                format!(
+                    "`{}` names the request whose end took effect: an `integer?` with `from_case: false`",
+                    fields[i].name
+                ),
+            );
+        }
         Some(Life {
             start,
             end,
             held_from,
+            ended_by,
         })
+    });
+    let span = record.span.as_ref().and_then(|span| {
+        let from = index_of(&span.from, "span.from", problem)?;
+        let to = index_of(&span.to, "span.to", problem)?;
+        for i in [from, to] {
+            if fields[i].kind != Kind::Timestamp || fields[i].optional || fields[i].timeline {
+                problem(
+                    format!("{path}.span"),
+                    format!(
+                        "`{}` bounds a window of time, so it is a timestamp",
+                        fields[i].name
+                    ),
+                );
+            }
+        }
+        Some(Span { from, to })
     });
     let make = record.make.as_ref().map(|make| {
         make.iter()
@@ -710,6 +781,7 @@ fn record_def(
             label: record.label.clone(),
             key,
             life,
+            span,
         }),
         description: record.description.clone().unwrap_or_default(),
         fields,
@@ -850,6 +922,7 @@ fn request_def(
         label: None,
         key: None,
         life: None,
+        span: None,
     });
     let source = |text: &str, at: &str, problem: &mut dyn FnMut(String, String)| {
         let found = match text.split_once('.') {
@@ -1013,6 +1086,50 @@ fn request_def(
                 }
                 day(on, problem).map(Effect::EndChild)
             }
+            EffectFile::Record { list, fields } => {
+                let place = contract.shape.index(list);
+                let held = place.and_then(|l| match &contract.fields[l].kind {
+                    Kind::List(inner) => match **inner {
+                        Kind::Record(r) => Some(r),
+                        _ => None,
+                    },
+                    _ => None,
+                });
+                let (Some(place), Some(record)) = (place, held) else {
+                    problem(
+                        format!("{path}.{at}.list"),
+                        format!("`{list}` is not a list of records of the contract"),
+                    );
+                    continue;
+                };
+                let def = &model.records[record];
+                let mut out = Vec::new();
+                for (field, text) in fields {
+                    let at = format!("{at}.fields.{field}");
+                    let Some(index) = def.shape.index(field) else {
+                        problem(
+                            format!("{path}.{at}"),
+                            format!("`{field}` is not a field of {}", def.shape.name),
+                        );
+                        continue;
+                    };
+                    if let Some((source, ty)) = source(text, &at, problem) {
+                        let wanted = def.fields[index].expr_type(model);
+                        if !ty.fits(&wanted) {
+                            problem(
+                                format!("{path}.{at}"),
+                                format!("`{text}` is {ty}; `{field}` is {wanted}"),
+                            );
+                        }
+                        out.push((index, source));
+                    }
+                }
+                Some(Effect::Record {
+                    list: place,
+                    record,
+                    fields: out,
+                })
+            }
         };
         effects.extend(effect);
     }
@@ -1026,6 +1143,7 @@ fn request_def(
         contract: request.contract,
         in_force,
         child,
+        settled: request.settled,
         effects,
     })
 }

@@ -48,7 +48,14 @@ pub enum ValueDecl {
         /// The amount a rejected request shows instead of the computed one.
         #[serde(default)]
         rejected: Option<i64>,
+        /// Written in the ruling (true when absent); false for a value only messages show.
+        #[serde(default = "shown")]
+        shown: bool,
     },
+}
+
+fn shown() -> bool {
+    true
 }
 
 impl ValueDecl {
@@ -64,6 +71,14 @@ impl ValueDecl {
         match self {
             ValueDecl::Type(_) => None,
             ValueDecl::Full { rejected, .. } => rejected,
+        }
+    }
+
+    /// Whether a ruling writes it.
+    pub fn shown(self) -> bool {
+        match self {
+            ValueDecl::Type(_) => true,
+            ValueDecl::Full { shown, .. } => shown,
         }
     }
 }
@@ -169,6 +184,12 @@ pub struct RuleFile {
     pub reconstructed: bool,
     /// What it judges: request types of the model, or `contract` (each on `as_of`).
     pub applies_to: Vec<String>,
+    /// Judged on the settled timeline, once every request is decided: its values (the
+    /// amounts the terms fix on a day) see every accepted request's facts, listed before
+    /// or after. It may not reject a request decided in case order, and no rule deciding
+    /// in case order, nor an effect, may read what it computes.
+    #[serde(default)]
+    pub settled: bool,
     /// When the rule applies (Rhai, true/false); always when absent.
     #[serde(default)]
     pub when: Option<String>,

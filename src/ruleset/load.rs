@@ -292,7 +292,8 @@ pub(crate) mod slot {
     pub const REQUEST: usize = 4;
     pub const CONTRACT: usize = 5;
     pub const CHILD: usize = 6;
-    pub const COUNT: usize = 7;
+    pub const REQUEST_INDEX: usize = 7;
+    pub const COUNT: usize = 8;
 }
 
 /// The context variables a rule judging `subjects` may read, and why others are absent:
@@ -325,6 +326,8 @@ fn context(model: &Model, subjects: &[String]) -> (Vec<Variable>, Vec<(String, S
             _ => Type::OneOf(requests.iter().map(|r| r.name.clone()).collect()),
         };
         variables.push(var("request", ty, slot::REQUEST));
+        // Its place in the case's requests, as an end's `ended_by` names it.
+        variables.push(var("request_index", Type::Int, slot::REQUEST_INDEX));
     } else {
         absent.push((
             "request".to_owned(),
@@ -413,6 +416,7 @@ impl Loader {
                 name: name.clone(),
                 ty: decl.ty(),
                 rejected: decl.rejected(),
+                shown: decl.shown(),
             })
             .collect();
         for value in &values {
@@ -603,11 +607,29 @@ impl Loader {
                     Effect::Form(on) | Effect::End(on) | Effect::EndChild(on) => vec![*on],
                     Effect::Set { from, to, .. } => vec![*from, *to],
                     Effect::AddChild => Vec::new(),
+                    Effect::Record { fields, .. } => fields.iter().map(|(_, s)| *s).collect(),
                 };
                 for slot in read.into_iter().filter_map(|s| match s {
                     ModelSource::Value(slot) => Some(slot),
                     ModelSource::Request(_) => None,
                 }) {
+                    // What a request decided in case order does cannot wait on amounts
+                    // computed once every request is decided.
+                    let settled = rules.iter().map(|(rule, ..)| rule).find(|rule| {
+                        rule.settled
+                            && rule.applies_to.iter().any(|s| **s == *request.name)
+                            && rule.values.iter().any(|(v, _)| *v == slot)
+                    });
+                    if let (false, Some(rule)) = (request.settled, settled) {
+                        self.diagnostics.push(source.error(
+                            &format!("requests.{}.effects[{i}]", request.name),
+                            format!(
+                                "reads `values.{}`, which the settled rule `{}` computes once every request is decided: what a request decided in case order does cannot depend on later requests",
+                                values[slot].name, rule.id
+                            ),
+                        ));
+                        continue;
+                    }
                     let mut spans: Vec<(NaiveDate, Option<NaiveDate>)> = rules
                         .iter()
                         .map(|(rule, ..)| rule)
@@ -1073,6 +1095,26 @@ impl RuleCompiler<'_> {
                     r.values.iter().any(|(s, _)| *s == slot)
                         && r.applies_to.iter().any(|s| rule.applies_to.contains(s))
                 });
+                // A rule deciding in case order cannot wait on the settled timeline.
+                let settled_by = (!self.judged_settled(rule.settled, &rule.applies_to))
+                    .then(|| {
+                        earlier.iter().find(|(r, ..)| {
+                            r.settled
+                                && r.values.iter().any(|(s, _)| *s == slot)
+                                && r.applies_to.iter().any(|s| rule.applies_to.contains(s))
+                        })
+                    })
+                    .flatten();
+                if let Some((r, ..)) = settled_by {
+                    return ValueSlot {
+                        name: value.name.clone(),
+                        ty: value_type(value.ty),
+                        not_ready: Some(format!(
+                            "which the settled rule `{}` computes once every request is decided: a rule deciding in case order cannot read it (mark this rule `settled: true`)",
+                            r.id
+                        )),
+                    };
+                }
                 ValueSlot {
                     name: value.name.clone(),
                     ty: value_type(value.ty),
@@ -1086,6 +1128,15 @@ impl RuleCompiler<'_> {
                 }
             })
             .collect()
+    }
+
+    /// Whether a rule is judged on the settled timeline: marked so, or judging only
+    /// request types the model decides there.
+    fn judged_settled(&self, settled: bool, subjects: &[String]) -> bool {
+        settled
+            || subjects
+                .iter()
+                .all(|s| self.model.request(s).is_some_and(|r| r.settled))
     }
 
     fn compile(
@@ -1155,6 +1206,29 @@ impl RuleCompiler<'_> {
         }
         if rule.outcome.is_none() && rule.values.is_empty() {
             found.push(self.error("", "the rule neither computes values nor makes a finding"));
+        }
+        if rule.settled {
+            if rule.applies_to.iter().any(|s| s == CONTRACT) {
+                found.push(self.error(
+                    "settled",
+                    "contracts are judged on `as_of` once the case is settled; `settled` is for rules judging requests",
+                ));
+            }
+            let decided: Vec<&str> = rule
+                .applies_to
+                .iter()
+                .filter(|s| self.model.request(s).is_some_and(|r| !r.settled))
+                .map(String::as_str)
+                .collect();
+            if rule.outcome == Some(crate::ruling::Outcome::Reject) && !decided.is_empty() {
+                found.push(self.error(
+                    "outcome",
+                    format!(
+                        "a settled rule cannot reject a {} request: it is decided in case order before the case is settled (give `warn` or `info`, or mark the request type `settled` in model.yaml)",
+                        decided.join(" or ")
+                    ),
+                ));
+            }
         }
         if let Some(message) = &rule.message {
             for (language, text) in [("ja", &message.ja), ("en", &message.en)] {
@@ -1305,6 +1379,7 @@ impl RuleCompiler<'_> {
             until: rule.in_force.until,
             reconstructed: rule.reconstructed,
             applies_to: rule.applies_to.clone(),
+            settled: rule.settled,
             when,
             values,
             require,

@@ -65,6 +65,13 @@ pub struct ValueDef {
     pub ty: ValueType,
     /// What a rejected request shows instead of the computed amount.
     pub rejected: Option<i64>,
+    /// Whether a ruling writes it (a value only messages show is not).
+    #[serde(default = "yes")]
+    pub shown: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// One version of a derived fact.
@@ -159,6 +166,8 @@ pub struct Rule {
     pub reconstructed: bool,
     /// What it judges.
     pub applies_to: Vec<Subject>,
+    /// Judged on the settled timeline, once every request is decided.
+    pub settled: bool,
     /// When it applies.
     pub when: Option<Expression>,
     /// What it computes, in order, by value slot.

@@ -3,8 +3,15 @@
 //! requests out of date order, requests on contracts ended or formed by a rejected or later
 //! `new_contract`, repeated terminations and stops, and terminations taking effect the day
 //! an earlier stop does.
+//!
+//! And what SPEC's "Settling the case" turns on, often enough to matter: follow-ups on an
+//! earlier request of the case — several notices on one contract (some under 一般規程28),
+//! several stops of one option, a stop then a terminate, `change_accounts` and `add_option`
+//! dated before a pending 解約日 but listed after its notice, outages running past the
+//! contract's end, overlapping, touching and duplicate outage claims — claims made before
+//! they can be, and timely 附則2 declarations listing a sandbox billed after 2026-04-01.
 
-use chrono::{Duration, FixedOffset, NaiveDate, TimeZone};
+use chrono::{Duration, FixedOffset, NaiveDate, NaiveDateTime, TimeZone};
 use rust_decimal::Decimal;
 
 use super::case::{Environment, Fees, GCase, GContract, GOption, GRequest, Stamp};
@@ -187,7 +194,15 @@ fn listed_contract(rng: &mut Rng, anchor: NaiveDate, n: usize) -> GContract {
     if kind == "web_gateway" && rng.chance(45) {
         let timely = declared.is_some_and(|d| d <= ymd(2026, 3, 31));
         let bs = if pre_r8 && timely {
-            ymd(2026, 4, 1)
+            // The carried-over option, whatever billing_start the case lists for it.
+            *rng.pick(&[
+                ymd(2026, 4, 1),
+                ymd(2026, 4, 1),
+                ymd(2026, 3, 1),
+                ymd(2026, 4, 15),
+                ymd(2026, 5, 10),
+                ymd(2026, 6, 1),
+            ])
         } else if pre_r8 {
             *rng.pick(&[ymd(2026, 3, 1), ymd(2026, 4, 1), ymd(2026, 4, 15)])
         } else {
@@ -306,6 +321,229 @@ fn stamp(rng: &mut Rng, jst_time: chrono::NaiveDateTime) -> Stamp {
     }
 }
 
+fn jst_naive(s: Stamp) -> NaiveDateTime {
+    s.instant()
+        .with_timezone(&FixedOffset::east_opt(9 * 3600).unwrap())
+        .naive_local()
+}
+
+fn effective(notice: NaiveDate, requested_end: Option<NaiveDate>) -> NaiveDate {
+    let earliest = notice + Duration::days(30);
+    requested_end.map_or(earliest, |e| e.max(earliest))
+}
+
+/// An outage claim on `contract` for the window `known` → `restored` (Japan time), claimed
+/// on the deadline, a day late, the day the claim becomes possible, a day or two before it
+/// can be made, or somewhere in between.
+fn outage(
+    rng: &mut Rng,
+    contract: String,
+    known: NaiveDateTime,
+    restored: NaiveDateTime,
+) -> GRequest {
+    let possible_at = known + Duration::hours(24);
+    let possible = possible_at.date();
+    let jst = FixedOffset::east_opt(9 * 3600).unwrap();
+    let deadline = super::model::claim_deadline(jst.from_local_datetime(&possible_at).unwrap(), 3);
+    let claimed_on = match rng.below(10) {
+        0 => deadline,
+        1 => deadline + Duration::days(1),
+        2 => possible,
+        // The same day number three months on (month end when none): the count that
+        // took the possible day itself as the first.
+        3 => possible
+            .checked_add_months(chrono::Months::new(3))
+            .unwrap_or(deadline),
+        // Before the claim can be made: the day the outage became known, or the day
+        // before it becomes possible.
+        4 if rng.chance(50) => known.date(),
+        4 => possible - Duration::days(1),
+        _ => possible + Duration::days(rng.range(-1, 110)),
+    };
+    GRequest::Outage {
+        contract,
+        attributable: rng.chance(92),
+        total: rng.chance(92),
+        known_at: stamp(rng, known),
+        restored_at: stamp(rng, restored),
+        claimed_on,
+    }
+}
+
+/// A request that follows up an earlier one of the case (or a listed contract's end), or
+/// `None` when there is nothing to follow.
+fn follow_up(rng: &mut Rng, earlier: &[GRequest], listed: &[GContract]) -> Option<GRequest> {
+    // An outage running past a listed contract's end.
+    if rng.chance(12)
+        && let Some((id, end)) = {
+            let ended: Vec<(String, NaiveDate)> = listed
+                .iter()
+                .filter_map(|c| c.ended.map(|e| (c.id.clone(), e)))
+                .collect();
+            (!ended.is_empty()).then(|| rng.pick(&ended).clone())
+        }
+    {
+        return Some(past_the_end(rng, id, end));
+    }
+    let followed: Vec<&GRequest> = earlier
+        .iter()
+        .filter(|r| {
+            matches!(
+                r,
+                GRequest::Terminate { .. } | GRequest::Stop { .. } | GRequest::Outage { .. }
+            )
+        })
+        .collect();
+    if followed.is_empty() {
+        return None;
+    }
+    Some(match *rng.pick(&followed) {
+        GRequest::Terminate {
+            contract,
+            notice,
+            requested_end,
+            gt28,
+        } => {
+            let eff = effective(*notice, *requested_end);
+            // A day before the 解約日, on or after the notice.
+            let pending = |rng: &mut Rng| {
+                let span = (eff - *notice).num_days().max(1);
+                *notice + Duration::days(rng.range(0, span - 1))
+            };
+            match rng.below(7) {
+                // Another notice on the contract, ending it earlier or later, some under
+                // 一般規程28.
+                0..=2 => {
+                    let notice = *notice + Duration::days(rng.range(-12, 12));
+                    GRequest::Terminate {
+                        contract: contract.clone(),
+                        notice,
+                        requested_end: rng
+                            .chance(50)
+                            .then(|| eff + Duration::days(rng.range(-20, 20))),
+                        gt28: if rng.chance(50) {
+                            !gt28
+                        } else {
+                            rng.chance(30)
+                        },
+                    }
+                }
+                // Listed after the notice, dated before its 解約日.
+                3 => GRequest::Change {
+                    date: pending(rng),
+                    contract: contract.clone(),
+                    accounts: Decimal::from(rng.range(50, 400)),
+                },
+                4 | 5 => {
+                    let date = pending(rng);
+                    let sandbox = rng.chance(80);
+                    GRequest::Add {
+                        date,
+                        contract: contract.clone(),
+                        option: if sandbox {
+                            "web_sandbox"
+                        } else {
+                            "dedicated_ip"
+                        }
+                        .into(),
+                        // Now and then billed only after the 解約日.
+                        billing_start: rng
+                            .chance(60)
+                            .then(|| date + Duration::days(rng.range(0, 40))),
+                        fees: if sandbox { sandbox_fees(rng) } else { None },
+                    }
+                }
+                _ => past_the_end(rng, contract.clone(), eff),
+            }
+        }
+        GRequest::Stop {
+            contract,
+            option,
+            notice,
+            requested_end,
+        } => {
+            let eff = effective(*notice, *requested_end);
+            let notice = *notice + Duration::days(rng.range(-15, 12));
+            let requested_end = rng
+                .chance(50)
+                .then(|| eff + Duration::days(rng.range(-20, 20)));
+            if rng.chance(50) {
+                // Another stop of the option.
+                GRequest::Stop {
+                    contract: contract.clone(),
+                    option: option.clone(),
+                    notice,
+                    requested_end,
+                }
+            } else {
+                // A stop, then a terminate ending the contract earlier or later.
+                GRequest::Terminate {
+                    contract: contract.clone(),
+                    notice,
+                    requested_end,
+                    gt28: rng.chance(15),
+                }
+            }
+        }
+        GRequest::Outage {
+            contract,
+            known_at,
+            restored_at,
+            ..
+        } => {
+            let (known, restored) = (jst_naive(*known_at), jst_naive(*restored_at));
+            let span = (restored - known).num_minutes().max(1);
+            match rng.below(4) {
+                // The same outage claimed again.
+                0 => outage(rng, contract.clone(), known, restored),
+                // Overlapping: beginning inside it (or a little before), ending anywhere.
+                1 => {
+                    let from = known + Duration::minutes(rng.range(-24 * 60, span - 1));
+                    let minutes = *rng.pick(&[12 * 60, 18 * 60, 24 * 60, 30 * 60, 48 * 60]);
+                    outage(
+                        rng,
+                        contract.clone(),
+                        from,
+                        from + Duration::minutes(minutes),
+                    )
+                }
+                // Overlapping its last hours and running on, so the outage grows.
+                2 => {
+                    let from = restored - Duration::minutes(rng.range(1, span.min(12 * 60)));
+                    let minutes = *rng.pick(&[18 * 60, 24 * 60, 36 * 60, 48 * 60, 72 * 60]);
+                    outage(
+                        rng,
+                        contract.clone(),
+                        from,
+                        from + Duration::minutes(minutes),
+                    )
+                }
+                // Touching: beginning the moment it was restored.
+                _ => {
+                    let minutes = *rng.pick(&[18 * 60, 24 * 60, 36 * 60]);
+                    outage(
+                        rng,
+                        contract.clone(),
+                        restored,
+                        restored + Duration::minutes(minutes),
+                    )
+                }
+            }
+        }
+        _ => unreachable!("only terminations, stops and outages are followed"),
+    })
+}
+
+/// An outage known a day or three before a contract's last day `end`, restored after it.
+fn past_the_end(rng: &mut Rng, contract: String, end: NaiveDate) -> GRequest {
+    let day = end - Duration::days(rng.range(0, 3));
+    let known = day
+        .and_hms_opt(rng.range(0, 23) as u32, *rng.pick(&[0, 30]) as u32, 0)
+        .unwrap();
+    let restored = known + Duration::hours(rng.range(24, 110));
+    outage(rng, contract, known, restored)
+}
+
 pub fn case(rng: &mut Rng) -> GCase {
     let anchor = if rng.chance(30) {
         ymd(2026, 4, 1) + Duration::days(rng.range(-60, 60))
@@ -315,7 +553,7 @@ pub fn case(rng: &mut Rng) -> GCase {
     let contracts: Vec<GContract> = (0..rng.below(5))
         .map(|n| listed_contract(rng, anchor, n as usize + 1))
         .collect();
-    let count = 1 + rng.below(7) as usize;
+    let count = 1 + rng.below(8) as usize;
     let types: Vec<u64> = (0..count).map(|_| rng.below(6)).collect();
     // Ids first, so a request may name a contract a later `new_contract` forms.
     let mut new_ids = Vec::new();
@@ -350,6 +588,13 @@ pub fn case(rng: &mut Rng) -> GCase {
                 .find(|r| matches!(r, GRequest::Terminate { .. } | GRequest::Stop { .. }))
         {
             requests.push(prev.clone());
+            continue;
+        }
+        // A follow-up on an earlier request: what SPEC's "Settling the case" decides.
+        if rng.chance(35)
+            && let Some(follow) = follow_up(rng, &requests, &contracts)
+        {
+            requests.push(follow);
             continue;
         }
         let date = near(rng, anchor, -30, 240);
@@ -453,31 +698,7 @@ pub fn case(rng: &mut Rng) -> GCase {
                     5 => 2 * 24 * 60 + 2 * 60 + 30,
                     _ => rng.range(1, 240 * 60),
                 };
-                let restored = known + Duration::minutes(minutes);
-                let possible_at = known + Duration::hours(24);
-                let possible = possible_at.date();
-                let jst = FixedOffset::east_opt(9 * 3600).unwrap();
-                let deadline =
-                    super::model::claim_deadline(jst.from_local_datetime(&possible_at).unwrap(), 3);
-                let claimed_on = match rng.below(7) {
-                    0 => deadline,
-                    1 => deadline + Duration::days(1),
-                    2 => possible,
-                    // The same day number three months on (month end when none): the
-                    // count that took the possible day itself as the first.
-                    3 => possible
-                        .checked_add_months(chrono::Months::new(3))
-                        .unwrap_or(deadline),
-                    _ => possible + Duration::days(rng.range(-1, 110)),
-                };
-                GRequest::Outage {
-                    contract: target,
-                    attributable: rng.chance(92),
-                    total: rng.chance(92),
-                    known_at: stamp(rng, known),
-                    restored_at: stamp(rng, restored),
-                    claimed_on,
-                }
+                outage(rng, target, known, known + Duration::minutes(minutes))
             }
         };
         requests.push(request);

@@ -1,6 +1,13 @@
-//! A second implementation of SPEC's decisions, written from SPEC §1–§3 (the table and
-//! "State over time, and requests on things not in force") alone. It shares nothing with
-//! yakkan but `chrono` and `rust_decimal`: its own calendar, its own dated state.
+//! A second implementation of SPEC's decisions, written from SPEC §1–§3 (the table, "State
+//! over time, and requests on things not in force" and "Settling the case: amounts on the
+//! whole timeline, once") alone. It shares nothing with yakkan but `chrono` and
+//! `rust_decimal`: its own calendar, its own dated state.
+//!
+//! Two passes, as SPEC reads the terms: the requests are decided in case order, each
+//! seeing the accepted requests before it; then, on the settled timeline (every accepted
+//! request's facts, each on its own dates), every amount is computed once — the 13.1/13.2
+//! amount by the request whose end takes effect, on its own 解約日 — and the outage claims
+//! are decided, one outage (overlapping windows) one reduction.
 //!
 //! The numbers below are SPEC's reading of the terms; they live here because this is an
 //! independent oracle, not the evaluator (the evaluator keeps them in `rules/`).
@@ -112,6 +119,10 @@ struct Opt {
     start: NaiveDate,
     /// Start of its own minimum period (9.3).
     billing_start: NaiveDate,
+    /// Its `ended` as the case lists it.
+    listed_end: Option<NaiveDate>,
+    /// Its own end as the requests accepted so far set it: the earliest of the listed one
+    /// and the accepted stops'. The contract's end is the contract's, and ends it too.
     end: Option<NaiveDate>,
     fees: Fees,
 }
@@ -139,6 +150,9 @@ struct K {
     item: Option<String>,
     formed: Option<NaiveDate>,
     billing_start: NaiveDate,
+    /// Its `ended` as the case lists it.
+    listed_end: Option<NaiveDate>,
+    /// The earliest of the listed end and the accepted terminations' so far.
     end: Option<NaiveDate>,
     initial_accounts: Decimal,
     /// (from, count), in the order the requests added them.
@@ -162,6 +176,17 @@ impl K {
     }
     fn basic_monthly(&self, d: NaiveDate) -> Decimal {
         self.fees.basic + self.fees.per_account * self.accounts_on(d)
+    }
+    /// 別紙3's monthly fee on `d`: the basic service and the options in force that day.
+    fn monthly_with_options(&self, d: NaiveDate) -> Decimal {
+        let accounts = self.accounts_on(d);
+        let mut monthly = self.basic_monthly(d);
+        for o in &self.options {
+            if o.in_force(d) && (o.kind != SANDBOX || d >= r8()) {
+                monthly += o.monthly(accounts);
+            }
+        }
+        monthly
     }
     fn sandbox_in_force(&self, d: NaiveDate) -> bool {
         d >= r8()
@@ -190,6 +215,7 @@ fn option_from(o: &super::case::GOption, contract_billing: NaiveDate, held_from:
         held_from,
         start,
         billing_start,
+        listed_end: o.ended,
         end: o.ended,
         fees: o.fees.clone().unwrap_or_default(),
     }
@@ -202,12 +228,16 @@ fn contract_from(c: &GContract, formed: Option<NaiveDate>) -> K {
     let timely = c.declared.is_some_and(|d| d <= r8_eve());
     let mut carried = false;
     for o in &c.options {
-        let listed_early = o.kind == SANDBOX && o.billing_start.unwrap_or(c.billing_start) <= r8();
-        if pre_r8_gateway && listed_early {
-            if !timely {
+        if pre_r8_gateway && o.kind == SANDBOX {
+            if timely {
+                // 附則2 and "Settling the case": a Web sandbox listed on a contract with a
+                // timely declaration, whatever its billing_start, is the carried-over
+                // option (billed from its listed billing_start, with its listed fees).
+                carried = true;
+            } else if o.billing_start.unwrap_or(c.billing_start) <= r8() {
                 continue; // 附則2: not continued without a timely declaration
             }
-            carried = true;
+            // (no timely declaration, billing after 2026-04-01: a new option, art. 9)
         }
         options.push(option_from(o, c.billing_start, held_from));
     }
@@ -220,6 +250,7 @@ fn contract_from(c: &GContract, formed: Option<NaiveDate>) -> K {
                 held_from: r8(),
                 start: r8(),
                 billing_start: r8(),
+                listed_end: None,
                 end: None,
                 fees: Fees::default(),
             },
@@ -231,6 +262,7 @@ fn contract_from(c: &GContract, formed: Option<NaiveDate>) -> K {
         item: c.item.clone(),
         formed,
         billing_start: c.billing_start,
+        listed_end: c.ended,
         end: c.ended,
         initial_accounts: c.accounts,
         changes: Vec::new(),
@@ -278,15 +310,14 @@ struct State {
 }
 
 impl State {
+    fn index(&self, id: &str) -> Option<usize> {
+        self.known.get(id).copied().flatten()
+    }
     fn get(&self, id: &str) -> Option<&K> {
-        self.known
-            .get(id)
-            .copied()
-            .flatten()
-            .map(|i| &self.contracts[i])
+        self.index(id).map(|i| &self.contracts[i])
     }
     fn get_mut(&mut self, id: &str) -> Option<&mut K> {
-        let i = self.known.get(id).copied().flatten()?;
+        let i = self.index(id)?;
         Some(&mut self.contracts[i])
     }
     fn in_force(&self, id: &str, d: NaiveDate) -> bool {
@@ -325,6 +356,146 @@ impl State {
     }
 }
 
+// ---- the settled timeline --------------------------------------------------------------
+
+/// Who set an end: a listed `ended`, or the accepted request at that index. On one day the
+/// end set first takes effect, so the derived order (listed, then case order) is the rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Setter {
+    Listed,
+    Request(usize),
+}
+
+/// An accepted termination: the fact it adds to the timeline.
+struct Terminated {
+    index: usize,
+    contract: usize,
+    effective: NaiveDate,
+    notice: NaiveDate,
+    gt28: bool,
+}
+
+/// An accepted option stop: the option it names is fixed when it is decided (the
+/// last-listed one of that kind held on its notice date, as the requests before it left
+/// the contract).
+struct Stopped {
+    index: usize,
+    contract: usize,
+    option: usize,
+    effective: NaiveDate,
+}
+
+/// Every accepted request's facts, each on its own dates: the state after the last request,
+/// with who set each end.
+struct Settled<'a> {
+    st: &'a State,
+    terminated: Vec<Terminated>,
+    stopped: Vec<Stopped>,
+}
+
+impl Settled<'_> {
+    /// The contract's end that takes effect: the earliest set in the case, and on one day
+    /// the one set first.
+    fn contract_end(&self, k: usize) -> Option<(NaiveDate, Setter)> {
+        let listed = self.st.contracts[k].listed_end.map(|e| (e, Setter::Listed));
+        let requested = self
+            .terminated
+            .iter()
+            .filter(|t| t.contract == k)
+            .map(|t| (t.effective, Setter::Request(t.index)));
+        listed.into_iter().chain(requested).min()
+    }
+
+    /// The option's end that takes effect: its own listed end and stops, and its
+    /// contract's end (an option ends with its contract).
+    fn option_end(&self, k: usize, j: usize) -> Option<(NaiveDate, Setter)> {
+        let listed = self.st.contracts[k].options[j]
+            .listed_end
+            .map(|e| (e, Setter::Listed));
+        let stops = self
+            .stopped
+            .iter()
+            .filter(|s| s.contract == k && s.option == j)
+            .map(|s| (s.effective, Setter::Request(s.index)));
+        listed
+            .into_iter()
+            .chain(stops)
+            .chain(self.contract_end(k))
+            .min()
+    }
+
+    /// 13.1 and 13.2, owed once by the termination whose end takes effect, computed on its
+    /// own 解約日: the accounts that day, and the options held that day that end with the
+    /// contract (an option billing only after the 解約日 is not held then and owes nothing;
+    /// one ended earlier, or on that day by an end set first, owed its part then). A notice
+    /// before 2026-04-01 is judged under the original text, which knows no Web sandbox
+    /// option (SPEC §1: the rule versions of the notice date), so it prices none.
+    fn termination_fee(&self, t: &Terminated) -> Decimal {
+        let eff = t.effective;
+        if self.contract_end(t.contract) != Some((eff, Setter::Request(t.index))) {
+            return Decimal::ZERO; // another end takes effect: this notice owes nothing
+        }
+        let k = &self.st.contracts[t.contract];
+        let mut fee = Decimal::ZERO;
+        if !t.gt28 {
+            let end = one_month_end(k.billing_start);
+            fee += remaining_fee(k.basic_monthly(eff), k.billing_start, end, eff);
+        }
+        if t.notice >= r8() {
+            let accounts = k.accounts_on(eff);
+            for (j, o) in k.options.iter().enumerate() {
+                let held_then = o.held_from <= eff && o.start <= eff;
+                let ends_with_it =
+                    self.option_end(t.contract, j) == Some((eff, Setter::Request(t.index)));
+                if o.kind == SANDBOX && held_then && ends_with_it {
+                    let end = one_month_end(o.billing_start);
+                    fee += remaining_fee(o.monthly(accounts), o.billing_start, end, eff);
+                }
+            }
+        }
+        fee
+    }
+
+    /// 13.2, owed by the stop whose end takes effect, on its own 解約日.
+    fn stop_fee(&self, s: &Stopped) -> Decimal {
+        let eff = s.effective;
+        if self.option_end(s.contract, s.option) != Some((eff, Setter::Request(s.index))) {
+            return Decimal::ZERO;
+        }
+        let k = &self.st.contracts[s.contract];
+        let o = &k.options[s.option];
+        if o.kind != SANDBOX {
+            return Decimal::ZERO; // dedicated_ip has no minimum period
+        }
+        let end = one_month_end(o.billing_start);
+        remaining_fee(o.monthly(k.accounts_on(eff)), o.billing_start, end, eff)
+    }
+
+    /// The end of the contract's last day in force, 24:00 Japan time of its settled end.
+    fn service_end(&self, k: usize) -> Option<DateTime<FixedOffset>> {
+        self.contract_end(k).map(|(e, _)| {
+            let midnight = (e + Duration::days(1)).and_time(NaiveTime::MIN);
+            midnight
+                .and_local_timezone(jst())
+                .single()
+                .expect("Japan time has no gaps")
+        })
+    }
+}
+
+/// One outage of a contract: the union of the accepted claims' windows that overlap
+/// (an interval, as overlapping intervals make), and the units credited to them so far.
+#[derive(Debug, Clone, Copy)]
+struct Outage {
+    from: DateTime<FixedOffset>,
+    to: DateTime<FixedOffset>,
+    credited: i64,
+}
+
+fn whole_units(from: DateTime<FixedOffset>, to: DateTime<FixedOffset>) -> i64 {
+    (to - from).num_seconds().max(0).div_euclid(24 * 3600)
+}
+
 pub fn evaluate(case: &GCase) -> Out {
     let mut st = State {
         contracts: Vec::new(),
@@ -345,14 +516,18 @@ pub fn evaluate(case: &GCase) -> Out {
                 .or_insert_with(|| contract.kind.clone());
         }
     }
+    let mut terminated = Vec::new();
+    let mut stopped = Vec::new();
+    // Decisions in case order, each seeing the accepted requests before it. Amounts wait
+    // for the settled timeline; outage claims are decided there (nothing depends on them).
     let mut requests = Vec::new();
-    for r in &case.requests {
+    for (index, r) in case.requests.iter().enumerate() {
         let mut rejects = BTreeSet::new();
         let mut values = BTreeMap::new();
         // A request about a formed contract of no known kind or item (a listed one: a
         // new_contract of one is rejected) is refused citing 1 or 2, and changes nothing.
         let wrong = match r {
-            GRequest::New { .. } => None,
+            GRequest::New { .. } | GRequest::Outage { .. } => None,
             _ => st
                 .get(r.target())
                 .filter(|k| k.formed.is_some())
@@ -378,6 +553,8 @@ pub fn evaluate(case: &GCase) -> Out {
                 if !whole_at_least(c.accounts, MIN_ACCOUNTS) {
                     rejects.insert("5".into());
                 }
+                // 6.1 on the request date; no base contract in force on its billing_start
+                // is a warn (a condition of use), not compared here.
                 if CONNECT_KINDS.contains(&c.kind.as_str()) && !st.holds_kind(&BASE_KINDS, d) {
                     rejects.insert("6.1".into());
                 }
@@ -394,6 +571,8 @@ pub fn evaluate(case: &GCase) -> Out {
                 contract,
                 accounts,
             } => {
+                // On a connect contract with no base contract in force that day: a warn
+                // citing 6.1 (not compared here), never a refusal.
                 if !st.in_force(contract, *date) {
                     rejects.insert("8".into());
                 }
@@ -446,41 +625,22 @@ pub fn evaluate(case: &GCase) -> Out {
             } => {
                 let eff = later(*notice + Duration::days(NOTICE_DAYS), *requested_end);
                 values.insert("effective_date".into(), ymd(eff));
-                let mut fee = Decimal::ZERO;
                 if !st.in_force(contract, *notice) {
                     rejects.insert("11".into());
-                } else if wrong.is_none() {
-                    let k = st.get_mut(contract).unwrap();
-                    if k.end.is_none_or(|e| eff < e) {
-                        if !gt28 {
-                            let monthly = k.basic_monthly(eff);
-                            let end = one_month_end(k.billing_start);
-                            fee += remaining_fee(monthly, k.billing_start, end, eff);
-                        }
-                        let accounts = k.accounts_on(eff);
-                        k.end = Some(eff);
-                        // The options end with it (13.2), each as a stop would end it: an
-                        // end already set on or before `eff` stays and owes nothing more;
-                        // a later one moves to `eff` and owes for the rest of its period,
-                        // as the contract does (the same reading as 13.1 above). An
-                        // option not yet held on `eff` never was, and owes nothing.
-                        // The rule versions are those in force on the notice date (SPEC
-                        // §1): before 2026-04-01 the terms know no Web sandbox option, so
-                        // a notice then prices none, even for one billing from that day.
-                        for o in &mut k.options {
-                            if o.end.is_some_and(|e| e <= eff) {
-                                continue;
-                            }
-                            o.end = Some(eff);
-                            if o.kind == SANDBOX && o.held_from <= eff && *notice >= r8() {
-                                let end = one_month_end(o.billing_start);
-                                fee +=
-                                    remaining_fee(o.monthly(accounts), o.billing_start, end, eff);
-                            }
-                        }
-                    }
                 }
-                values.insert("early_termination_fee".into(), fee.to_string());
+                if rejects.is_empty() {
+                    // Never postponed: the end is the earliest set.
+                    let k = st.index(contract).unwrap();
+                    let end = &mut st.contracts[k].end;
+                    *end = Some(end.map_or(eff, |e| e.min(eff)));
+                    terminated.push(Terminated {
+                        index,
+                        contract: k,
+                        effective: eff,
+                        notice: *notice,
+                        gt28: *gt28,
+                    });
+                }
             }
             GRequest::Stop {
                 contract,
@@ -490,71 +650,28 @@ pub fn evaluate(case: &GCase) -> Out {
             } => {
                 let eff = later(*notice + Duration::days(NOTICE_DAYS), *requested_end);
                 values.insert("effective_date".into(), ymd(eff));
-                let mut fee = Decimal::ZERO;
                 let held = st
                     .get(contract)
                     .filter(|k| k.in_force(*notice))
                     .and_then(|k| k.holds(option, *notice));
-                match held {
-                    None => {
-                        rejects.insert("9.4".into());
-                    }
-                    Some(_) if wrong.is_some() => {}
-                    Some(i) => {
-                        let k = st.get_mut(contract).unwrap();
-                        let accounts = k.accounts_on(eff);
-                        // An option ends with its contract: a contract's end already set
-                        // on or before `eff` is the option's end too.
-                        let contract_end = k.end;
-                        let o = &mut k.options[i];
-                        let ended = o.end.into_iter().chain(contract_end).min();
-                        if ended.is_none_or(|e| eff < e) {
-                            if o.kind == SANDBOX {
-                                let end = one_month_end(o.billing_start);
-                                fee +=
-                                    remaining_fee(o.monthly(accounts), o.billing_start, end, eff);
-                            }
-                            o.end = Some(eff);
-                        }
-                    }
+                if held.is_none() {
+                    rejects.insert("9.4".into());
                 }
-                values.insert("early_termination_fee".into(), fee.to_string());
+                if let Some(j) = held
+                    && rejects.is_empty()
+                {
+                    let k = st.index(contract).unwrap();
+                    let end = &mut st.contracts[k].options[j].end;
+                    *end = Some(end.map_or(eff, |e| e.min(eff)));
+                    stopped.push(Stopped {
+                        index,
+                        contract: k,
+                        option: j,
+                        effective: eff,
+                    });
+                }
             }
-            GRequest::Outage {
-                contract,
-                attributable,
-                total,
-                known_at,
-                restored_at,
-                claimed_on,
-            } => {
-                let known = known_at.instant();
-                let seconds = (restored_at.instant() - known).num_seconds();
-                let units = seconds.div_euclid(24 * 3600);
-                let began = jst_date(known);
-                let deadline = claim_deadline(known + Duration::hours(24), CLAIM_MONTHS);
-                if !attributable || !total || units < 1 || *claimed_on > deadline {
-                    rejects.insert("14".into());
-                }
-                if !st.in_force(contract, began) {
-                    rejects.insert("14".into());
-                }
-                let mut credit = Decimal::ZERO;
-                if rejects.is_empty() {
-                    let k = st.get(contract).unwrap();
-                    let accounts = k.accounts_on(began);
-                    let mut monthly = k.basic_monthly(began);
-                    for o in &k.options {
-                        if o.in_force(began) && (o.kind != SANDBOX || began >= r8()) {
-                            monthly += o.monthly(accounts);
-                        }
-                    }
-                    credit = (Decimal::from(units) * monthly / Decimal::from(30)).floor();
-                }
-                values.insert("credit".into(), credit.to_string());
-                values.insert("outage_units".into(), units.to_string());
-                values.insert("claim_deadline".into(), ymd(deadline));
-            }
+            GRequest::Outage { .. } => {}
         }
         requests.push(RequestOut {
             accepted: rejects.is_empty(),
@@ -562,6 +679,108 @@ pub fn evaluate(case: &GCase) -> Out {
             values,
         });
     }
+
+    // The settled timeline: every amount on it, once.
+    let settled = Settled {
+        st: &st,
+        terminated,
+        stopped,
+    };
+    for t in &settled.terminated {
+        let fee = settled.termination_fee(t);
+        requests[t.index]
+            .values
+            .insert("early_termination_fee".into(), fee.to_string());
+    }
+    for s in &settled.stopped {
+        let fee = settled.stop_fee(s);
+        requests[s.index]
+            .values
+            .insert("early_termination_fee".into(), fee.to_string());
+    }
+    for (r, out) in case.requests.iter().zip(&mut requests) {
+        if matches!(r, GRequest::Terminate { .. } | GRequest::Stop { .. }) {
+            out.values
+                .entry("early_termination_fee".into())
+                .or_insert_with(|| "0".into());
+        }
+    }
+
+    // Outage claims, in case order on the settled timeline: one outage (overlapping
+    // windows of accepted claims on one contract), one reduction.
+    let mut outages: BTreeMap<usize, Vec<Outage>> = BTreeMap::new();
+    for (r, out) in case.requests.iter().zip(&mut requests) {
+        let GRequest::Outage {
+            contract,
+            attributable,
+            total,
+            known_at,
+            restored_at,
+            claimed_on,
+        } = r
+        else {
+            continue;
+        };
+        let rejects = &mut out.rejects;
+        let k = st.index(contract);
+        if let Some(article) = k.and_then(|k| {
+            let k = &st.contracts[k];
+            kind_or_item_wrong(&k.kind, k.item.as_deref())
+        }) {
+            rejects.insert(article.into());
+        }
+        let known = known_at.instant();
+        let began = jst_date(known);
+        let possible = known + Duration::hours(24);
+        let deadline = claim_deadline(possible, CLAIM_MONTHS);
+        if !attributable || !total {
+            rejects.insert("14".into());
+        }
+        if *claimed_on > deadline || *claimed_on < jst_date(possible) {
+            rejects.insert("14".into()); // lapsed, or not yet possible
+        }
+        if !k.is_some_and(|k| st.contracts[k].in_force(began)) {
+            rejects.insert("14".into());
+        }
+        // 利用不能時間 runs only while the contract is in force: to 24:00 of its last day.
+        let restored = match k.and_then(|k| settled.service_end(k)) {
+            Some(end) => restored_at.instant().min(end),
+            None => restored_at.instant(),
+        };
+        let mut window = Outage {
+            from: known,
+            to: restored,
+            credited: 0,
+        };
+        let same = outages.entry(k.unwrap_or(usize::MAX)).or_default();
+        let (joined, apart): (Vec<Outage>, Vec<Outage>) = same
+            .iter()
+            .partition(|o| o.from.max(known) < o.to.min(restored));
+        for o in &joined {
+            window.from = window.from.min(o.from);
+            window.to = window.to.max(o.to);
+        }
+        let before: i64 = joined.iter().map(|o| o.credited).sum();
+        let units = whole_units(window.from, window.to);
+        let added = units - before;
+        if added < 1 {
+            rejects.insert("14".into()); // under 24 hours, or this outage is reduced already
+        }
+        let mut credit = Decimal::ZERO;
+        if rejects.is_empty() {
+            let monthly = st.contracts[k.unwrap()].monthly_with_options(began);
+            credit = (Decimal::from(added) * monthly / Decimal::from(30)).floor();
+            window.credited = units;
+            *same = apart;
+            same.push(window);
+        }
+        out.accepted = rejects.is_empty();
+        out.values.insert("credit".into(), credit.to_string());
+        out.values
+            .insert("outage_units".into(), added.max(0).to_string());
+        out.values.insert("claim_deadline".into(), ymd(deadline));
+    }
+
     let contracts = st
         .contracts
         .iter()
