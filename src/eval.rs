@@ -470,7 +470,8 @@ impl<'a> Evaluation<'a> {
             .rules
             .rules_for(&def.name, day)
             .any(|(_, rule)| pass.runs(rule));
-        if has_rules {
+        // A type decided here is decided (and takes effect) even with no rule.
+        if has_rules || def.settled {
             let child = match (def.settled, decided.child_place, &def.child) {
                 (true, ..) => self.child_of(def, &decided.record, &contract, day)?,
                 // The record it is about as the settled timeline holds it.
@@ -503,13 +504,6 @@ impl<'a> Evaluation<'a> {
                     )?;
                 }
             } else {
-                if decided.judgement.values.is_empty() {
-                    decided.judgement = Judgement {
-                        values: vec![None; self.rules.values.len()],
-                        computed_by: vec![None; self.rules.values.len()],
-                        ..Judgement::default()
-                    };
-                }
                 decided.judgement.join(later);
             }
         }
@@ -648,6 +642,9 @@ impl<'a> Evaluation<'a> {
                     if let Some(life) = life {
                         let on = day(on)?;
                         contract.values[life.start] = Fact::Date(on);
+                        if let Some(by) = life.started_by {
+                            contract.values[by] = Fact::Int(index as i64);
+                        }
                         log.push(format!("formed on {on}"));
                     }
                 }

@@ -26,9 +26,9 @@
 //! when the stop is decided; a stop owes on its own 解約日 even for an option not yet
 //! billing then (only an option ending with its contract is excused by a later
 //! billing_start); a rejected outage claim's `outage_units` are the units it would add,
-//! never below 0 (none once the contract has ended); an outage claim on a contract formed
-//! by a `new_contract` listed after it is judged on the settled timeline, where that
-//! contract is in force from its date.
+//! never below 0 (none once the contract has ended); an outage claim, though judged on the
+//! settled timeline, names only what the requests before it formed: one on a contract
+//! formed by a `new_contract` listed after it is rejected (SPEC "State over time").
 
 mod differential {
     pub mod case;

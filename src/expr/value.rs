@@ -50,6 +50,10 @@ pub struct Life {
     pub end: usize,
     /// Index of the field naming the day it was added, if any.
     pub held_from: Option<usize>,
+    /// Index of the field naming the request that formed it (its place in the case's
+    /// requests), if the model keeps it: `()` for one the case lists.
+    #[serde(default)]
+    pub started_by: Option<usize>,
     /// Index of the field naming the request whose end took effect (its place in the
     /// case's requests), if the model keeps it: `()` while no request has ended it.
     #[serde(default)]

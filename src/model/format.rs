@@ -67,6 +67,10 @@ pub struct LifeFile {
     /// Held from this day (`date?`; always while `()`): the day a request added it.
     #[serde(default)]
     pub held_from: Option<String>,
+    /// Set by the engine to the request that formed it (`integer?`, `from_case: false`):
+    /// its place in the case's requests. A listed record leaves it `()`.
+    #[serde(default)]
+    pub started_by: Option<String>,
     /// Set by the engine to the request whose end took effect (`integer?`, `from_case:
     /// false`): its place in the case's requests. A listed end leaves it `()`.
     #[serde(default)]

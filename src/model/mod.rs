@@ -725,25 +725,28 @@ fn record_def(
                 );
             }
         }
-        let ended_by = match &life.ended_by {
-            Some(f) => Some(index_of(f, "life.ended_by", problem)?),
-            None => None,
+        // Fields the engine keeps: the request that formed the record, and the one whose
+        // end took effect.
+        let mut by = |field: &Option<String>, key: &str, what: &str| {
+            let i = index_of(field.as_deref()?, &format!("life.{key}"), problem)?;
+            if fields[i].kind != Kind::Integer || !fields[i].optional || fields[i].from_case {
+                problem(
+                    format!("{path}.life.{key}"),
+                    format!(
+                        "`{}` names the request {what}: an `integer?` with `from_case: false`",
+                        fields[i].name
+                    ),
+                );
+            }
+            Some(i)
         };
-        if let Some(i) = ended_by
-            && (fields[i].kind != Kind::Integer || !fields[i].optional || fields[i].from_case)
-        {
-            problem(
-                format!("{path}.life.ended_by"),
-                format!(
-                    "`{}` names the request whose end took effect: an `integer?` with `from_case: false`",
-                    fields[i].name
-                ),
-            );
-        }
+        let started_by = by(&life.started_by, "started_by", "that formed it");
+        let ended_by = by(&life.ended_by, "ended_by", "whose end took effect");
         Some(Life {
             start,
             end,
             held_from,
+            started_by,
             ended_by,
         })
     });

@@ -516,6 +516,9 @@ pub fn evaluate(case: &GCase) -> Out {
                 .or_insert_with(|| contract.kind.clone());
         }
     }
+    // The request that formed each contract a new_contract formed: a claim names only
+    // what the requests before it formed.
+    let mut formed_by: BTreeMap<usize, usize> = BTreeMap::new();
     let mut terminated = Vec::new();
     let mut stopped = Vec::new();
     // Decisions in case order, each seeing the accepted requests before it. Amounts wait
@@ -562,6 +565,7 @@ pub fn evaluate(case: &GCase) -> Out {
                     st.judge_option(&mut rejects, &o.kind, &c.kind, true, d);
                 }
                 if rejects.is_empty() {
+                    formed_by.insert(st.contracts.len(), index);
                     st.known.insert(c.id.clone(), Some(st.contracts.len()));
                     st.contracts.push(contract_from(c, Some(d)));
                 }
@@ -709,7 +713,7 @@ pub fn evaluate(case: &GCase) -> Out {
     // Outage claims, in case order on the settled timeline: one outage (overlapping
     // windows of accepted claims on one contract), one reduction.
     let mut outages: BTreeMap<usize, Vec<Outage>> = BTreeMap::new();
-    for (r, out) in case.requests.iter().zip(&mut requests) {
+    for (index, (r, out)) in case.requests.iter().zip(&mut requests).enumerate() {
         let GRequest::Outage {
             contract,
             attributable,
@@ -739,7 +743,8 @@ pub fn evaluate(case: &GCase) -> Out {
         if *claimed_on > deadline || *claimed_on < jst_date(possible) {
             rejects.insert("14".into()); // lapsed, or not yet possible
         }
-        if !k.is_some_and(|k| st.contracts[k].in_force(began)) {
+        let named = k.is_some_and(|k| formed_by.get(&k).is_none_or(|by| *by < index));
+        if !named || !k.is_some_and(|k| st.contracts[k].in_force(began)) {
             rejects.insert("14".into());
         }
         // 利用不能時間 runs only while the contract is in force: to 24:00 of its last day.
