@@ -10,6 +10,7 @@ use chrono::NaiveDate;
 use input::{Contract, ContractOption, Request};
 use rust_decimal::Decimal;
 use yakkan::RuleSet;
+use yakkan::calendar::Timestamp;
 use yakkan::calendar::{
     add_days, days_after, days_inclusive, jst_date, months_elapsed_from, period_end,
 };
@@ -74,15 +75,31 @@ fn options_in_force(contract: &Contract, on: NaiveDate) -> Vec<ContractOption> {
     held
 }
 
-fn basic_monthly(contract: &Contract) -> Decimal {
-    contract.fees.basic_monthly + contract.fees.per_account_monthly * contract.accounts
+fn accounts_on(contract: &Contract, on: NaiveDate) -> Decimal {
+    contract
+        .changes
+        .iter()
+        .rev()
+        .find(|(from, _)| *from <= on)
+        .map_or(contract.accounts, |(_, n)| *n)
 }
 
-fn option_monthly(option: &ContractOption, contract: &Contract) -> Decimal {
+fn basic_monthly(contract: &Contract, on: NaiveDate) -> Decimal {
+    contract.fees.basic_monthly + contract.fees.per_account_monthly * accounts_on(contract, on)
+}
+
+fn option_monthly(option: &ContractOption, contract: &Contract, on: NaiveDate) -> Decimal {
     match (&*option.kind, &option.fees) {
         ("dedicated_ip", _) | (_, None) => Decimal::ZERO,
-        (_, Some(fees)) => fees.basic_monthly + fees.per_account_monthly * contract.accounts,
+        (_, Some(fees)) => {
+            fees.basic_monthly + fees.per_account_monthly * accounts_on(contract, on)
+        }
     }
+}
+
+/// The end of a contract's last day in force, 24:00 Japan time.
+fn service_end(contract: &Contract) -> Option<yakkan::calendar::Timestamp> {
+    contract.ended.and_then(yakkan::calendar::end_of_day_jst)
 }
 
 fn remaining_fee(
@@ -139,7 +156,9 @@ pub fn ruling(rules: &RuleSet, case: &yakkan::Case) -> Ruling {
     let case = &input::read(case);
     let native = Native { rules };
     let mut contracts = case.contracts.clone();
-    let mut requests = Vec::new();
+    let mut decided = Vec::with_capacity(case.requests.len());
+    let mut requests = Vec::with_capacity(case.requests.len());
+    // Decisions in case order, each seeing the accepted requests before it.
     for (index, request) in case.requests.iter().enumerate() {
         let mut findings = Vec::new();
         let mut values = BTreeMap::new();
@@ -205,6 +224,7 @@ pub fn ruling(rules: &RuleSet, case: &yakkan::Case) -> Ruling {
                 if findings.iter().all(|f| f.outcome != Outcome::Reject) {
                     let mut formed = (**c).clone();
                     formed.formed = Some(*date);
+                    formed.formed_by = Some(index);
                     contracts.push(formed);
                 }
             }
@@ -225,14 +245,18 @@ pub fn ruling(rules: &RuleSet, case: &yakkan::Case) -> Ruling {
                     ));
                 }
                 if findings.is_empty() {
-                    target.accounts = *accounts;
+                    let at = target.changes.partition_point(|(from, _)| from <= date);
+                    match at.checked_sub(1).filter(|&i| target.changes[i].0 == *date) {
+                        Some(i) => target.changes[i].1 = *accounts,
+                        None => target.changes.insert(at, (*date, *accounts)),
+                    }
                 }
             }
             Request::Terminate {
                 contract,
                 notice_arrived,
                 requested_end,
-                general_terms_28,
+                ..
             } => {
                 let target = contracts.iter_mut().find(|c| &c.id == contract).unwrap();
                 let elapsed = days_after(*notice_arrived, 30).unwrap();
@@ -244,38 +268,103 @@ pub fn ruling(rules: &RuleSet, case: &yakkan::Case) -> Ruling {
                         &[],
                     ));
                 }
+                values.insert(
+                    "effective_date".to_owned(),
+                    Value::Text(effective.to_string()),
+                );
+                // An end is never postponed; of two on one day, the first set stays.
+                let accepted = findings.iter().all(|f| f.outcome != Outcome::Reject);
+                if accepted && target.ended.is_none_or(|e| effective < e) {
+                    target.ended = Some(effective);
+                    target.ended_by = Some(index);
+                }
+            }
+            // Decided on the settled timeline, below.
+            Request::OutageCredit { .. } => {}
+            _ => unimplemented!("the floor covers the typical case's request types"),
+        }
+        decided.push((findings, values));
+    }
+    // The settled timeline: amounts, and outage claims decided in case order.
+    let mut credited: BTreeMap<&str, Vec<(Timestamp, Timestamp, i64)>> = BTreeMap::new();
+    for (index, (request, (mut findings, mut values))) in
+        case.requests.iter().zip(decided).enumerate()
+    {
+        match request {
+            Request::Terminate {
+                contract,
+                general_terms_28,
+                ..
+            } => {
+                let target = contracts.iter().find(|c| &c.id == contract).unwrap();
+                let effective = match &values["effective_date"] {
+                    Value::Text(text) => day(text),
+                    _ => unreachable!("written above"),
+                };
+                let owes = target.ended_by == Some(index);
                 let end = period_end(target.billing_start, 1).unwrap();
-                let basic =
-                    remaining_fee(basic_monthly(target), target.billing_start, end, effective);
+                let basic = if owes {
+                    remaining_fee(
+                        basic_monthly(target, effective),
+                        target.billing_start,
+                        end,
+                        effective,
+                    )
+                } else {
+                    Decimal::ZERO
+                };
                 let mut fee = if *general_terms_28 {
                     Decimal::ZERO
                 } else {
                     basic
                 };
-                let fee_text = fee.to_string();
                 if !fee.is_zero() {
                     findings.push(native.finding(
                         "art13-1-early-termination-fee",
                         Outcome::Info,
-                        &[("early_termination_fee", fee_text)],
+                        &[("early_termination_fee", fee.to_string())],
                     ));
                 }
                 if *general_terms_28 && !basic.is_zero() {
                     findings.push(native.finding("art13-1-general-terms-28", Outcome::Info, &[]));
                 }
-                let options: Decimal = options_held(target, effective)
-                    .iter()
-                    .filter(|o| o.kind == "web_sandbox")
-                    .map(|o| {
-                        let start = o.billing_start.unwrap_or(target.billing_start);
-                        remaining_fee(
-                            option_monthly(o, target),
-                            start,
-                            period_end(start, 1).unwrap(),
-                            effective,
-                        )
-                    })
-                    .sum();
+                let notice = match request {
+                    Request::Terminate { notice_arrived, .. } => *notice_arrived,
+                    _ => unreachable!(),
+                };
+                let superseded =
+                    in_force(target, notice) && target.ended.is_some_and(|e| e <= effective);
+                match target.ended_by {
+                    Some(by) if superseded && by != index => findings.push(native.finding(
+                        "art13-1-end-set-by-another-request",
+                        Outcome::Info,
+                        &[("end_request", by.to_string())],
+                    )),
+                    None if superseded => findings.push(native.finding(
+                        "art13-1-end-set-in-the-case",
+                        Outcome::Info,
+                        &[],
+                    )),
+                    _ => {}
+                }
+                let options: Decimal = if owes {
+                    options_held(target, effective)
+                        .iter()
+                        .filter(|o| o.kind == "web_sandbox")
+                        .filter(|o| o.billing_start.unwrap_or(target.billing_start) <= effective)
+                        .map(|o| {
+                            let start = o.billing_start.unwrap_or(target.billing_start);
+                            remaining_fee(
+                                option_monthly(o, target, effective),
+                                start,
+                                period_end(start, 1).unwrap(),
+                                effective,
+                            )
+                        })
+                        .sum()
+                } else {
+                    Decimal::ZERO
+                };
                 fee += options;
                 if !options.is_zero() {
                     findings.push(native.finding(
@@ -284,17 +373,12 @@ pub fn ruling(rules: &RuleSet, case: &yakkan::Case) -> Ruling {
                         &[("early_termination_fee", fee.to_string())],
                     ));
                 }
-                values.insert(
-                    "effective_date".to_owned(),
-                    Value::Text(effective.to_string()),
-                );
+                let rejected = findings.iter().any(|f| f.outcome == Outcome::Reject);
+                let owed = if rejected { Decimal::ZERO } else { fee };
                 values.insert(
                     "early_termination_fee".to_owned(),
-                    Value::Text(fee.to_string()),
+                    Value::Text(owed.to_string()),
                 );
-                if findings.iter().all(|f| f.outcome != Outcome::Reject) {
-                    target.ended = Some(effective);
-                }
             }
             Request::OutageCredit {
                 contract,
@@ -305,8 +389,58 @@ pub fn ruling(rules: &RuleSet, case: &yakkan::Case) -> Ruling {
                 claimed_on,
             } => {
                 let target = contracts.iter().find(|c| &c.id == contract).unwrap();
-                let hours =
-                    Decimal::from((*restored_at - *known_at).num_seconds()) / Decimal::from(3600);
+                let began = jst_date(known_at);
+                let named = target.formed_by.is_none_or(|by| by < index);
+                if !(named && in_force(target, began)) {
+                    findings.push(native.finding(
+                        "art14-contract-in-force-when-outage-began",
+                        Outcome::Reject,
+                        &[],
+                    ));
+                }
+                // One outage: the accepted claims whose windows overlap this one's,
+                // directly or through one another; hours to the contract's last day.
+                let earlier = credited.entry(contract.as_str()).or_default();
+                let mut joined = vec![false; earlier.len()];
+                let mut reach = vec![(*known_at, *restored_at)];
+                while let Some((from, to)) = reach.pop() {
+                    for (i, (a, b, _)) in earlier.iter().enumerate() {
+                        if !joined[i] && *a < to && from < *b {
+                            joined[i] = true;
+                            reach.push((*a, *b));
+                        }
+                    }
+                }
+                let cut = service_end(target);
+                let mut windows: Vec<(i64, i64)> = std::iter::once((*known_at, *restored_at))
+                    .chain(
+                        earlier
+                            .iter()
+                            .zip(&joined)
+                            .filter(|(_, j)| **j)
+                            .map(|(w, _)| (w.0, w.1)),
+                    )
+                    .map(|(a, b)| (a.timestamp(), cut.map_or(b, |c| b.min(c)).timestamp()))
+                    .filter(|(a, b)| a < b)
+                    .collect();
+                windows.sort_unstable();
+                let (mut seconds, mut reached) = (0i64, i64::MIN);
+                for (a, b) in windows {
+                    let a = a.max(reached);
+                    if b > a {
+                        seconds += b - a;
+                        reached = b;
+                    }
+                }
+                let hours = Decimal::from(seconds) / Decimal::from(3600);
+                let before: i64 = earlier
+                    .iter()
+                    .zip(&joined)
+                    .filter(|(_, j)| **j)
+                    .map(|(w, _)| w.2)
+                    .sum();
+                let units =
+                    i64::try_from((hours / Decimal::from(24)).floor().mantissa()).unwrap() - before;
                 if !(*attributable_to_provider && *total) {
                     findings.push(native.finding(
                         "art14-provider-fault-total-outage",
@@ -321,7 +455,21 @@ pub fn ruling(rules: &RuleSet, case: &yakkan::Case) -> Ruling {
                         &[("params.outage_min_hours", "24".to_owned())],
                     ));
                 }
+                if joined.iter().any(|j| *j) && units <= 0 {
+                    findings.push(native.finding(
+                        "art14-outage-already-reduced",
+                        Outcome::Reject,
+                        &[],
+                    ));
+                }
                 let possible = *known_at + chrono::Duration::hours(24);
+                if *claimed_on < jst_date(&possible) {
+                    findings.push(native.finding(
+                        "art14-claim-not-yet-possible",
+                        Outcome::Reject,
+                        &[("params.outage_min_hours", "24".to_owned())],
+                    ));
+                }
                 let deadline = months_elapsed_from(&possible, 3).unwrap();
                 if *claimed_on > deadline {
                     findings.push(native.finding(
@@ -335,16 +483,14 @@ pub fn ruling(rules: &RuleSet, case: &yakkan::Case) -> Ruling {
                     Outcome::Info,
                     &[],
                 ));
-                let units = (hours / Decimal::from(24)).floor();
-                let began = jst_date(known_at);
                 let monthly = options_in_force(target, began)
                     .iter()
-                    .fold(basic_monthly(target), |sum, o| {
-                        sum + option_monthly(o, target)
+                    .fold(basic_monthly(target, began), |sum, o| {
+                        sum + option_monthly(o, target, began)
                     });
                 let valid = findings.iter().all(|f| f.outcome != Outcome::Reject);
                 let credit = if valid {
-                    (units * monthly / Decimal::from(30)).floor()
+                    (Decimal::from(units) * monthly / Decimal::from(30)).floor()
                 } else {
                     Decimal::ZERO
                 };
@@ -359,17 +505,17 @@ pub fn ruling(rules: &RuleSet, case: &yakkan::Case) -> Ruling {
                         ],
                     ));
                 }
+                if valid {
+                    earlier.push((*known_at, *restored_at, units));
+                }
                 values.insert(
                     "claim_deadline".to_owned(),
                     Value::Text(deadline.to_string()),
                 );
-                values.insert(
-                    "outage_units".to_owned(),
-                    Value::Integer(i64::try_from(units.mantissa()).unwrap()),
-                );
+                values.insert("outage_units".to_owned(), Value::Integer(units));
                 values.insert("credit".to_owned(), Value::Text(credit.to_string()));
             }
-            _ => unimplemented!("the floor covers the typical case's request types"),
+            _ => {}
         }
         let rejected = findings.iter().any(|f| f.outcome == Outcome::Reject);
         requests.push(RequestRuling {
@@ -489,6 +635,12 @@ mod input {
         pub fees: Fees,
         pub sandbox_continuation_declared: Option<NaiveDate>,
         pub options: Vec<ContractOption>,
+        /// Accepted account changes, by day: the settled timeline of `accounts`.
+        pub changes: Vec<(NaiveDate, Decimal)>,
+        /// The request whose end took effect.
+        pub ended_by: Option<usize>,
+        /// The request that formed it.
+        pub formed_by: Option<usize>,
     }
 
     #[derive(Clone)]
@@ -599,6 +751,9 @@ mod input {
                     fees: fees(&get(o, "fees")),
                 })
                 .collect(),
+            changes: Vec::new(),
+            ended_by: None,
+            formed_by: None,
         }
     }
 

@@ -645,7 +645,9 @@ impl<'a> Evaluation<'a> {
                         if let Some(by) = life.started_by {
                             contract.values[by] = Fact::Int(index as i64);
                         }
-                        log.push(format!("formed on {on}"));
+                        if explaining {
+                            log.push(format!("formed on {on}"));
+                        }
                     }
                 }
                 Effect::Set { field, from, to } => {
@@ -659,7 +661,7 @@ impl<'a> Evaluation<'a> {
                 Effect::End(on) => {
                     if let Some(life) = life {
                         let on = day(on)?;
-                        if end_on(contract, life, on, index) {
+                        if end_on(contract, life, on, index) && explaining {
                             log.push(format!("ended on {on}"));
                         }
                     }

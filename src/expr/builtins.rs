@@ -327,24 +327,44 @@ pub mod records {
     }
 
     /// `connected(list, from, to)`: the records whose windows overlap `[from, to)`, directly
-    /// or through one another, in the list's order.
+    /// or through one another, in the list's order. The windows merge into disjoint runs
+    /// (sorted by start); `[from, to)` joins every run it overlaps, and no other: a run
+    /// between two it overlaps lies inside it.
     pub fn connected(a: &[Value]) -> Result<Value, String> {
         let items = a[0].as_list().ok_or("expected a list of records")?;
         let mut windows = Vec::with_capacity(items.len());
         for item in items {
             windows.push(window(item.as_record().ok_or("expected a record")?)?);
         }
+        let wanted = (moment(&a[1])?, moment(&a[2])?);
+        // An empty window overlaps nothing.
+        let mut order: Vec<usize> = (0..windows.len())
+            .filter(|&i| windows[i].0 < windows[i].1)
+            .collect();
+        order.sort_by_key(|&i| windows[i].0);
         let mut joined = vec![false; items.len()];
-        let mut reach = vec![(moment(&a[1])?, moment(&a[2])?)];
-        // Each pass joins at least one window or ends: at most n passes.
-        while let Some(w) = reach.pop() {
-            for (i, other) in windows.iter().enumerate() {
-                if !joined[i] && overlap(w, *other) {
+        let mut run: Vec<usize> = Vec::new();
+        let mut reach = None;
+        let mut close = |run: &mut Vec<usize>, hull: Option<(Moment, Moment)>| {
+            if wanted.0 < wanted.1 && hull.is_some_and(|hull| overlap(hull, wanted)) {
+                for &i in run.iter() {
                     joined[i] = true;
-                    reach.push(*other);
                 }
             }
+            run.clear();
+        };
+        for i in order {
+            let (from, to) = windows[i];
+            match reach {
+                Some((start, end)) if from < end => reach = Some((start, end.max(to))),
+                hull => {
+                    close(&mut run, hull);
+                    reach = Some((from, to));
+                }
+            }
+            run.push(i);
         }
+        close(&mut run, reach);
         let kept = items
             .iter()
             .zip(joined)
@@ -507,5 +527,61 @@ mod tests {
                 .unwrap_err()
                 .contains("range")
         );
+    }
+
+    /// Windows of one outage: `connected` follows overlaps through one another, never
+    /// across a gap or a touching end; `span_hours` counts their union once, cut.
+    #[test]
+    fn windows_connect_through_one_another_and_count_once() {
+        use std::sync::Arc;
+
+        use super::super::value::{Record, Shape, Span};
+
+        let shape = Arc::new(Shape {
+            name: "outage".into(),
+            fields: vec!["from".into(), "to".into()],
+            label: None,
+            key: None,
+            life: None,
+            span: Some(Span { from: 0, to: 1 }),
+        });
+        let at = |hour: i64| {
+            let base = calendar::parse_timestamp("2026-06-01T00:00:00").unwrap();
+            Value::Timestamp(base + chrono::Duration::hours(hour))
+        };
+        let window = |from, to| {
+            Value::Record(Arc::new(Record {
+                shape: shape.clone(),
+                values: vec![at(from), at(to)],
+                place: None,
+            }))
+        };
+        // [0,30) and [40,70) apart; [25,45) bridges them; [70,80) only touches [40,70).
+        let list = Value::list(vec![
+            window(0, 30),
+            window(40, 70),
+            window(25, 45),
+            window(70, 80),
+        ]);
+        let joined = |from, to| {
+            records::connected(&[list.clone(), at(from), at(to)])
+                .unwrap()
+                .as_list()
+                .unwrap()
+                .len()
+        };
+        assert_eq!(joined(60, 65), 3, "through the bridge to [0,30)");
+        assert_eq!(joined(80, 90), 0, "touching is not overlapping");
+        assert_eq!(joined(75, 90), 1, "only [70,80)");
+        assert_eq!(joined(31, 31), 0, "an empty window overlaps nothing");
+        let hours = |until: Value| {
+            records::span_hours(&[list.clone(), at(100), at(124), until])
+                .unwrap()
+                .as_decimal()
+                .unwrap()
+        };
+        // Union [0,80) and [100,124): 80 + 24 hours; cut at hour 50: 50.
+        assert_eq!(hours(Value::Null), rust_decimal::Decimal::from(104));
+        assert_eq!(hours(at(50)), rust_decimal::Decimal::from(50));
     }
 }
