@@ -949,16 +949,47 @@ fn request_def(
         found
     };
     let contract = model.contract_def();
-    let child = request.child.as_ref().and_then(|child| {
-        let list = contract.shape.index(&child.list);
-        let record = list.and_then(|l| match &contract.fields[l].kind {
+    // A list field of the contract holding records: its place and the record type.
+    let list_of = |list: &str| {
+        let place = contract.shape.index(list)?;
+        match &contract.fields[place].kind {
             Kind::List(inner) => match **inner {
-                Kind::Record(r) => Some(r),
+                Kind::Record(r) => Some((place, r)),
                 _ => None,
             },
             _ => None,
-        });
-        let (Some(list), Some(record)) = (list, record) else {
+        }
+    };
+    // A record's fields, each from `request.FIELD` or `values.NAME` and of the field's type.
+    let fields_from = |def: &RecordDef,
+                       map: &indexmap::IndexMap<String, String>,
+                       prefix: &str,
+                       problem: &mut dyn FnMut(String, String)| {
+        let mut out = Vec::new();
+        for (field, text) in map {
+            let at = format!("{prefix}.{field}");
+            let Some(index) = def.shape.index(field) else {
+                problem(
+                    format!("{path}.{at}"),
+                    format!("`{field}` is not a field of {}", def.shape.name),
+                );
+                continue;
+            };
+            if let Some((source, ty)) = source(text, &at, problem) {
+                let wanted = def.fields[index].expr_type(model);
+                if !ty.fits(&wanted) {
+                    problem(
+                        format!("{path}.{at}"),
+                        format!("`{text}` is {ty}; `{field}` is {wanted}"),
+                    );
+                }
+                out.push((index, source, at, text.clone()));
+            }
+        }
+        out
+    };
+    let child = request.child.as_ref().and_then(|child| {
+        let Some((list, record)) = list_of(&child.list) else {
             problem(
                 format!("{path}.child.list"),
                 format!("`{}` is not a list of records of the contract", child.list),
@@ -967,35 +998,17 @@ fn request_def(
         };
         let def = &model.records[record];
         let mut field_sources = |map: &indexmap::IndexMap<String, String>, key: &str| {
-            let mut out = Vec::new();
-            for (field, text) in map {
-                let at = format!("child.{key}.{field}");
-                let Some(index) = def.shape.index(field) else {
+            let found = fields_from(def, map, &format!("child.{key}"), problem);
+            for (_, source, at, text) in &found {
+                if matches!(source, Source::Value(_)) {
+                    // Bound before any rule runs: only the request's own fields exist.
                     problem(
                         format!("{path}.{at}"),
-                        format!("`{field}` is not a field of {}", def.shape.name),
+                        format!("`{text}`: a child is taken from `request.FIELD`, before rules compute values"),
                     );
-                    continue;
-                };
-                if let Some((source, ty)) = source(text, &at, problem) {
-                    if matches!(source, Source::Value(_)) {
-                        // Bound before any rule runs: only the request's own fields exist.
-                        problem(
-                            format!("{path}.{at}"),
-                            format!("`{text}`: a child is taken from `request.FIELD`, before rules compute values"),
-                        );
-                    }
-                    let wanted = def.fields[index].expr_type(model);
-                    if !ty.fits(&wanted) {
-                        problem(
-                            format!("{path}.{at}"),
-                            format!("`{text}` is {ty}; `{field}` is {wanted}"),
-                        );
-                    }
-                    out.push((index, source));
                 }
             }
-            out
+            found.into_iter().map(|(i, s, ..)| (i, s)).collect::<Vec<_>>()
         };
         let new = child.new.as_ref().map(|m| field_sources(m, "new"));
         let select = child.select.as_ref().map(|s| Select {
@@ -1090,15 +1103,7 @@ fn request_def(
                 day(on, problem).map(Effect::EndChild)
             }
             EffectFile::Record { list, fields } => {
-                let place = contract.shape.index(list);
-                let held = place.and_then(|l| match &contract.fields[l].kind {
-                    Kind::List(inner) => match **inner {
-                        Kind::Record(r) => Some(r),
-                        _ => None,
-                    },
-                    _ => None,
-                });
-                let (Some(place), Some(record)) = (place, held) else {
+                let Some((place, record)) = list_of(list) else {
                     problem(
                         format!("{path}.{at}.list"),
                         format!("`{list}` is not a list of records of the contract"),
@@ -1106,27 +1111,8 @@ fn request_def(
                     continue;
                 };
                 let def = &model.records[record];
-                let mut out = Vec::new();
-                for (field, text) in fields {
-                    let at = format!("{at}.fields.{field}");
-                    let Some(index) = def.shape.index(field) else {
-                        problem(
-                            format!("{path}.{at}"),
-                            format!("`{field}` is not a field of {}", def.shape.name),
-                        );
-                        continue;
-                    };
-                    if let Some((source, ty)) = source(text, &at, problem) {
-                        let wanted = def.fields[index].expr_type(model);
-                        if !ty.fits(&wanted) {
-                            problem(
-                                format!("{path}.{at}"),
-                                format!("`{text}` is {ty}; `{field}` is {wanted}"),
-                            );
-                        }
-                        out.push((index, source));
-                    }
-                }
+                let found = fields_from(def, fields, &format!("{at}.fields"), problem);
+                let out = found.into_iter().map(|(i, s, ..)| (i, s)).collect();
                 Some(Effect::Record {
                     list: place,
                     record,
@@ -1226,6 +1212,7 @@ requests:
         assert!(matches!(resize.effects[0], Effect::Set { .. }));
         let close = model.request("close").unwrap();
         assert_eq!(close.effects, vec![Effect::End(Source::Value(0))]);
+        assert!(!close.settled);
         let mut schema = Schema::default();
         model.register(&mut schema);
         assert!(schema.functions.contains_key("in_force"));
@@ -1313,6 +1300,30 @@ requests:
                 "[ { end_child: request.date } ]",
                 "requests.add.effects[0]",
                 "end_child",
+            ),
+            (
+                "[ { end: values.end } ]",
+                "[ { record: { list: seats, fields: {} } } ]",
+                "requests.close.effects[0].list",
+                "not a list of records",
+            ),
+            (
+                "[ { end: values.end } ]",
+                "[ { record: { list: items, fields: { kind: values.fee } } } ]",
+                "requests.close.effects[0].fields.kind",
+                "is yen; `kind` is text",
+            ),
+            (
+                "life: { start: formed, end: ended }",
+                "life: { start: formed, end: ended, ended_by: ended }",
+                "records.contract.life.ended_by",
+                "an `integer?` with `from_case: false`",
+            ),
+            (
+                "item: { life: { start: from, end: until },",
+                "item: { span: { from: from, to: until }, life: { start: from, end: until },",
+                "records.item.span",
+                "so it is a timestamp",
             ),
         ];
         for (from, to, path, says) in cases {
