@@ -8,6 +8,7 @@ FROM rust:1.88-slim-bookworm AS build
 WORKDIR /src
 COPY Cargo.toml Cargo.lock build.rs ./
 COPY src src
+COPY core core
 COPY rules rules
 COPY benches benches
 COPY examples examples

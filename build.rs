@@ -3,57 +3,19 @@
 //! one — the only folder of `rules/` holding a `ruleset.yaml` — into the form the
 //! evaluator runs (`ruleset::image`), so a process needs not read YAML or Rhai at all.
 //!
-//! The compiling is done by the loader itself: its modules are compiled into this script
-//! by path, so the bundled set is checked and compiled by exactly the code that loads
-//! any other set. A set that does not load embeds no compiled form and prints a warning;
-//! the binary then loads the embedded files at run time and reports their diagnostics.
+//! The compiling is done by the engine itself (`yakkan-core`, a build dependency), so the
+//! bundled set is checked and compiled by exactly the code that loads any other set. A set
+//! that does not load embeds no compiled form and prints a warning; the binary then loads
+//! the embedded files at run time and reports their diagnostics.
 //! Only file contents are embedded: no path of the build machine is used at run time.
-
-// The loader's modules, as the library declares them; this script uses a part of each.
-#[allow(dead_code, unused_imports)]
-#[path = "src/calendar.rs"]
-mod calendar;
-#[allow(dead_code, unused_imports)]
-#[path = "src/case.rs"]
-mod case;
-#[allow(dead_code, unused_imports)]
-#[path = "src/de.rs"]
-mod de;
-#[allow(dead_code, unused_imports)]
-#[path = "src/error.rs"]
-mod error;
-#[allow(dead_code, unused_imports)]
-#[path = "src/expect.rs"]
-mod expect;
-#[allow(dead_code, unused_imports)]
-#[path = "src/expr/mod.rs"]
-mod expr;
-#[allow(dead_code, unused_imports)]
-#[path = "src/hint.rs"]
-mod hint;
-#[allow(dead_code, unused_imports)]
-#[path = "src/model/mod.rs"]
-mod model;
-#[allow(dead_code, unused_imports)]
-#[path = "src/ruleset/mod.rs"]
-mod ruleset;
-#[allow(dead_code, unused_imports)]
-#[path = "src/ruling.rs"]
-mod ruling;
-#[allow(dead_code, unused_imports)]
-#[path = "src/schema.rs"]
-mod schema;
-#[allow(dead_code, unused_imports)]
-#[path = "src/yaml.rs"]
-mod yaml;
 
 use std::fs;
 use std::path::Path;
 
-use ruleset::RuleSet;
+use yakkan_core::RuleSet;
+use yakkan_core::ruleset;
 
 fn main() {
-    // The loader's sources are this script's own: a change to them builds it again.
     println!("cargo:rerun-if-changed=rules");
     let root = Path::new("rules");
     let mut files = Vec::new();

@@ -72,7 +72,8 @@ fn evaluate_text(
     name: &str,
     limits: &CaseLimits,
 ) -> Result<Ruling, EvalError> {
-    let case = Case::from_str_with(rules, text, Some(name), limits).map_err(EvalError::Case)?;
+    let case =
+        crate::expect::from_str_with(rules, text, Some(name), limits).map_err(EvalError::Case)?;
     evaluate_case(rules, &case)
 }
 
@@ -250,8 +251,9 @@ pub fn stream_lines<R: Read + Send, W: Write>(
                     let result = match text {
                         Ok(text) => {
                             let name = format!("line {line}");
-                            let case = Case::from_str_with(rules, &text, Some(&name), limits)
-                                .map_err(EvalError::Case);
+                            let case =
+                                crate::expect::from_str_with(rules, &text, Some(&name), limits)
+                                    .map_err(EvalError::Case);
                             line_result(line, case.and_then(|case| evaluate_case(rules, &case)))
                         }
                         Err(message) => LineResult::Error {

@@ -6,7 +6,6 @@ use std::path::{Path, PathBuf};
 
 use std::fmt::Write;
 
-use crate::case::Case;
 use crate::eval::{Settings, Trace, evaluate_with};
 use crate::expect::compare;
 use crate::ruleset::RuleSet;
@@ -245,7 +244,7 @@ pub fn run_case(rules: &RuleSet, file: &Path) -> CaseRun {
         Ok(text) => text,
         Err(error) => return failed(format!("{name}: {error}")),
     };
-    let case = match Case::from_str(rules, &text, Some(&name)) {
+    let case = match crate::expect::case_from_str(rules, &text, Some(&name)) {
         Ok(case) => case,
         Err(diagnostic) => return failed(diagnostic.to_string()),
     };
@@ -253,7 +252,11 @@ pub fn run_case(rules: &RuleSet, file: &Path) -> CaseRun {
         Ok(done) => done,
         Err(error) => return failed(error.to_string()),
     };
-    let problems = match &case.expect {
+    let expect = match crate::expect::of(&case, rules) {
+        Ok(expect) => expect,
+        Err(diagnostic) => return failed(diagnostic.to_string()),
+    };
+    let problems = match &expect {
         Some(expect) => compare(expect, &ruling)
             .iter()
             .map(ToString::to_string)

@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::case::{Case, CaseLimits};
+use crate::case::CaseLimits;
 use crate::diff::{Report, compare};
 use crate::ruleset::RuleSet;
 use crate::ruling::Ruling;
@@ -276,7 +276,7 @@ pub fn replay(rules: &RuleSet, files: &[PathBuf]) -> io::Result<Report> {
             };
             let as_of = entry.as_of.as_deref().map(crate::calendar::parse_date);
             let limits = CaseLimits::default();
-            let again = Case::read(rules, &entry.case, Some(&name), syntax, &limits)
+            let again = crate::expect::read_case(rules, &entry.case, Some(&name), syntax, &limits)
                 .map_err(|d| d.to_string())
                 .and_then(|mut case| {
                     if let Some(day) = as_of {

@@ -8,7 +8,6 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use crate::case::Case;
 use crate::eval::evaluate;
 use crate::ruleset::RuleSet;
 use crate::ruling::{Finding, Ruling, Value};
@@ -91,7 +90,7 @@ impl Report {
             };
             // Each set reads the case against its own model: a revision may add words.
             let judge = |rules: &RuleSet| {
-                Case::from_str(rules, &text, Some(&name))
+                crate::expect::case_from_str(rules, &text, Some(&name))
                     .map_err(crate::EvalError::Case)
                     .and_then(|case| evaluate(rules, &case))
             };

@@ -7,7 +7,90 @@ use std::fmt;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
+use crate::case::{Case, CaseLimits};
+use crate::error::Diagnostic;
+use crate::ruleset::RuleSet;
 use crate::ruling::{Decision, Finding, Ruling, Value};
+use crate::yaml::Syntax;
+
+/// The top-level key of a case document that holds its expected results: the test
+/// harness's, not part of the case format, so the engine hands it back unread.
+pub const KEY: &str = "expect";
+
+/// The case's JSON Schema, with its `expect:` block.
+pub fn case_schema(rules: &RuleSet) -> schemars::Schema {
+    let expect = schemars::schema_for!(Expectations);
+    crate::model::json_schema::case_schema(&rules.model, &rules.name, &[(KEY, expect)])
+}
+
+/// Reads a case that may carry an `expect:` block, as [`Case::from_str`] reads one, and
+/// checks the block against `rules` (what it may name).
+pub fn case_from_str(rules: &RuleSet, text: &str, file: Option<&str>) -> Result<Case, Diagnostic> {
+    let syntax = Syntax::detect(file, text);
+    read_case(rules, text, file, syntax, &CaseLimits::default())
+}
+
+/// As [`case_from_str`], refusing a case past `limits`.
+pub fn from_str_with(
+    rules: &RuleSet,
+    text: &str,
+    file: Option<&str>,
+    limits: &CaseLimits,
+) -> Result<Case, Diagnostic> {
+    read_case(rules, text, file, Syntax::detect(file, text), limits)
+}
+
+/// Reads a case that may carry an `expect:` block, refusing one past `limits`; a
+/// malformed block is an input error at its place, as any field of the case.
+pub fn read_case(
+    rules: &RuleSet,
+    text: &str,
+    file: Option<&str>,
+    syntax: Syntax,
+    limits: &CaseLimits,
+) -> Result<Case, Diagnostic> {
+    let case = Case::read_owning(&rules.model, text, file, syntax, limits, &[KEY])?;
+    of(&case, rules)?;
+    Ok(case)
+}
+
+/// The `expect:` block of a case read with [`read_case`], if it has one.
+pub fn of(case: &Case, rules: &RuleSet) -> Result<Option<Expectations>, Diagnostic> {
+    let Some((_, block)) = case.owned.iter().find(|(key, _)| key == KEY) else {
+        return Ok(None);
+    };
+    let error = |path: String, message: String| {
+        let hint = crate::hint::for_message(&message);
+        case.source.error(path, message).with_hint(hint)
+    };
+    let expect: Expectations = serde_path_to_error::deserialize(block).map_err(|e| {
+        let path = e.path().to_string();
+        let path = if path == "." {
+            KEY.to_owned()
+        } else {
+            format!("{KEY}.{path}")
+        };
+        error(path, e.into_inner().to_string())
+    })?;
+    let values = &rules.value_names;
+    for (id, contract) in &expect.contracts {
+        if let Some(name) = contract.values.keys().find(|n| !values.contains(n)) {
+            let known: Vec<&str> = values.iter().map(String::as_str).collect();
+            return Err(error(
+                format!("{KEY}.contracts.{id}.{name}"),
+                format!(
+                    "`{name}` is not a value the rule set computes (values: {})",
+                    known.join(", ")
+                ),
+            )
+            .with_hint(crate::expr::compile::did_you_mean(
+                name,
+                known.iter().copied(),
+            )));
+        }
+    }
+    Ok(Some(expect))
+}
 
 /// What a case expects of its ruling. Every field is optional; only what is written is
 /// checked.

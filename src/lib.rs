@@ -31,39 +31,30 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! With `default-features = false` the crate is the evaluator alone; the default feature
-//! `server` adds [`server`], the HTTP service (axum, tokio, prometheus).
+//! The engine is the crate `yakkan-core` (`core/`), re-exported here under the same paths;
+//! this crate is the layers over it: the command line, the HTTP service (the default
+//! feature `server`, with axum, tokio and prometheus), the decision log, the rulebook,
+//! diff, the case corpus with its `expect:` blocks, snapshots and fmt.
+
+// The engine, `yakkan-core`, under the paths the layers over it have always used.
+pub use yakkan_core::{calendar, case, error, eval, expr, hint, model, ruleset, ruling, yaml};
 
 pub mod batch;
 pub mod book;
 pub mod bundled;
-pub mod calendar;
-pub mod case;
 pub mod corpus;
-mod de;
 pub mod decisions;
 pub mod diff;
-pub mod error;
-pub mod eval;
 pub mod expect;
-pub mod expr;
-mod hint;
-pub mod model;
 #[cfg(feature = "server")]
 pub mod openapi;
 pub mod report;
-pub mod ruleset;
-pub mod ruling;
 pub mod schema;
 #[cfg(feature = "server")]
 pub mod server;
 pub mod snapshot;
 pub mod tidy;
-mod yaml;
 
-pub use case::Case;
-pub use error::{Diagnostic, EvalError, LoadError};
-pub use eval::evaluate;
-pub use ruleset::RuleSet;
-pub use ruling::Ruling;
-pub use yaml::{Position, Syntax};
+pub use yakkan_core::{
+    Case, Diagnostic, EvalError, LoadError, Position, RuleSet, Ruling, Syntax, evaluate,
+};

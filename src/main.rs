@@ -11,7 +11,7 @@ use yakkan::diff::Report;
 use yakkan::eval::Settings;
 #[cfg(feature = "server")]
 use yakkan::server;
-use yakkan::{Case, EvalError, LoadError, RuleSet, Ruling, corpus, report};
+use yakkan::{EvalError, LoadError, RuleSet, Ruling, corpus, report};
 use yakkan::{batch, book, bundled, expect, schema};
 
 /// Exit codes (docs/reference/cli.md).
@@ -525,7 +525,7 @@ struct How<'a> {
 fn eval(rules: &RuleSet, how: How, case_path: &str) -> Result<u8, u8> {
     let (text, name) = read_case(case_path, how.limits.max_bytes).map_err(input_error)?;
     let mut case =
-        Case::from_str_with(rules, &text, name.as_deref(), how.limits).map_err(input_error)?;
+        expect::from_str_with(rules, &text, name.as_deref(), how.limits).map_err(input_error)?;
     if let Some(day) = how.as_of {
         case.as_of = parse_day("--as-of", day)?;
     }
@@ -538,7 +538,8 @@ fn eval(rules: &RuleSet, how: How, case_path: &str) -> Result<u8, u8> {
     match result {
         Ok(ruling) => {
             let mut out = render(&ruling, rules, how.format);
-            let (verdict, code) = expect_verdict(&case, &ruling, how.as_of.is_some());
+            let wanted = expect::of(&case, rules).map_err(input_error)?;
+            let (verdict, code) = expect_verdict(wanted.as_ref(), &ruling, how.as_of.is_some());
             // In text the verdict closes the report; JSON and YAML stay one document on
             // standard output, the verdict going to standard error.
             if let Some(verdict) = verdict {
@@ -563,8 +564,12 @@ fn eval(rules: &RuleSet, how: How, case_path: &str) -> Result<u8, u8> {
 
 /// What `eval` says of a case's `expect:` block, and the exit code: 1 on a mismatch, as
 /// `test` gives. Not compared when `--as-of` moved the case off the date it was written for.
-fn expect_verdict(case: &Case, ruling: &Ruling, as_of_moved: bool) -> (Option<String>, u8) {
-    let Some(wanted) = &case.expect else {
+fn expect_verdict(
+    wanted: Option<&expect::Expectations>,
+    ruling: &Ruling,
+    as_of_moved: bool,
+) -> (Option<String>, u8) {
+    let Some(wanted) = wanted else {
         return (None, OK);
     };
     if as_of_moved {

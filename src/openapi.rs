@@ -20,10 +20,7 @@ pub fn document(rules: &crate::RuleSet) -> Value {
         }
         components.insert(name.to_owned(), schema);
     };
-    add(
-        "Case",
-        crate::model::json_schema::case_schema(&rules.model, &rules.name),
-    );
+    add("Case", crate::expect::case_schema(rules));
     add("Ruling", schemars::schema_for!(crate::ruling::Ruling));
     add("Error", schemars::schema_for!(crate::server::ErrorBody));
     components.insert("RulesInForce".to_owned(), rules_in_force());

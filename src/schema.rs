@@ -3,38 +3,16 @@
 //! are committed under `schemas/` (`yakkan schema --out schemas` writes them; a test
 //! fails when they drift) and an editor uses them to complete and check fields.
 //!
-//! Fields read by the hand-written readers of `src/de.rs` get their schema here, so the
-//! schema accepts what the reader accepts: dates as `YYYY-MM-DD` text, yen as decimal
-//! text or a number, timestamps as RFC 3339 text (Japan time without an offset).
+//! Fields read by the core's hand-written readers get their schema beside them
+//! (`yakkan_core::de`), so the schema accepts what the reader accepts.
 
-use schemars::{Schema, SchemaGenerator, json_schema};
-
-/// A `YYYY-MM-DD` date.
-pub(crate) fn date(_: &mut SchemaGenerator) -> Schema {
-    json_schema!({
-        "type": "string",
-        "pattern": r"^\d{4}-\d{2}-\d{2}$",
-        "description": "A calendar day, YYYY-MM-DD (a day that exists: not 2026-02-30)."
-    })
-}
-
-/// A date or `null`.
-pub(crate) fn optional_date(_: &mut SchemaGenerator) -> Schema {
-    json_schema!({
-        "type": ["string", "null"],
-        "pattern": r"^\d{4}-\d{2}-\d{2}$",
-        "description": "A calendar day, YYYY-MM-DD, or null for none."
-    })
-}
+use schemars::Schema;
 
 /// Every schema with the file name it is committed under in `schemas/`; the case's is
 /// derived from the model of `rules`.
 pub fn all(rules: &crate::RuleSet) -> Vec<(&'static str, Schema)> {
     vec![
-        (
-            "case.schema.json",
-            crate::model::json_schema::case_schema(&rules.model, &rules.name),
-        ),
+        ("case.schema.json", crate::expect::case_schema(rules)),
         (
             "ruling.schema.json",
             schemars::schema_for!(crate::ruling::Ruling),

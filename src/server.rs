@@ -43,7 +43,7 @@ use tokio::sync::Semaphore;
 use crate::batch::{in_parallel, in_range};
 use crate::book::Book;
 use crate::calendar;
-use crate::case::{Case, CaseLimits};
+use crate::case::CaseLimits;
 use crate::error::{EvalError, LoadError};
 use crate::eval::{Settings, evaluate_with};
 use crate::ruleset::RuleSet;
@@ -1070,7 +1070,8 @@ fn rule_on(
     asked: Asked,
     log: Option<&crate::decisions::DecisionLog>,
 ) -> Result<Vec<u8>, EvalError> {
-    let mut case = Case::read(rules, text, Some(file), syntax, limits).map_err(EvalError::Case)?;
+    let mut case = crate::expect::read_case(rules, text, Some(file), syntax, limits)
+        .map_err(EvalError::Case)?;
     if let Some(day) = asked.as_of {
         case.as_of = day;
     }

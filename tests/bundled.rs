@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use yakkan::corpus::case_files;
 use yakkan::eval::{Settings, evaluate_with};
-use yakkan::{Case, RuleSet, bundled};
+use yakkan::{RuleSet, bundled};
 
 /// Every ruling of the corpus under `rules`, explained, as one text per case.
 fn rulings(rules: &RuleSet, files: &[PathBuf]) -> Vec<String> {
@@ -21,7 +21,7 @@ fn rulings(rules: &RuleSet, files: &[PathBuf]) -> Vec<String> {
         .map(|file| {
             let text = std::fs::read_to_string(file).unwrap();
             let name = file.display().to_string();
-            match Case::from_str(rules, &text, Some(&name)) {
+            match yakkan::expect::case_from_str(rules, &text, Some(&name)) {
                 Ok(case) => match evaluate_with(rules, &case, settings) {
                     Ok((ruling, _)) => format!("{name}\n{}", ruling.to_json()),
                     Err(error) => format!("{name}: {error}"),

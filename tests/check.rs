@@ -9,7 +9,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use yakkan::{Case, EvalError, RuleSet};
+use yakkan::{EvalError, RuleSet};
 
 fn bundled() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("rules/iij-secure-access")
@@ -336,7 +336,7 @@ fn arithmetic_failures_name_the_rule_and_its_place() {
     let (code, output) = check(dir.path());
     assert_eq!(code, 0, "{output}");
     let rules = RuleSet::load(dir.path()).unwrap();
-    let case = Case::from_str(
+    let case = yakkan::expect::case_from_str(
         &rules,
         "as_of: 2026-05-01\nrequests:\n  - { type: new_contract, date: 2026-05-01,\n      contract: { id: X-1, kind: web_gateway, accounts: 60, billing_start: 2026-05-10 } }\n",
         None,

@@ -81,8 +81,12 @@ fn removing_any_rule_changes_some_ruling() {
     let cases: Vec<(PathBuf, Case)> = files(&["tests/cases", "examples"])
         .into_iter()
         .map(|file| {
-            let case =
-                Case::from_str(&full, &std::fs::read_to_string(&file).unwrap(), None).unwrap();
+            let case = yakkan::expect::case_from_str(
+                &full,
+                &std::fs::read_to_string(&file).unwrap(),
+                None,
+            )
+            .unwrap();
             (file, case)
         })
         .collect();

@@ -8,8 +8,8 @@ use std::path::Path;
 use std::process::Command;
 
 use common::{CASE, Server, edit, project, rules_copy, wait_until};
+use yakkan::RuleSet;
 use yakkan::decisions::{DecisionLog, Entry, LogConfig};
-use yakkan::{Case, RuleSet};
 
 fn lines_in(dir: &Path) -> Vec<String> {
     let mut files: Vec<_> = fs::read_dir(dir)
@@ -32,7 +32,7 @@ fn lines_in(dir: &Path) -> Vec<String> {
 #[test]
 fn the_log_rotates_keeps_its_newest_files_and_counts_every_entry() {
     let rules = RuleSet::load(&project().join("rules")).unwrap();
-    let case = Case::from_str(&rules, CASE, None).unwrap();
+    let case = yakkan::expect::case_from_str(&rules, CASE, None).unwrap();
     let ruling = yakkan::evaluate(&rules, &case).unwrap().to_json();
     let dir = tempfile::tempdir().unwrap();
     let config = LogConfig {

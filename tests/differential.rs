@@ -43,8 +43,8 @@ use std::path::Path;
 use differential::case::{GCase, GRequest, render, render_json};
 use differential::generate::{Rng, case as generate};
 use differential::model::{self, Out};
+use yakkan::RuleSet;
 use yakkan::ruling::{Decision, Outcome, Ruling};
-use yakkan::{Case, RuleSet};
 
 const DEFAULT_CASES: usize = 20_000;
 const DEFAULT_SEED: u64 = 0x5EC_0011;
@@ -72,7 +72,8 @@ fn yakkan_out(rules: &RuleSet, case: &GCase) -> Result<Out, String> {
     } else {
         (render(case), "generated.yaml")
     };
-    let case = Case::from_str(rules, &text, Some(file)).map_err(|e| e.to_string())?;
+    let case =
+        yakkan::expect::case_from_str(rules, &text, Some(file)).map_err(|e| e.to_string())?;
     let ruling: Ruling = yakkan::evaluate(rules, &case).map_err(|e| e.to_string())?;
     let requests = ruling
         .requests
@@ -662,7 +663,7 @@ proptest::proptest! {
         let (rules, again) = bundled_twice();
         let case = generate(&mut Rng::new(seed));
         let text = render(&case);
-        let read = Case::from_str(rules, &text, Some("generated.yaml"));
+        let read = yakkan::expect::case_from_str(rules, &text, Some("generated.yaml"));
         let read = read.map_err(|e| proptest::test_runner::TestCaseError::fail(e.to_string()))?;
         let first = yakkan::evaluate(rules, &read).map(|r| r.to_json());
         let second = yakkan::evaluate(rules, &read).map(|r| r.to_json());

@@ -195,7 +195,8 @@ fn the_description_is_a_valid_openapi_31_document() {
     // No rubber stamp: a ruling is no error body, and an error body no ruling.
     let rules = yakkan::RuleSet::load(&project().join("rules")).unwrap();
     let case =
-        yakkan::Case::from_str(&rules, &example("02-early-termination-fee.yaml"), None).unwrap();
+        yakkan::expect::case_from_str(&rules, &example("02-early-termination-fee.yaml"), None)
+            .unwrap();
     let ruling: Value =
         serde_json::from_str(&yakkan::evaluate(&rules, &case).unwrap().to_json()).unwrap();
     let error = serde_json::json!({"error": {"kind": "input", "path": "as_of", "line": 1, "column": 2, "message": "x"}, "digest": "sha256:0"});

@@ -11,7 +11,7 @@ use std::sync::OnceLock;
 use proptest::prelude::*;
 use rust_decimal::Decimal;
 use yakkan::Syntax;
-use yakkan::case::{Case, CaseLimits};
+use yakkan::case::CaseLimits;
 use yakkan::{RuleSet, evaluate};
 
 fn project() -> PathBuf {
@@ -61,7 +61,7 @@ fn apply(text: &str, edits: &[(f64, usize, String)]) -> String {
 }
 
 fn read_and_evaluate(text: &str, syntax: Syntax) {
-    if let Ok(case) = Case::read(
+    if let Ok(case) = yakkan::expect::read_case(
         rules(),
         text,
         Some("generated"),
@@ -99,7 +99,7 @@ proptest! {
             format!("as_of: 2026-05-01\ncontracts:\n  - {{ id: A, kind: web_gateway, accounts: {value}, formed: 2026-04-01, billing_start: 2026-04-10 }}\n")
         };
         let syntax = if json { Syntax::Json } else { Syntax::Yaml };
-        match Case::read(rules(), &text, None, syntax, &CaseLimits::default()) {
+        match yakkan::expect::read_case(rules(), &text, None, syntax, &CaseLimits::default()) {
             Ok(case) => {
                 let exact: Decimal = written.parse().unwrap();
                 let accounts = case.contracts[0].field("accounts").on_day(chrono::NaiveDate::MIN);

@@ -7,10 +7,10 @@ use std::fs;
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
+use yakkan::RuleSet;
 use yakkan::batch::{LineResult, evaluate_lines};
 use yakkan::corpus::case_files;
 use yakkan::diff::Report;
-use yakkan::{Case, RuleSet};
 
 fn project() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -89,8 +89,11 @@ fn versions_are_selected_by_the_request_date() {
         )
     };
     let decide = |day: &str| {
-        let ruling =
-            yakkan::evaluate(&rules, &Case::from_str(&rules, &case(day), None).unwrap()).unwrap();
+        let ruling = yakkan::evaluate(
+            &rules,
+            &yakkan::expect::case_from_str(&rules, &case(day), None).unwrap(),
+        )
+        .unwrap();
         let request = ruling.requests[0].clone();
         (
             request.decision,
@@ -144,7 +147,8 @@ fn removing_the_revision_changes_nothing_before_it() {
     let files = case_files(&[project().join("tests/cases"), project().join("examples")]).unwrap();
     let mut requests = 0;
     for file in &files {
-        let mut case = Case::from_str(&new, &fs::read_to_string(file).unwrap(), None).unwrap();
+        let mut case =
+            yakkan::expect::case_from_str(&new, &fs::read_to_string(file).unwrap(), None).unwrap();
         case.as_of = case.as_of.min(eve);
         case.requests.retain(|r| r.date() <= eve);
         requests += case.requests.len();

@@ -6,7 +6,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
-use yakkan::{Case, RuleSet, corpus, evaluate, schema};
+use yakkan::{RuleSet, corpus, evaluate, schema};
 
 fn project() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -107,7 +107,8 @@ fn rulings_are_valid_and_read_back() {
     let rules = RuleSet::load(&project().join("rules")).unwrap();
     for file in yaml_files_under(&project().join("examples")) {
         let text = fs::read_to_string(&file).unwrap();
-        let case = Case::from_str(&rules, &text, Some(&file.display().to_string())).unwrap();
+        let case = yakkan::expect::case_from_str(&rules, &text, Some(&file.display().to_string()))
+            .unwrap();
         let ruling = evaluate(&rules, &case).unwrap();
         let json = ruling.to_json();
         let found = problems(&validator, &serde_json::from_str(&json).unwrap());
@@ -189,7 +190,7 @@ fn schemas_refuse_what_the_readers_refuse() {
         assert!(base.contains(from), "{what}: no `{from}`");
         let text = base.replace(from, to);
         assert!(
-            Case::from_str(&rules, &text, None).is_err(),
+            yakkan::expect::case_from_str(&rules, &text, None).is_err(),
             "{what}: the reader accepts it"
         );
         let document: Value = serde_yaml::from_str(&text).unwrap();
@@ -197,10 +198,10 @@ fn schemas_refuse_what_the_readers_refuse() {
     }
     // A new contract is formed by its request: it has no `formed` yet.
     let new_contract = "as_of: 2026-05-01\nrequests:\n  - { type: new_contract, date: 2026-05-01, contract: { id: N, kind: web_gateway, accounts: 50, billing_start: 2026-05-01, formed: 2026-05-01 } }\n";
-    assert!(Case::from_str(&rules, new_contract, None).is_err());
+    assert!(yakkan::expect::case_from_str(&rules, new_contract, None).is_err());
     assert!(!case.is_valid(&serde_yaml::from_str(new_contract).unwrap()));
     let fine = new_contract.replace(", formed: 2026-05-01", "");
-    Case::from_str(&rules, &fine, None).unwrap();
+    yakkan::expect::case_from_str(&rules, &fine, None).unwrap();
     assert!(case.is_valid(&serde_yaml::from_str(&fine).unwrap()));
     let part = validator("rule-file.schema.json");
     let text =

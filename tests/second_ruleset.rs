@@ -11,7 +11,7 @@ use std::process::Command;
 
 use common::Server;
 use serde_json::Value;
-use yakkan::{Case, RuleSet};
+use yakkan::RuleSet;
 
 fn sample() -> PathBuf {
     common::project().join("rules/samples/managed-network")
@@ -56,7 +56,8 @@ fn its_rulings_are_snapshots() {
     let rules = rules();
     for file in cases() {
         let text = std::fs::read_to_string(&file).unwrap();
-        let case = Case::from_str(&rules, &text, Some(&file.display().to_string())).unwrap();
+        let case = yakkan::expect::case_from_str(&rules, &text, Some(&file.display().to_string()))
+            .unwrap();
         let ruling = yakkan::evaluate(&rules, &case).unwrap();
         let name = file.file_name().unwrap().to_string_lossy().into_owned();
         insta::with_settings!({
@@ -73,11 +74,12 @@ fn its_rulings_are_snapshots() {
 fn a_case_of_one_set_is_refused_by_the_other_in_its_own_words() {
     let bundled = RuleSet::load(&common::project().join("rules")).unwrap();
     let text = std::fs::read_to_string(sample().join("cases/cancellation.yaml")).unwrap();
-    let error = Case::from_str(&bundled, &text, Some("cancellation.yaml")).unwrap_err();
+    let error =
+        yakkan::expect::case_from_str(&bundled, &text, Some("cancellation.yaml")).unwrap_err();
     assert_eq!(error.path, "contracts[0].role", "{error}");
     assert!(error.message.contains("unknown field `role`"), "{error}");
     let other = r#"{"as_of": "2026-12-01", "requests": [{"type": "terminate", "contract": "P-1", "notice_arrived": "2026-11-01"}]}"#;
-    let error = Case::from_str(&rules(), other, None).unwrap_err();
+    let error = yakkan::expect::case_from_str(&rules(), other, None).unwrap_err();
     assert_eq!(error.path, "requests[0].type");
     assert!(error.message.contains("`cancel`"), "{error}");
 }
@@ -92,7 +94,7 @@ fn its_case_schema_is_committed_and_accepts_its_cases() {
     )
     .unwrap();
     let rules = rules();
-    let derived = yakkan::model::json_schema::case_schema(&rules.model, &rules.name).to_value();
+    let derived = yakkan::expect::case_schema(&rules).to_value();
     assert_eq!(
         committed, derived,
         "schemas/managed-network-sample.case.schema.json is out of date: run `cargo run -- schema --rules rules/samples/managed-network case > schemas/managed-network-sample.case.schema.json`"

@@ -10,7 +10,7 @@ use std::sync::OnceLock;
 
 use proptest::prelude::*;
 use yakkan::ruling::Ruling;
-use yakkan::{Case, RuleSet, evaluate};
+use yakkan::{RuleSet, evaluate};
 
 fn rules() -> &'static RuleSet {
     static RULES: OnceLock<RuleSet> = OnceLock::new();
@@ -120,7 +120,7 @@ fn case(specs: &[&Spec]) -> String {
 }
 
 fn ruling(text: &str) -> Ruling {
-    let case = Case::from_str(rules(), text, Some("settling.yaml")).unwrap();
+    let case = yakkan::expect::case_from_str(rules(), text, Some("settling.yaml")).unwrap();
     evaluate(rules(), &case).unwrap()
 }
 
@@ -187,7 +187,7 @@ fn explain_names_the_requests_behind_a_settled_amount() {
         accounts: 300,
     };
     let text = case(&[&terminate, &change]);
-    let case = Case::from_str(rules(), &text, Some("settling.yaml")).unwrap();
+    let case = yakkan::expect::case_from_str(rules(), &text, Some("settling.yaml")).unwrap();
     let settings = yakkan::eval::Settings {
         explain: true,
         explain_all: false,

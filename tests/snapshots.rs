@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::sync::OnceLock;
 
-use yakkan::{Case, RuleSet};
+use yakkan::RuleSet;
 
 fn bundled() -> &'static RuleSet {
     static RULES: OnceLock<RuleSet> = OnceLock::new();
@@ -18,7 +18,8 @@ fn bundled() -> &'static RuleSet {
 /// Snapshots the ruling of the case at `path` as `{kind}@{path}.snap`.
 fn snapshot_ruling(kind: &str, path: &Path) {
     let text = std::fs::read_to_string(path).unwrap();
-    let case = Case::from_str(bundled(), &text, Some(&path.display().to_string())).unwrap();
+    let case =
+        yakkan::expect::case_from_str(bundled(), &text, Some(&path.display().to_string())).unwrap();
     let ruling = yakkan::evaluate(bundled(), &case).unwrap();
     insta::with_settings!({
         snapshot_path => "../snapshots",

@@ -4,7 +4,7 @@ use std::path::Path;
 use std::sync::OnceLock;
 
 use yakkan::RuleSet;
-use yakkan::case::{Case, CaseLimits};
+use yakkan::case::CaseLimits;
 use yakkan::yaml::Syntax;
 
 fn rules() -> &'static RuleSet {
@@ -20,7 +20,9 @@ pub fn check_case(data: &[u8], syntax: Syntax) {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    if let Ok(case) = Case::read(rules(), text, Some("fuzz"), syntax, &CaseLimits::default()) {
+    if let Ok(case) =
+        yakkan::expect::read_case(rules(), text, Some("fuzz"), syntax, &CaseLimits::default())
+    {
         let _ = yakkan::batch::evaluate_case(rules(), &case);
     }
 }

@@ -89,7 +89,7 @@ impl ValueDecl {
 pub struct RevisionFile {
     /// The day it took effect.
     #[serde(deserialize_with = "date")]
-    #[schemars(schema_with = "crate::schema::date")]
+    #[schemars(schema_with = "crate::de::date_schema")]
     pub date: NaiveDate,
     /// What it is called.
     pub title: Message,
@@ -128,7 +128,7 @@ pub struct PartFile {
     pub appendix: Option<u32>,
     /// The day the supplementary provisions (附則) of a revision took effect.
     #[serde(default, deserialize_with = "optional_date")]
-    #[schemars(schema_with = "crate::schema::optional_date")]
+    #[schemars(schema_with = "crate::de::optional_date_schema")]
     pub supplementary: Option<NaiveDate>,
     /// The title.
     pub title: Message,
@@ -213,10 +213,10 @@ pub struct RuleFile {
 pub struct InForceFile {
     /// The first day.
     #[serde(deserialize_with = "date")]
-    #[schemars(schema_with = "crate::schema::date")]
+    #[schemars(schema_with = "crate::de::date_schema")]
     pub from: NaiveDate,
     /// The last day, if it has ended.
     #[serde(default, deserialize_with = "optional_date")]
-    #[schemars(schema_with = "crate::schema::optional_date")]
+    #[schemars(schema_with = "crate::de::optional_date_schema")]
     pub until: Option<NaiveDate>,
 }

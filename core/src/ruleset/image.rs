@@ -43,7 +43,7 @@ mod tests {
 
     #[test]
     fn a_rule_set_reads_back_as_written() {
-        let dir = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/rules"));
+        let dir = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../rules"));
         let loaded = RuleSet::load(dir).unwrap();
         let bytes = write(&loaded).unwrap();
         let back = read(&bytes).unwrap();
@@ -58,7 +58,7 @@ mod tests {
 
     #[test]
     fn every_function_a_model_declares_can_be_written() {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../rules");
         for dir in [root.clone(), root.join("samples/managed-network")] {
             let rules = RuleSet::load(&dir).unwrap();
             let mut schema = crate::expr::Schema::default();

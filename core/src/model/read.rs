@@ -16,7 +16,6 @@ use crate::calendar;
 use crate::case::{Case, CaseLimits, Request, Source};
 use crate::de::exact_decimal;
 use crate::error::Diagnostic;
-use crate::expect::Expectations;
 use crate::expr::{Record, Value};
 use crate::yaml::{self, Bounds, Syntax};
 
@@ -130,7 +129,7 @@ impl Node {
         }
     }
 
-    /// As JSON, for the parts of a case the engine reads with serde (`expect:`).
+    /// As JSON, for the parts of a case the caller owns.
     fn to_json(&self) -> serde_json::Value {
         use serde_json::Value as J;
         match self {
@@ -189,18 +188,20 @@ enum Standing {
 
 struct Reader<'a> {
     model: &'a Model,
-    values: &'a [String],
+    /// Top-level keys the caller owns: handed back unread.
+    owned: &'a [&'a str],
     source: &'a Source,
     limits: &'a CaseLimits,
 }
 
-const CASE_FIELDS: [&str; 5] = ["as_of", "customer", "contracts", "requests", "expect"];
+const CASE_FIELDS: [&str; 4] = ["as_of", "customer", "contracts", "requests"];
 
-/// Reads a case in `syntax` against `model`, refusing one past `limits`. `values` are
-/// the names of the values the rules compute (what `expect:` may name).
+/// Reads a case in `syntax` against `model`, refusing one past `limits`. The top-level
+/// keys in `owned` belong to the caller (a test harness's expectations): they are handed
+/// back as JSON in [`Case::owned`], unread.
 pub(crate) fn read_case(
     model: &Model,
-    values: &[String],
+    owned: &[&str],
     text: &str,
     file: Option<&str>,
     syntax: Syntax,
@@ -215,17 +216,17 @@ pub(crate) fn read_case(
     let source = Source::new(file, text);
     let reader = Reader {
         model,
-        values,
+        owned,
         source: &source,
         limits,
     };
-    let (as_of, customer, contracts, requests, expect) = reader.case(&document)?;
+    let (as_of, customer, contracts, requests, owned) = reader.case(&document)?;
     let case = Case {
         as_of,
         customer,
         contracts,
         requests,
-        expect,
+        owned,
         source,
     };
     validate(model, &case)?;
@@ -237,7 +238,7 @@ type Parts = (
     Arc<Record>,
     Vec<Arc<Record>>,
     Vec<Request>,
-    Option<Expectations>,
+    Vec<(String, serde_json::Value)>,
 );
 
 impl Reader<'_> {
@@ -278,11 +279,10 @@ impl Reader<'_> {
     fn case(&self, document: &Node) -> Result<Parts, Diagnostic> {
         let entries = self.map(document, "", "a case (a mapping)")?;
         let get = |key: &str| entries.iter().find(|(k, _)| k == key).map(|(_, v)| v);
-        if let Some((key, _)) = entries
-            .iter()
-            .find(|(k, _)| !CASE_FIELDS.contains(&k.as_str()))
-        {
-            return Err(self.unknown("", key, &CASE_FIELDS));
+        let known = |k: &str| CASE_FIELDS.contains(&k) || self.owned.contains(&k);
+        if let Some((key, _)) = entries.iter().find(|(k, _)| !known(k)) {
+            let fields: Vec<&str> = CASE_FIELDS.iter().chain(self.owned).copied().collect();
+            return Err(self.unknown("", key, &fields));
         }
         let as_of = match get("as_of") {
             None | Some(Node::Null) => return Err(self.error("", "missing field `as_of`")),
@@ -340,16 +340,17 @@ impl Reader<'_> {
                     .collect::<Result<_, _>>()?
             }
         };
-        let expect = match get("expect") {
-            None | Some(Node::Null) => None,
-            Some(node) => Some(self.expect(node)?),
-        };
+        let owned = entries
+            .iter()
+            .filter(|(k, v)| self.owned.contains(&k.as_str()) && !matches!(v, Node::Null))
+            .map(|(k, v)| (k.clone(), v.to_json()))
+            .collect();
         Ok((
             as_of,
             Arc::new(customer),
             contracts.into_iter().map(Arc::new).collect(),
             requests,
-            expect,
+            owned,
         ))
     }
 
@@ -375,37 +376,6 @@ impl Reader<'_> {
                 format!("invalid type: {}, expected a sequence", other.shown()),
             )),
         }
-    }
-
-    fn expect(&self, node: &Node) -> Result<Expectations, Diagnostic> {
-        let expect: Expectations =
-            serde_path_to_error::deserialize(node.to_json()).map_err(|e| {
-                let path = e.path().to_string();
-                let path = if path == "." {
-                    "expect".to_owned()
-                } else {
-                    format!("expect.{path}")
-                };
-                self.error(path, e.into_inner().to_string())
-            })?;
-        for (id, contract) in &expect.contracts {
-            if let Some(name) = contract.values.keys().find(|n| !self.values.contains(n)) {
-                let known: Vec<&str> = self.values.iter().map(String::as_str).collect();
-                return Err(self
-                    .error(
-                        format!("expect.contracts.{id}.{name}"),
-                        format!(
-                            "`{name}` is not a value the rule set computes (values: {})",
-                            known.join(", ")
-                        ),
-                    )
-                    .with_hint(crate::expr::compile::did_you_mean(
-                        name,
-                        known.iter().copied(),
-                    )));
-            }
-        }
-        Ok(expect)
     }
 
     /// A record of type `index` from a mapping, held by `parent`.

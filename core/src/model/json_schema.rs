@@ -8,8 +8,13 @@ use super::{CONTRACT_FIELD, DATE_FIELD, FieldDef, Kind, Model, TYPE_FIELD};
 
 const NUMBER_TEXT: &str = r"^\s*[+-]?(\d+(\.\d*)?|\.\d+)\s*$";
 
-/// The schema of a case judged by a rule set called `name` with this model.
-pub fn case_schema(model: &Model, name: &str) -> schemars::Schema {
+/// The schema of a case judged by a rule set called `name` with this model; `owned` are
+/// the top-level keys the caller owns beside the case, each with its schema.
+pub fn case_schema(
+    model: &Model,
+    name: &str,
+    owned: &[(&str, schemars::Schema)],
+) -> schemars::Schema {
     let mut defs = Map::new();
     for (i, record) in model.records.iter().enumerate() {
         defs.insert(record.shape.name.to_string(), record_schema(model, i));
@@ -88,15 +93,21 @@ pub fn case_schema(model: &Model, name: &str) -> schemars::Schema {
             shape
         })
         .collect();
-    let mut expect = schemars::schema_for!(crate::expect::Expectations).to_value();
-    if let Some(Json::Object(more)) = expect.get_mut("$defs").map(Json::take) {
-        for (key, value) in more {
-            defs.entry(key).or_insert(value);
+    // What the caller owns beside the case (a harness's expected results): each its own
+    // schema, its definitions merged with the case's.
+    let mut extra = serde_json::Map::new();
+    for (key, schema) in owned {
+        let mut schema = schema.clone().to_value();
+        if let Some(Json::Object(more)) = schema.get_mut("$defs").map(Json::take) {
+            for (key, value) in more {
+                defs.entry(key).or_insert(value);
+            }
         }
-    }
-    if let Json::Object(map) = &mut expect {
-        map.remove("$schema");
-        map.remove("$defs");
+        if let Json::Object(map) = &mut schema {
+            map.remove("$schema");
+            map.remove("$defs");
+        }
+        extra.insert((*key).to_owned(), schema);
     }
     let document = json!({
         "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -114,10 +125,13 @@ pub fn case_schema(model: &Model, name: &str) -> schemars::Schema {
                 "items": { "oneOf": requests },
                 "description": "Requests, decided in order; an accepted request changes the state later ones see."
             },
-            "expect": expect,
         },
         "$defs": defs,
     });
+    let mut document = document;
+    if let Some(Json::Object(properties)) = document.get_mut("properties") {
+        properties.extend(extra);
+    }
     schemars::Schema::try_from(document).unwrap_or_default()
 }
 

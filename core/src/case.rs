@@ -13,9 +13,8 @@ use std::sync::Arc;
 use chrono::NaiveDate;
 
 use crate::error::Diagnostic;
-use crate::expect::Expectations;
 use crate::expr::{Record, Value};
-use crate::model::{CONTRACT_FIELD, DATE_FIELD, TYPE_FIELD};
+use crate::model::{CONTRACT_FIELD, DATE_FIELD, Model, TYPE_FIELD};
 use crate::ruleset::RuleSet;
 use crate::yaml::{Locator, Syntax};
 
@@ -61,8 +60,9 @@ pub struct Case {
     pub contracts: Vec<Arc<Record>>,
     /// Requests, evaluated in order.
     pub requests: Vec<Request>,
-    /// What the legal team expects of the ruling (`yakkan test`); not part of the case format (docs/reference/case.md).
-    pub expect: Option<Expectations>,
+    /// The top-level entries the caller owns, as it named them when reading (a test
+    /// harness's expected results), unread: as JSON, in document order.
+    pub owned: Vec<(String, serde_json::Value)>,
     /// Where each field stands in the source, for errors found after reading.
     pub source: Source,
 }
@@ -168,19 +168,33 @@ impl Case {
         file: Option<&str>,
         limits: &CaseLimits,
     ) -> Result<Case, Diagnostic> {
-        Case::read(rules, text, file, Syntax::detect(file, text), limits)
+        Case::read(&rules.model, text, file, Syntax::detect(file, text), limits)
     }
 
-    /// Reads a case in the given syntax (an HTTP body's content type decides it), refusing
-    /// one past `limits`.
+    /// Reads a case in the given syntax (an HTTP body's content type decides it) against
+    /// a rule set's `model`, refusing one past `limits`.
     pub fn read(
-        rules: &RuleSet,
+        model: &Model,
         text: &str,
         file: Option<&str>,
         syntax: Syntax,
         limits: &CaseLimits,
     ) -> Result<Case, Diagnostic> {
-        crate::model::read::read_case(&rules.model, &rules.value_names, text, file, syntax, limits)
+        Case::read_owning(model, text, file, syntax, limits, &[])
+    }
+
+    /// As [`Case::read`], the top-level keys in `owned` belonging to the caller: they are
+    /// not part of the case, and come back unread in [`Case::owned`] (a test harness's
+    /// block of expected results, say). Any other unknown key is an error.
+    pub fn read_owning(
+        model: &Model,
+        text: &str,
+        file: Option<&str>,
+        syntax: Syntax,
+        limits: &CaseLimits,
+        owned: &[&str],
+    ) -> Result<Case, Diagnostic> {
+        crate::model::read::read_case(model, owned, text, file, syntax, limits)
     }
 }
 
@@ -193,7 +207,7 @@ mod tests {
     fn rules() -> &'static RuleSet {
         static RULES: std::sync::OnceLock<RuleSet> = std::sync::OnceLock::new();
         RULES.get_or_init(|| {
-            RuleSet::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("rules"))
+            RuleSet::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../rules"))
                 .expect("the bundled rules load")
         })
     }

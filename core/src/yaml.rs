@@ -554,6 +554,7 @@ pub(crate) fn misplaced(text: &str, entry: Position, key: &str) -> Option<(Posit
     None
 }
 
+/// Reads a document of `syntax` into `T`; an error names the field, line and column.
 pub fn from_str<T: DeserializeOwned>(
     text: &str,
     syntax: Syntax,

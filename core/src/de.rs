@@ -83,3 +83,23 @@ pub(crate) fn exact_decimal(text: &str, number: bool) -> Result<Decimal, String>
         Err(_) => refuse(": it has more significant digits than can be read exactly (28)"),
     }
 }
+
+// The JSON Schemas of what these readers accept (`schemars(schema_with = …)`).
+
+/// A `YYYY-MM-DD` date.
+pub(crate) fn date_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({
+        "type": "string",
+        "pattern": r"^\d{4}-\d{2}-\d{2}$",
+        "description": "A calendar day, YYYY-MM-DD (a day that exists: not 2026-02-30)."
+    })
+}
+
+/// A date or `null`.
+pub(crate) fn optional_date_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({
+        "type": ["string", "null"],
+        "pattern": r"^\d{4}-\d{2}-\d{2}$",
+        "description": "A calendar day, YYYY-MM-DD, or null for none."
+    })
+}

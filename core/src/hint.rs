@@ -3,7 +3,7 @@
 //! message (the mapping below); the message itself is kept for engineers.
 
 /// A hint for a parser or reader message, if one of the common mistakes explains it.
-pub(crate) fn for_message(message: &str) -> Option<String> {
+pub fn for_message(message: &str) -> Option<String> {
     let has = |needle: &str| message.contains(needle);
     if has("mapping values are not allowed") {
         return Some(
