@@ -494,24 +494,14 @@ fn check(dir: &Path, format: ReportFormat) -> Result<u8, u8> {
     }
 }
 
-/// Every diagnostic of a load error, each naming the rule it lies in.
+/// Every diagnostic of a load error (the loader names the rule each lies in).
 fn diagnostics_of(error: LoadError) -> Vec<yakkan::Diagnostic> {
-    let mut diagnostics = match error {
+    match error {
         LoadError::Invalid(diagnostics) => diagnostics,
         LoadError::Io { path, source } => {
             vec![yakkan::Diagnostic::new(Some(&path), "", source.to_string())]
         }
-    };
-    for diagnostic in &mut diagnostics {
-        if let Some(text) = diagnostic
-            .file
-            .as_ref()
-            .and_then(|file| std::fs::read_to_string(file).ok())
-        {
-            diagnostic.locate_rule(&text);
-        }
     }
-    diagnostics
 }
 
 /// How `eval` reads and writes one case.

@@ -22,7 +22,10 @@ pub fn document(rules: &crate::RuleSet) -> Value {
     };
     add("Case", crate::expect::case_schema(rules));
     add("Ruling", schemars::schema_for!(crate::ruling::Ruling));
-    add("Error", schemars::schema_for!(crate::server::ErrorBody));
+    add(
+        "Error",
+        schemars::schema_for!(crate::server::wire::ErrorBody),
+    );
     components.insert("RulesInForce".to_owned(), rules_in_force());
     components.insert(
         "Health".to_owned(),
@@ -203,7 +206,7 @@ fn case_content() -> Value {
     let case = json!({ "schema": { "$ref": "#/components/schemas/Case" } });
     let mut content = Map::new();
     content.insert("application/json".to_owned(), case.clone());
-    for kind in crate::server::YAML_TYPES {
+    for kind in crate::server::wire::YAML_TYPES {
         content.insert(kind.to_owned(), case.clone());
     }
     Value::Object(content)

@@ -14,9 +14,8 @@ use chrono::NaiveDate;
 
 use crate::error::Diagnostic;
 use crate::expr::{Record, Value};
-use crate::model::{CONTRACT_FIELD, DATE_FIELD, Model, TYPE_FIELD};
-use crate::ruleset::RuleSet;
-use crate::yaml::{Locator, Syntax};
+use crate::model::{CONTRACT_FIELD, DATE_FIELD, TYPE_FIELD};
+use crate::yaml::Locator;
 
 /// How large a case may be: what one document may make the reader and the evaluator do
 /// is bounded by these, and a case past one is an input error naming the limit.
@@ -154,54 +153,11 @@ impl Source {
     }
 }
 
-impl Case {
-    /// Reads a case from YAML or JSON text within the default [`CaseLimits`], against the
-    /// model of `rules`; `file` names it in errors.
-    pub fn from_str(rules: &RuleSet, text: &str, file: Option<&str>) -> Result<Case, Diagnostic> {
-        Case::from_str_with(rules, text, file, &CaseLimits::default())
-    }
-
-    /// Reads a case from YAML or JSON text, refusing one past `limits`.
-    pub fn from_str_with(
-        rules: &RuleSet,
-        text: &str,
-        file: Option<&str>,
-        limits: &CaseLimits,
-    ) -> Result<Case, Diagnostic> {
-        Case::read(&rules.model, text, file, Syntax::detect(file, text), limits)
-    }
-
-    /// Reads a case in the given syntax (an HTTP body's content type decides it) against
-    /// a rule set's `model`, refusing one past `limits`.
-    pub fn read(
-        model: &Model,
-        text: &str,
-        file: Option<&str>,
-        syntax: Syntax,
-        limits: &CaseLimits,
-    ) -> Result<Case, Diagnostic> {
-        Case::read_owning(model, text, file, syntax, limits, &[])
-    }
-
-    /// As [`Case::read`], the top-level keys in `owned` belonging to the caller: they are
-    /// not part of the case, and come back unread in [`Case::owned`] (a test harness's
-    /// block of expected results, say). Any other unknown key is an error.
-    pub fn read_owning(
-        model: &Model,
-        text: &str,
-        file: Option<&str>,
-        syntax: Syntax,
-        limits: &CaseLimits,
-        owned: &[&str],
-    ) -> Result<Case, Diagnostic> {
-        crate::model::read::read_case(model, owned, text, file, syntax, limits)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::calendar;
+    use crate::ruleset::RuleSet;
     use rust_decimal::Decimal;
 
     fn rules() -> &'static RuleSet {

@@ -5,7 +5,14 @@ use std::fmt;
 
 use thiserror::Error;
 
-use crate::yaml::Position;
+/// Where a value starts in a source text (1-based line and column).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Position {
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column.
+    pub column: usize,
+}
 
 /// A problem with an input document (a case or a rule file) at a known place.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,31 +51,12 @@ impl Diagnostic {
         }
     }
 
-    /// Names the rule the diagnostic is in, when its path lies in `rules[N]` of a rule
-    /// file whose text is `text`.
-    /// A file that does not parse has no field paths to go by: then the rule is the last
-    /// `- id:` entry above the diagnostic's line.
-    pub fn locate_rule(&mut self, text: &str) {
-        if self.rule().is_some() {
-            return;
+    /// The same diagnostic naming the rule it lies in (the loader's, when it makes it).
+    pub fn in_rule(mut self, rule: Option<String>) -> Self {
+        if rule.is_some() {
+            self.notes.get_or_insert_default().rule = rule;
         }
-        let by_path = crate::yaml::rule_id(text, &self.path);
-        let by_line = || {
-            let line = self.position?.line;
-            text.lines()
-                .take(line)
-                .filter_map(|l| l.trim_start().strip_prefix("- id:"))
-                .last()
-                .map(|id| id.trim().trim_matches(['"', '\'']).to_owned())
-                .filter(|id| !id.is_empty())
-        };
-        if let Some(id) = by_path.or_else(|| {
-            (self.path == "rules" || self.path.starts_with("rules["))
-                .then(by_line)
-                .flatten()
-        }) {
-            self.notes.get_or_insert_default().rule = Some(id);
-        }
+        self
     }
 
     /// The same diagnostic with a hint.

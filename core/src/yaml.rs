@@ -14,14 +14,7 @@ use yaml_rust2::scanner::{Marker, TScalarStyle};
 
 use crate::error::Diagnostic;
 
-/// Where a value starts in a source text (1-based line and column).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Position {
-    /// 1-based line.
-    pub line: usize,
-    /// 1-based column.
-    pub column: usize,
-}
+pub use crate::error::Position;
 
 /// Where a scalar's text begins, and how to map positions inside it back to the file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -216,9 +216,7 @@ pub fn register(schema: &mut Schema) {
     }
 }
 
-/// What a function of the schema computes from its arguments; an error is a
-/// data-dependent failure (a date out of range).
-pub type Run = fn(&[Value]) -> Result<Value, String>;
+pub use super::types::Run;
 
 /// Functions over the records a rule set's model declares: the model adds a signature of
 /// each per record type, with this code.

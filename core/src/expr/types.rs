@@ -2,12 +2,14 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::sync::Arc;
 
 use super::value::Value;
 
-/// A name the rule set declares (a record type, a field): shared, cheap to clone.
-pub type Name = Arc<str>;
+pub use super::value::Name;
+
+/// What a function of the schema computes from its arguments; an error is a
+/// data-dependent failure (a date out of range).
+pub type Run = fn(&[Value]) -> Result<Value, String>;
 
 /// The type of an expression.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -214,7 +216,7 @@ pub struct FunctionSig {
     /// Its result's type.
     pub result: Type,
     /// Computes the result; an error is a data-dependent failure (a date out of range).
-    pub run: super::builtins::Run,
+    pub run: Run,
     /// Values passed before the written arguments: what a function the model declares
     /// (a record's maker) knows of its declaration.
     pub bound: Vec<Value>,

@@ -9,7 +9,8 @@ use std::sync::Arc;
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use rust_decimal::Decimal;
 
-use super::types::Name;
+/// A name the rule set declares (a record type, a field): shared, cheap to clone.
+pub type Name = Arc<str>;
 
 /// The shape of a record: its type's name and field names, as the rule set's model
 /// declares them, and the fields that give it a life on days, if it has one.

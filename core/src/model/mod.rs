@@ -1233,9 +1233,8 @@ requests:
             );
         let model = compile(&text).unwrap();
         let read = |case: &str| {
-            read::read_case(
+            crate::case::Case::read(
                 &model,
-                &[],
                 case,
                 None,
                 crate::yaml::Syntax::Yaml,

@@ -194,12 +194,40 @@ struct Reader<'a> {
     limits: &'a CaseLimits,
 }
 
+impl Case {
+    /// Reads a case in the given syntax (an HTTP body's content type decides it) against
+    /// a rule set's `model`, refusing one past `limits`.
+    pub fn read(
+        model: &Model,
+        text: &str,
+        file: Option<&str>,
+        syntax: Syntax,
+        limits: &CaseLimits,
+    ) -> Result<Case, Diagnostic> {
+        Case::read_owning(model, text, file, syntax, limits, &[])
+    }
+
+    /// As [`Case::read`], the top-level keys in `owned` belonging to the caller: they are
+    /// not part of the case, and come back unread in [`Case::owned`] (a test harness's
+    /// block of expected results, say). Any other unknown key is an error.
+    pub fn read_owning(
+        model: &Model,
+        text: &str,
+        file: Option<&str>,
+        syntax: Syntax,
+        limits: &CaseLimits,
+        owned: &[&str],
+    ) -> Result<Case, Diagnostic> {
+        read_case(model, owned, text, file, syntax, limits)
+    }
+}
+
 const CASE_FIELDS: [&str; 4] = ["as_of", "customer", "contracts", "requests"];
 
 /// Reads a case in `syntax` against `model`, refusing one past `limits`. The top-level
 /// keys in `owned` belong to the caller (a test harness's expectations): they are handed
 /// back as JSON in [`Case::owned`], unread.
-pub(crate) fn read_case(
+fn read_case(
     model: &Model,
     owned: &[&str],
     text: &str,

@@ -465,7 +465,7 @@ impl Loader {
         self.duplicate_parts(&parts, &files);
 
         let Some(mut model) = model else {
-            return Err(LoadError::Invalid(self.sorted()));
+            return Err(LoadError::Invalid(self.sorted(sources)));
         };
         let mut schema = Schema::default();
         expr::builtins::register(&mut schema);
@@ -518,7 +518,7 @@ impl Loader {
         });
 
         if !self.diagnostics.is_empty() {
-            return Err(LoadError::Invalid(self.sorted()));
+            return Err(LoadError::Invalid(self.sorted(sources)));
         }
         let mut set = RuleSet {
             name: set.name,
@@ -538,9 +538,16 @@ impl Loader {
         Ok(set)
     }
 
-    /// Every diagnostic, by file and place.
-    fn sorted(&mut self) -> Vec<Diagnostic> {
-        let mut all = std::mem::take(&mut self.diagnostics);
+    /// Every diagnostic, by file and place, each naming the rule it lies in.
+    fn sorted(&mut self, sources: &[Source]) -> Vec<Diagnostic> {
+        let mut all: Vec<Diagnostic> = std::mem::take(&mut self.diagnostics)
+            .into_iter()
+            .map(|d| {
+                let text = sources.iter().find(|s| Some(&s.display) == d.file.as_ref());
+                let rule = text.and_then(|s| rule_of(&d, &s.text));
+                d.in_rule(rule)
+            })
+            .collect();
         all.sort_by(|a, b| {
             (&a.file, a.position.map(|p| (p.line, p.column)))
                 .cmp(&(&b.file, b.position.map(|p| (p.line, p.column))))
@@ -1387,6 +1394,30 @@ impl RuleCompiler<'_> {
             message: rule.message.clone(),
         })
     }
+}
+
+/// The id of the rule a diagnostic lies in, when its path lies in `rules[N]` of a rule
+/// file whose text is `text`. A file that does not parse has no field paths to go by:
+/// then the rule is the last `- id:` entry above the diagnostic's line.
+fn rule_of(diagnostic: &Diagnostic, text: &str) -> Option<String> {
+    if let Some(rule) = diagnostic.rule() {
+        return Some(rule.to_owned());
+    }
+    let by_line = || {
+        let line = diagnostic.position?.line;
+        text.lines()
+            .take(line)
+            .filter_map(|l| l.trim_start().strip_prefix("- id:"))
+            .last()
+            .map(|id| id.trim().trim_matches(['"', '\'']).to_owned())
+            .filter(|id| !id.is_empty())
+    };
+    let path = &diagnostic.path;
+    crate::yaml::rule_id(text, path).or_else(|| {
+        (path == "rules" || path.starts_with("rules["))
+            .then(by_line)
+            .flatten()
+    })
 }
 
 /// The `{name}` placeholders of a message, each with the byte offset of its `{`.

@@ -15,10 +15,12 @@ use std::sync::Arc;
 use chrono::NaiveDate;
 
 use crate::calendar;
+use crate::case::{Case, CaseLimits};
+use crate::error::Diagnostic;
 use crate::expr::{Compiled, Type, Value};
 use crate::model::Model;
 use crate::ruling::{Message, Outcome};
-use crate::yaml::LazyLocator;
+use crate::yaml::{LazyLocator, Syntax};
 pub use format::ValueType;
 
 /// What a rule judges: a request type of the model, or `contract` (each contract, on
@@ -307,6 +309,26 @@ fn parse_reference(reference: &str) -> Option<(PartLabel, String)> {
         cite.push_str(&format!("第{item}号"));
     }
     Some((PartLabel::Article(article), cite))
+}
+
+// Beside the rule set whose model a case is read against (the reader itself is
+// `model::read`, beside the case).
+impl Case {
+    /// Reads a case from YAML or JSON text within the default [`CaseLimits`], against the
+    /// model of `rules`; `file` names it in errors.
+    pub fn from_str(rules: &RuleSet, text: &str, file: Option<&str>) -> Result<Case, Diagnostic> {
+        Case::from_str_with(rules, text, file, &CaseLimits::default())
+    }
+
+    /// Reads a case from YAML or JSON text, refusing one past `limits`.
+    pub fn from_str_with(
+        rules: &RuleSet,
+        text: &str,
+        file: Option<&str>,
+        limits: &CaseLimits,
+    ) -> Result<Case, Diagnostic> {
+        Case::read(&rules.model, text, file, Syntax::detect(file, text), limits)
+    }
 }
 
 #[cfg(test)]
