@@ -347,11 +347,15 @@ fn arithmetic_failures_name_the_rule_and_its_place() {
         Err(EvalError::Rule {
             rule,
             file,
+            position,
             message,
         }) => {
             assert_eq!(rule, "art5-accounts");
             assert!(file.ends_with("art-05-accounts.yaml"), "{file}");
             assert!(message.contains("division by zero"), "{message}");
+            // The place is a field too, as an HTTP 500 body gives it.
+            let at = position.expect("the failing expression's place");
+            assert_eq!(at.line, line, "{message}");
             assert!(
                 message.contains(&format!("{line}:")),
                 "{message} (line {line}, column {column})"

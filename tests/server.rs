@@ -218,6 +218,10 @@ fn a_failing_rule_is_named_and_the_server_keeps_serving() {
             .contains("division by zero"),
         "{body}"
     );
+    // Its place as fields, as a 400 body gives an input error's: the `/` that divides.
+    let (line, column) = common::place(&dir.path().join("art-12-charges.yaml"), "/ (accounts_on");
+    assert_eq!(error["error"]["line"], line, "{body}");
+    assert_eq!(error["error"]["column"], column, "{body}");
     // Other requests still work.
     let (status, _) = server.post("/v1/evaluate", CASE);
     assert_eq!(status, 200);

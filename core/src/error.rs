@@ -157,13 +157,15 @@ pub enum EvalError {
     /// The case is malformed or refers to something it does not have (exit code 2).
     #[error("{0}")]
     Case(Diagnostic),
-    /// A rule failed while running: a type error, or a sandbox limit reached.
+    /// A rule failed while running on the case's data (an overflow, a division by zero).
     #[error("rule {rule} ({file}): {message}")]
     Rule {
         /// The rule's id.
         rule: String,
         /// The rule file that defines it.
         file: String,
+        /// The line and column in that file of the expression that failed, when one did.
+        position: Option<Position>,
         /// What went wrong.
         message: String,
     },

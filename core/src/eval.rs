@@ -573,6 +573,7 @@ impl<'a> Evaluation<'a> {
                         rule: version.map_or_else(String::new, |f| f.name.clone()),
                         file: version
                             .map_or_else(String::new, |f| self.rules.parts[f.part].file.clone()),
+                        position: None,
                         message: error.message,
                     }
                 })?;
@@ -616,6 +617,7 @@ impl<'a> Evaluation<'a> {
                         EvalError::Rule {
                             rule: format!("(model.requests.{})", def.name),
                             file: String::new(),
+                            position: None,
                             message: format!(
                                 "no rule computed values.{}, which an accepted {} request needs",
                                 self.rules.values[*slot].name, def.name
@@ -628,6 +630,7 @@ impl<'a> Evaluation<'a> {
             read(source)?.as_date().ok_or_else(|| EvalError::Rule {
                 rule: format!("(model.requests.{})", def.name),
                 file: String::new(),
+                position: None,
                 message: "an effect's day is not a date".to_owned(),
             })
         };
@@ -852,6 +855,7 @@ impl<'a> Evaluation<'a> {
             let fail = |e: &Expression, error: RunError| EvalError::Rule {
                 rule: rule.id.clone(),
                 file: self.rules.part_of(rule).file.clone(),
+                position: Some(e.position(error.pos)),
                 message: format!("{} at {}: {}", e.path, e.place(error.pos), error.message),
             };
             let run = |e: &Expression| {
@@ -1059,6 +1063,7 @@ impl<'a> Evaluation<'a> {
                     file: rule
                         .map(|r| self.rules.part_of(r).file.clone())
                         .unwrap_or_default(),
+                    position: None,
                     message: format!("values.{}: {message}", def.name),
                 }
             })?;

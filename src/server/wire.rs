@@ -43,6 +43,10 @@ pub(super) enum ErrorDetail {
         rule: String,
         /// The rule file that defines it.
         file: String,
+        /// The line in that file of the expression that failed, when one did.
+        line: Option<usize>,
+        /// Its column.
+        column: Option<usize>,
         /// What went wrong, at which line and column of the file.
         message: String,
     },
@@ -72,12 +76,15 @@ pub(super) fn error_body(error: &EvalError, digest: &str) -> (StatusCode, ErrorB
         EvalError::Rule {
             rule,
             file,
+            position,
             message,
         } => (
             StatusCode::INTERNAL_SERVER_ERROR,
             ErrorDetail::Rule {
                 rule: rule.clone(),
                 file: file.clone(),
+                line: position.map(|at| at.line),
+                column: position.map(|at| at.column),
                 message: message.clone(),
             },
         ),

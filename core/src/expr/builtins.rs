@@ -4,7 +4,7 @@
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 
-use super::types::{FunctionSig, Schema, Type};
+use super::types::{Builtin, FunctionSig, Schema, Type};
 use super::value::Value;
 use crate::calendar;
 
@@ -46,6 +46,7 @@ pub fn register(schema: &mut Schema) {
     use Type::*;
     let f = |name, params: Vec<Type>, result, run, doc| FunctionSig {
         name,
+        id: name,
         params,
         result,
         run,
@@ -421,55 +422,29 @@ pub mod records {
     ];
 }
 
-/// Every function compiled expressions may call, each by a name that stays the same from
-/// build to build: a rule set compiled to bytes (`ruleset::image`) names its calls so.
-fn registry() -> &'static [(String, Run)] {
-    static ALL: std::sync::OnceLock<Vec<(String, Run)>> = std::sync::OnceLock::new();
+/// Every function compiled expressions may call, by its stable id: a rule set compiled to
+/// bytes (`ruleset::image`) names its calls so, and is read back by them.
+fn registry() -> &'static [(&'static str, Run)] {
+    static ALL: std::sync::OnceLock<Vec<(&'static str, Run)>> = std::sync::OnceLock::new();
     ALL.get_or_init(|| {
         let mut schema = Schema::default();
         register(&mut schema);
-        let generic = schema.functions.values().flat_map(|signatures| {
-            signatures
-                .iter()
-                .enumerate()
-                .map(|(i, f)| (format!("{}#{i}", f.name), f.run))
-        });
-        let records = records::ALL
-            .iter()
-            .map(|&(name, run)| (name.to_owned(), run));
-        generic.chain(records).collect()
+        let generic = schema
+            .functions
+            .values()
+            .flatten()
+            .map(|f| (f.id, f.run))
+            .collect::<Vec<_>>();
+        generic.into_iter().chain(records::ALL).collect()
     })
 }
 
-/// The registry's name of `run`, if it has one (then a compiled call to it can be
-/// written). Two functions with the same code may share an address; either name runs it.
-pub fn name_of(run: Run) -> Option<&'static str> {
+/// The function with the stable id `id`, if there is one.
+pub fn by_id(id: &str) -> Option<Builtin> {
     registry()
         .iter()
-        .find(|(_, f)| *f as usize == run as usize)
-        .map(|(name, _)| name.as_str())
-}
-
-/// Writes and reads an [`Ir::Call`](super::Ir::Call)'s function by its registry name.
-pub(crate) mod by_name {
-    use serde::{Deserialize, Deserializer, Serialize, Serializer, de, ser};
-
-    use super::{Run, name_of, registry};
-
-    pub fn serialize<S: Serializer>(run: &Run, serializer: S) -> Result<S::Ok, S::Error> {
-        name_of(*run)
-            .ok_or_else(|| ser::Error::custom("a function outside the registry"))?
-            .serialize(serializer)
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Run, D::Error> {
-        let name = <&str>::deserialize(deserializer)?;
-        registry()
-            .iter()
-            .find(|(known, _)| known == name)
-            .map(|&(_, run)| run)
-            .ok_or_else(|| de::Error::custom(format!("no function `{name}`")))
-    }
+        .find(|(known, _)| *known == id)
+        .map(|&(id, run)| Builtin { id, run })
 }
 
 #[cfg(test)]

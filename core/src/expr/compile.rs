@@ -81,11 +81,7 @@ pub enum Ir {
     /// `map[key]`: the entry, or `()`.
     Index(Box<Ir>, Box<Ir>),
     /// A function of the schema.
-    Call(
-        #[serde(with = "super::builtins::by_name")] super::builtins::Run,
-        Vec<Ir>,
-        Pos,
-    ),
+    Call(super::types::Builtin, Vec<Ir>, Pos),
     /// A fact, by index.
     Fact(usize, Vec<Ir>, Pos),
     /// `!a`
@@ -1020,7 +1016,10 @@ impl Compiler<'_, '_> {
         }
         let bound = signature.bound.iter().cloned().map(Ir::Const);
         let ir = Ir::Call(
-            signature.run,
+            super::types::Builtin {
+                id: signature.id,
+                run: signature.run,
+            },
             bound.chain(typed_args.into_iter().map(|t| t.ir)).collect(),
             pos,
         );

@@ -154,12 +154,12 @@ pub fn eval(ir: &Ir, host: &dyn Host, frame: &mut Frame) -> Result<Value, RunErr
                 _ => Value::Null,
             }
         })?,
-        Ir::Call(run, args, pos) => {
+        Ir::Call(builtin, args, pos) => {
             let args = args
                 .iter()
                 .map(|a| eval(a, host, frame))
                 .collect::<Result<Args, _>>()?;
-            run(&args).map_err(|message| fail(*pos, message))?
+            (builtin.run)(&args).map_err(|message| fail(*pos, message))?
         }
         Ir::Fact(index, args, _) => {
             let args = args

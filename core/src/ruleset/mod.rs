@@ -5,6 +5,7 @@
 //! every expression and fact once, so a broken rule is a load error at its file, line
 //! and column, never a surprise during evaluation.
 
+mod context;
 pub mod format;
 pub mod image;
 mod load;
@@ -26,7 +27,8 @@ pub use format::ValueType;
 /// What a rule judges: a request type of the model, or `contract` (each contract, on
 /// `as_of`).
 pub type Subject = String;
-pub(crate) use load::{placeholders, slot};
+pub(crate) use context::slot;
+pub(crate) use load::placeholders;
 pub use load::{resolve_dir, source_digest};
 
 /// A loaded, compiled rule set.
@@ -199,12 +201,18 @@ pub struct Expression {
 impl Expression {
     /// `line:column` in its file of a position inside the expression.
     pub fn place(&self, pos: crate::expr::Pos) -> String {
+        let at = self.position(pos);
+        format!("{}:{}", at.line, at.column)
+    }
+
+    /// The line and column in its file of a position inside the expression.
+    pub fn position(&self, pos: crate::expr::Pos) -> crate::error::Position {
         match self.file.get().start(&self.path) {
-            Some(start) => {
-                let at = start.inside(pos.line as usize, pos.column as usize);
-                format!("{}:{}", at.line, at.column)
-            }
-            None => format!("{}:{}", pos.line, pos.column),
+            Some(start) => start.inside(pos.line as usize, pos.column as usize),
+            None => crate::error::Position {
+                line: pos.line as usize,
+                column: pos.column as usize,
+            },
         }
     }
 }

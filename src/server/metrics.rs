@@ -1,0 +1,122 @@
+//! The service's Prometheus metrics: requests by route and status, errors by kind,
+//! latency, reloads; measured around every request and served at `/metrics`.
+
+use super::*;
+
+pub(super) struct Metrics {
+    pub(super) registry: Registry,
+    pub(super) requests: IntCounterVec,
+    pub(super) errors: IntCounterVec,
+    pub(super) latency: HistogramVec,
+    pub(super) ruleset: IntGaugeVec,
+    pub(super) reloads: IntCounterVec,
+    pub(super) last_refused: IntGauge,
+}
+
+impl Metrics {
+    pub(super) fn new() -> Metrics {
+        let registry = Registry::new();
+        let requests = IntCounterVec::new(
+            Opts::new("yakkan_requests_total", "HTTP requests by route and status"),
+            &["route", "status"],
+        )
+        .expect("valid metric");
+        let errors = IntCounterVec::new(
+            Opts::new(
+                "yakkan_errors_total",
+                "Evaluation errors by kind (input, rule)",
+            ),
+            &["kind"],
+        )
+        .expect("valid metric");
+        let latency = HistogramVec::new(
+            HistogramOpts::new(
+                "yakkan_request_duration_seconds",
+                "HTTP request latency by route",
+            )
+            .buckets(vec![
+                0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05,
+                0.1, 0.25, 1.0,
+            ]),
+            &["route"],
+        )
+        .expect("valid metric");
+        let ruleset = IntGaugeVec::new(
+            Opts::new(
+                "yakkan_ruleset_info",
+                "The rule set in service (1) by name and digest",
+            ),
+            &["name", "digest"],
+        )
+        .expect("valid metric");
+        let reloads = IntCounterVec::new(
+            Opts::new(
+                "yakkan_reloads_total",
+                "Rule set reloads by result (ok, refused)",
+            ),
+            &["result"],
+        )
+        .expect("valid metric");
+        let last_refused = IntGauge::new(
+            "yakkan_reload_last_refused",
+            "1 while the rules folder holds a set that was refused (the old set serves), else 0",
+        )
+        .expect("valid metric");
+        for metric in [
+            Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(errors.clone()),
+            Box::new(latency.clone()),
+            Box::new(ruleset.clone()),
+            Box::new(reloads.clone()),
+            Box::new(last_refused.clone()),
+        ] {
+            registry.register(metric).expect("metrics register once");
+        }
+        Metrics {
+            registry,
+            requests,
+            errors,
+            latency,
+            ruleset,
+            reloads,
+            last_refused,
+        }
+    }
+}
+
+pub(super) async fn measure(
+    State(service): State<Arc<Service>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    // The route is shared text: no copy per request.
+    let matched = request.extensions().get::<MatchedPath>().cloned();
+    let route = matched.as_ref().map_or("unmatched", MatchedPath::as_str);
+    let started = Instant::now();
+    let response = next.run(request).await;
+    let metrics = &service.metrics;
+    metrics
+        .latency
+        .with_label_values(&[route])
+        .observe(started.elapsed().as_secs_f64());
+    metrics
+        .requests
+        .with_label_values(&[route, response.status().as_str()])
+        .inc();
+    tracing::debug!(%route, status = %response.status(), elapsed_us = started.elapsed().as_micros() as u64, "request");
+    response
+}
+
+pub(super) async fn metrics(State(service): State<Arc<Service>>) -> Response {
+    let mut text = Vec::new();
+    let families = service.metrics.registry.gather();
+    if let Err(error) = TextEncoder::new().encode(&families, &mut text) {
+        return http_error(
+            &service,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            error.to_string(),
+        );
+    }
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
+}
