@@ -4,7 +4,7 @@
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 
-use super::types::{Builtin, FunctionSig, Schema, Type};
+use super::types::{FunctionSig, Schema, Type};
 use super::value::Value;
 use crate::calendar;
 
@@ -420,6 +420,36 @@ pub mod records {
         ("record:connected", connected),
         ("record:span_hours", span_hours),
     ];
+}
+
+/// A function a compiled expression calls: its stable id, by which a compiled rule set
+/// written to bytes names it (`ruleset::image`), and its code.
+#[derive(Clone, Copy)]
+pub struct Builtin {
+    /// Stable from build to build: a generic function's name, `record:NAME` for one the
+    /// model declares.
+    pub id: &'static str,
+    /// What it computes.
+    pub run: Run,
+}
+
+impl std::fmt::Debug for Builtin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.id)
+    }
+}
+
+impl serde::Serialize for Builtin {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.id)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Builtin {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let id = <&str>::deserialize(deserializer)?;
+        by_id(id).ok_or_else(|| serde::de::Error::custom(format!("no function `{id}`")))
+    }
 }
 
 /// Every function compiled expressions may call, by its stable id: a rule set compiled to

@@ -81,7 +81,7 @@ pub enum Ir {
     /// `map[key]`: the entry, or `()`.
     Index(Box<Ir>, Box<Ir>),
     /// A function of the schema.
-    Call(super::types::Builtin, Vec<Ir>, Pos),
+    Call(super::builtins::Builtin, Vec<Ir>, Pos),
     /// A fact, by index.
     Fact(usize, Vec<Ir>, Pos),
     /// `!a`
@@ -1016,7 +1016,7 @@ impl Compiler<'_, '_> {
         }
         let bound = signature.bound.iter().cloned().map(Ir::Const);
         let ir = Ir::Call(
-            super::types::Builtin {
+            super::builtins::Builtin {
                 id: signature.id,
                 run: signature.run,
             },

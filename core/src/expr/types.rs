@@ -206,43 +206,12 @@ impl RecordType {
     }
 }
 
-/// A function a compiled expression calls: its stable id, by which a compiled rule set
-/// written to bytes names it (`ruleset::image`), and its code.
-#[derive(Clone, Copy)]
-pub struct Builtin {
-    /// Stable from build to build: a generic function's name, `record:NAME` for one the
-    /// model declares.
-    pub id: &'static str,
-    /// What it computes.
-    pub run: Run,
-}
-
-impl fmt::Debug for Builtin {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.id)
-    }
-}
-
-impl serde::Serialize for Builtin {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.id)
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for Builtin {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let id = <&str>::deserialize(deserializer)?;
-        super::builtins::by_id(id)
-            .ok_or_else(|| serde::de::Error::custom(format!("no function `{id}`")))
-    }
-}
-
 /// A function expressions may call: its parameter and result types, and what it does.
 #[derive(Clone)]
 pub struct FunctionSig {
     /// Its name.
     pub name: &'static str,
-    /// Its stable id (see [`Builtin`]).
+    /// Its stable id (see [`super::builtins::Builtin`]).
     pub id: &'static str,
     /// Its parameters' types.
     pub params: Vec<Type>,
