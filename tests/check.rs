@@ -285,6 +285,28 @@ fn an_effect_cannot_read_a_settled_value() {
     );
 }
 
+/// A record whose field defaults to the record itself would make reading any case
+/// recurse without end (a stack overflow, not a diagnostic): `check` refuses it at its
+/// place in `model.yaml`, and the process exits 1, not by a signal.
+#[test]
+fn a_default_that_holds_itself_is_refused_not_overflowed() {
+    let dir = with_mistake(
+        "model.yaml",
+        "      per_account_monthly: { type: yen, default: \"0\", description: \"アカウント使用料 per account per month, in yen\" }",
+        "      per_account_monthly: { type: yen, default: \"0\", description: \"アカウント使用料 per account per month, in yen\" }\n      more: { type: fees, default: {} }",
+    );
+    let (code, output) = check(dir.path());
+    assert_eq!(code, 1, "{output}");
+    assert!(
+        diagnostics(&output)
+            .iter()
+            .any(|l| l.contains("model.yaml:")
+                && l.contains("records.fees.fields.more.default")
+                && l.contains("reading a case would never end")),
+        "{output}"
+    );
+}
+
 #[test]
 fn the_bundled_rules_pass_check() {
     let (code, output) = check(&bundled());

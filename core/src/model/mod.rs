@@ -392,6 +392,7 @@ impl Model {
             requests: Vec::new(),
         };
         resolve_parent_defaults(&file.records, &mut model, &mut problem);
+        bounded_defaults(&model, &mut problem);
         let mut requests = Vec::new();
         for (name, request) in &file.requests {
             let path = format!("requests.{name}");
@@ -798,6 +799,84 @@ fn record_def(
         fields,
         key,
         make,
+    }
+}
+
+/// The most records a default may build inside one another: a case's own nesting bound.
+const MAX_DEFAULT_DEPTH: usize = 32;
+
+/// A record field's default builds the record with its own defaults, which may hold
+/// records in turn: that must end, and within [`MAX_DEFAULT_DEPTH`]. A default that holds
+/// its own record, directly or through others, never would (reading a case would not end).
+fn bounded_defaults(model: &Model, problem: &mut impl FnMut(String, String)) {
+    // The records a record's defaults build: its fields of a record type with a default.
+    let builds = |r: usize| {
+        model.records[r]
+            .fields
+            .iter()
+            .filter(|f| f.default.as_ref().is_some_and(|d| !d.is_null()))
+            .filter_map(|f| match f.kind {
+                Kind::Record(inner) => Some((inner, f.name.clone())),
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+    };
+    // Depth-first, each record's deepest chain once; `on_path` finds a cycle.
+    fn depth(
+        r: usize,
+        builds: &dyn Fn(usize) -> Vec<(usize, Name)>,
+        memo: &mut Vec<Option<usize>>,
+        on_path: &mut Vec<usize>,
+    ) -> Result<usize, Vec<usize>> {
+        if let Some(known) = memo[r] {
+            return Ok(known);
+        }
+        if let Some(at) = on_path.iter().position(|&o| o == r) {
+            return Err(on_path[at..].to_vec());
+        }
+        on_path.push(r);
+        let mut deepest = 0;
+        for (inner, _) in builds(r) {
+            deepest = deepest.max(depth(inner, builds, memo, on_path)? + 1);
+        }
+        on_path.pop();
+        memo[r] = Some(deepest);
+        Ok(deepest)
+    }
+    let mut memo = vec![None; model.records.len()];
+    for r in 0..model.records.len() {
+        let name = &model.records[r].shape.name;
+        match depth(r, &builds, &mut memo, &mut Vec::new()) {
+            Err(cycle) if cycle[0] == r => {
+                let (_, field) = builds(r)
+                    .into_iter()
+                    .find(|(inner, _)| cycle.contains(inner))
+                    .unwrap_or((r, Name::from("")));
+                let through: Vec<&str> = cycle
+                    .iter()
+                    .map(|&c| &*model.records[c].shape.name)
+                    .collect();
+                problem(
+                    format!("records.{name}.fields.{field}.default"),
+                    format!(
+                        "this default builds a {name} that holds its own default again ({} -> {name}): reading a case would never end; make the field optional (`?`) without a default",
+                        through.join(" -> ")
+                    ),
+                );
+                return;
+            }
+            Err(_) => {}
+            Ok(deep) if deep > MAX_DEFAULT_DEPTH => {
+                problem(
+                    format!("records.{name}"),
+                    format!(
+                        "its defaults build records {deep} deep, past the bound of {MAX_DEFAULT_DEPTH}"
+                    ),
+                );
+                return;
+            }
+            Ok(_) => {}
+        }
     }
 }
 
@@ -1263,6 +1342,45 @@ requests:
         assert!(error.message.contains("missing field `from`"), "{error}");
     }
 
+    /// Reading a case builds a record field's default with its own defaults: a default
+    /// that holds itself, through another record, or a chain past the bound is refused.
+    #[test]
+    fn defaults_that_never_end_or_nest_too_deep_are_refused() {
+        let cycle = BASE.replace(
+            "records:\n",
+            "records:\n  a: { fields: { b: { type: b, default: {} } } }\n  b: { fields: { a: { type: a, default: {} } } }\n",
+        );
+        let problems = compile(&cycle).expect_err("a cycle of defaults");
+        assert!(
+            problems.iter().any(
+                |p| p.path == "records.a.fields.b.default" && p.message.contains("a -> b -> a")
+            ),
+            "{problems:?}"
+        );
+        let mut chain = String::from("records:\n");
+        for i in 0..40 {
+            chain.push_str(&format!(
+                "  r{i}: {{ fields: {{ next: {{ type: r{}, default: {{}} }} }} }}\n",
+                i + 1
+            ));
+        }
+        chain.push_str("  r40: { fields: { end: text? } }\n");
+        let deep = BASE.replace("records:\n", &chain);
+        let problems = compile(&deep).expect_err("a chain too deep");
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.path == "records.r0" && p.message.contains("40 deep")),
+            "{problems:?}"
+        );
+        // Within the bound, and optional without a default: fine.
+        let fine = BASE.replace(
+            "records:\n",
+            "records:\n  a: { fields: { b: { type: b, default: {} } } }\n  b: { fields: { a: a? } }\n",
+        );
+        assert!(compile(&fine).is_ok(), "{:?}", compile(&fine).err());
+    }
+
     #[test]
     fn mistakes_are_named_at_their_path() {
         let cases = [
@@ -1331,6 +1449,12 @@ requests:
                 "item: { span: { from: from, to: until }, life: { start: from, end: until },",
                 "records.item.span",
                 "so it is a timestamp",
+            ),
+            (
+                "fields: { kind: text, from: date, until: date? } }",
+                "fields: { kind: text, from: date, until: date?, next: { type: item, default: {} } } }",
+                "records.item.fields.next.default",
+                "reading a case would never end",
             ),
         ];
         for (from, to, path, says) in cases {
