@@ -69,10 +69,17 @@ pub struct Entry {
 
 /// A running decision log.
 pub struct DecisionLog {
-    sender: Option<SyncSender<String>>,
+    sender: Option<SyncSender<Queued>>,
     dropped: Arc<AtomicU64>,
     written: Arc<AtomicU64>,
     writer: Option<std::thread::JoinHandle<()>>,
+}
+
+/// What the log's thread is sent: a line, or a request to write out everything queued
+/// before it, synced to disk, and stop (a shutdown), acknowledged when done.
+enum Queued {
+    Line(String),
+    Finish(SyncSender<()>),
 }
 
 impl DecisionLog {
@@ -137,7 +144,7 @@ impl DecisionLog {
         let Ok(line) = serde_json::to_string(&entry) else {
             return;
         };
-        match sender.try_send(line) {
+        match sender.try_send(Queued::Line(line)) {
             Ok(()) => {}
             Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => {
                 self.dropped.fetch_add(1, Ordering::Relaxed);
@@ -153,6 +160,32 @@ impl DecisionLog {
     /// Entries written so far.
     pub fn written(&self) -> u64 {
         self.written.load(Ordering::Relaxed)
+    }
+
+    /// Writes every entry queued so far to the file, syncs it to disk and stops the log's
+    /// thread, waiting up to `wait` (a shutdown: no decision queued before it is lost).
+    /// Entries recorded afterwards are dropped and counted.
+    pub fn finish(&self, wait: Duration) -> bool {
+        let Some(sender) = &self.sender else {
+            return true;
+        };
+        let (done, finished) = mpsc::sync_channel(1);
+        // Behind whatever is queued: a full queue is waited on, within `wait`.
+        let deadline = std::time::Instant::now() + wait;
+        let mut message = Queued::Finish(done);
+        loop {
+            match sender.try_send(message) {
+                Ok(()) => break,
+                Err(TrySendError::Full(back)) if std::time::Instant::now() < deadline => {
+                    message = back;
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+                Err(_) => return false,
+            }
+        }
+        finished
+            .recv_timeout(deadline.saturating_duration_since(std::time::Instant::now()))
+            .is_ok()
     }
 }
 
@@ -187,7 +220,7 @@ fn log_files(dir: &Path) -> io::Result<Vec<(u64, PathBuf)>> {
 fn write_entries(
     config: &LogConfig,
     mut next: u64,
-    entries: &Receiver<String>,
+    entries: &Receiver<Queued>,
     written: &AtomicU64,
 ) {
     let open = |n: u64| -> io::Result<BufWriter<fs::File>> {
@@ -198,7 +231,13 @@ fn write_entries(
     let mut size = 0u64;
     loop {
         let line = match entries.recv_timeout(Duration::from_millis(200)) {
-            Ok(line) => line,
+            Ok(Queued::Line(line)) => line,
+            Ok(Queued::Finish(done)) => {
+                let _ = file.flush();
+                let _ = file.get_ref().sync_all();
+                let _ = done.send(());
+                return;
+            }
             // Idle: what is written reaches the file.
             Err(RecvTimeoutError::Timeout) => {
                 let _ = file.flush();
@@ -227,6 +266,7 @@ fn write_entries(
         }
     }
     let _ = file.flush();
+    let _ = file.get_ref().sync_all();
 }
 
 /// Replays logged decisions against `rules`: each logged case is read against that set's

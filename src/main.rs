@@ -279,6 +279,21 @@ fn main() -> ExitCode {
             let limits = limits.limits();
             load_rules(rules).and_then(|rules| {
                 if jsonl || case.ends_with(".jsonl") {
+                    // One JSON ruling a line, as decided: what applies to one case's
+                    // output is refused rather than silently ignored.
+                    let given = [
+                        as_of.as_ref().map(|_| "--as-of"),
+                        explain.as_ref().map(|_| "--explain"),
+                        (!matches!(format, Format::Json)).then_some("--format"),
+                    ];
+                    let given: Vec<&str> = given.into_iter().flatten().collect();
+                    if !given.is_empty() {
+                        eprintln!(
+                            "{} cannot be given with JSON Lines (--jsonl or a .jsonl case), which writes each ruling as one JSON line as decided; give it for one case",
+                            given.join(", ")
+                        );
+                        return Err(BAD_INPUT);
+                    }
                     eval_lines(&rules, &case, &limits)
                 } else {
                     let how = How {

@@ -587,3 +587,29 @@ fn explain_shows_the_cited_text_the_facts_in_words_and_what_did_not_fire() {
     let ruling: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert!(ruling["requests"][0].get("considered").is_none());
 }
+
+/// JSON Lines write each ruling as decided: the options of one case's output are refused
+/// with exit 2 naming them, never silently ignored (a wrong date with exit 0).
+#[test]
+fn jsonl_refuses_the_options_of_one_case() {
+    for (flag, named) in [
+        (&["--as-of", "2026-06-01"][..], "--as-of"),
+        (&["--explain"][..], "--explain"),
+        (&["--format", "yaml"][..], "--format"),
+    ] {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_yakkan"))
+            .args(["eval", "--jsonl"])
+            .args(flag)
+            .arg("examples/02-early-termination-fee.yaml")
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{named}: {stderr}");
+        assert!(
+            stderr.contains(named) && stderr.contains("JSON Lines"),
+            "{stderr}"
+        );
+        assert!(output.stdout.is_empty(), "{named}: no ruling is written");
+    }
+}

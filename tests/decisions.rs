@@ -6,6 +6,7 @@ mod common;
 use std::fs;
 use std::path::Path;
 use std::process::Command;
+use std::time::Duration;
 
 use common::{CASE, Server, edit, project, rules_copy, wait_until};
 use yakkan::RuleSet;
@@ -64,6 +65,29 @@ fn the_log_rotates_keeps_its_newest_files_and_counts_every_entry() {
         assert_eq!(logged.to_json(), ruling);
     }
     assert!(dropped <= 200);
+}
+
+/// A rollout's SIGTERM (and Ctrl-C's SIGINT) stops `serve` gracefully: every decision
+/// answered before it is in the log, synced, and the process exits 0.
+#[test]
+fn a_terminated_server_loses_no_decision_and_exits_0() {
+    let _machine = common::exclusive();
+    for signal in ["TERM", "INT"] {
+        let log = tempfile::tempdir().unwrap();
+        let log_dir = log.path().display().to_string();
+        let mut server = Server::start(Path::new("rules"), &["--decision-log", &log_dir]);
+        for _ in 0..10 {
+            let (status, answer) =
+                server.send("/v1/evaluate", Some("application/json"), CASE.as_bytes());
+            assert_eq!(status, 200, "{answer}");
+        }
+        // At once: no time for the log's idle flush.
+        let status = server
+            .signal_and_wait(signal, Duration::from_secs(20))
+            .unwrap_or_else(|| panic!("serve did not stop on SIG{signal}"));
+        assert_eq!(status.code(), Some(0), "SIG{signal}: {status}");
+        assert_eq!(lines_in(log.path()).len(), 10, "SIG{signal}");
+    }
 }
 
 #[test]

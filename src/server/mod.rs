@@ -205,7 +205,9 @@ pub fn router(service: Arc<Service>) -> Router {
         .with_state(service)
 }
 
-/// Serves until Ctrl-C, printing `listening on ADDR` once the socket is bound.
+/// Serves until SIGTERM or Ctrl-C, printing `listening on ADDR` once the socket is bound;
+/// then stops accepting, lets the requests in flight finish (up to 10 s), writes out and
+/// syncs the decision log, and returns.
 pub async fn serve(config: Config) -> Result<(), ServeError> {
     let service = Service::new(config.clone())?;
     let listener = TcpListener::bind(config.addr)
@@ -213,12 +215,17 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
         .map_err(ServeError::Bind)?;
     let addr = listener.local_addr().map_err(ServeError::Bind)?;
     tracing::info!(%addr, digest = %service.rules().digest, "serving");
-    // Listened for before anyone is told the address: a SIGHUP never finds it unhandled.
+    // Listened for before anyone is told the address: a SIGHUP or SIGTERM never finds it
+    // unhandled.
     start_watching(service.clone()).map_err(ServeError::Watch)?;
+    #[cfg(unix)]
+    let terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    #[cfg(not(unix))]
+    let terminate = None::<()>;
     println!("listening on {addr}");
-    let app = router(service);
+    let app = router(service.clone());
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
-    let mut stop = std::pin::pin!(tokio::signal::ctrl_c());
+    let mut stop = std::pin::pin!(stop_signal(terminate));
     loop {
         let (stream, _) = tokio::select! {
             accepted = listener.accept() => match accepted {
@@ -247,7 +254,39 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
     }
     // In-flight requests finish; new ones are not taken.
     let _ = tokio::time::timeout(Duration::from_secs(10), graceful.shutdown()).await;
+    if let Some(log) = &service.decisions {
+        let done = log.finish(Duration::from_secs(10));
+        tracing::info!(
+            written = log.written(),
+            dropped = log.dropped(),
+            done,
+            "decision log closed"
+        );
+    }
+    tracing::info!("stopped");
     Ok(())
+}
+
+/// SIGTERM (a rollout, `kill`; listened for by `terminate`) or SIGINT (Ctrl-C),
+/// whichever comes first.
+#[cfg(unix)]
+async fn stop_signal(terminate: Option<tokio::signal::unix::Signal>) {
+    match terminate {
+        Some(mut term) => {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+        }
+        None => {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}
+
+#[cfg(not(unix))]
+async fn stop_signal(_: Option<()>) {
+    let _ = tokio::signal::ctrl_c().await;
 }
 
 /// Why the service could not run.

@@ -37,6 +37,29 @@ impl Drop for Server {
 }
 
 impl Server {
+    /// Sends the server `signal` (`TERM`, `INT`) and waits for it to end, at most `bound`;
+    /// its exit status, or `None` if it did not end in time.
+    pub fn signal_and_wait(
+        &mut self,
+        signal: &str,
+        bound: Duration,
+    ) -> Option<std::process::ExitStatus> {
+        let sent = Command::new("kill")
+            .arg(format!("-{signal}"))
+            .arg(self.child.id().to_string())
+            .status()
+            .expect("kill runs");
+        assert!(sent.success(), "kill -{signal} failed");
+        let started = std::time::Instant::now();
+        while started.elapsed() < bound {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
+    }
+
     /// Serves the rule set in `rules`, from the project's folder, with `extra` flags;
     /// returns once it says where it listens.
     pub fn start(rules: &Path, extra: &[&str]) -> Server {
