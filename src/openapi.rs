@@ -129,7 +129,7 @@ pub fn document(rules: &crate::RuleSet) -> Value {
                     "parameters": [{
                         "name": "as_of", "in": "query", "required": false,
                         "description": "YYYY-MM-DD; today in Japan time when absent.",
-                        "schema": { "type": "string", "pattern": "^\\d{4}-\\d{2}-\\d{2}$" }
+                        "schema": { "type": "string", "format": "date", "pattern": "^\\d{4}-\\d{2}-\\d{2}$" }
                     }],
                     "responses": {
                         "200": json_response("The rules in force, with citation, title and file.", "RulesInForce"),
@@ -195,7 +195,7 @@ fn evaluation_parameters() -> Value {
         {
             "name": "as_of", "in": "query", "required": false,
             "description": "YYYY-MM-DD: judge the state on this date instead of the case's as_of, as `yakkan eval --as-of`.",
-            "schema": { "type": "string", "pattern": "^\\d{4}-\\d{2}-\\d{2}$" }
+            "schema": { "type": "string", "format": "date", "pattern": "^\\d{4}-\\d{2}-\\d{2}$" }
         }
     ])
 }

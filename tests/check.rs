@@ -307,6 +307,27 @@ fn a_default_that_holds_itself_is_refused_not_overflowed() {
     );
 }
 
+/// A default the reader would refuse for its field's type would fail every case that
+/// leaves the field out, blamed on the case file: `check` refuses it in `model.yaml`.
+#[test]
+fn a_default_not_of_its_type_is_refused_in_the_model() {
+    let dir = with_mistake(
+        "model.yaml",
+        "policy_decided: { type: bool, default: true,",
+        "policy_decided: { type: bool, default: \"abc\",",
+    );
+    let (code, output) = check(dir.path());
+    assert_eq!(code, 1, "{output}");
+    assert!(
+        diagnostics(&output)
+            .iter()
+            .any(|l| l.contains("model.yaml:")
+                && l.contains("records.environment.fields.policy_decided.default")
+                && l.contains("this default is not a value of its field")),
+        "{output}"
+    );
+}
+
 #[test]
 fn the_bundled_rules_pass_check() {
     let (code, output) = check(&bundled());

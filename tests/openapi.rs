@@ -249,7 +249,11 @@ fn yaml_bodies_and_the_evaluation_query_are_described_and_answered_as_described(
             })
             .collect();
         assert_eq!(names, ["explain", "as_of"], "{route}");
+        // A date, as a generator of requests from the description must know.
+        assert_eq!(parameters[1]["schema"]["format"], "date", "{route}");
     }
+    let rules_query = &document["paths"]["/v1/rules"]["get"]["parameters"][0];
+    assert_eq!(rules_query["schema"]["format"], "date");
 
     // Real answers to a YAML body and to the query conform.
     let yaml = example("02-early-termination-fee.yaml");

@@ -194,6 +194,43 @@ struct Reader<'a> {
     limits: &'a CaseLimits,
 }
 
+/// Each declared default that the reader would refuse for its field's type (`default:
+/// "abc"` on an integer), with its path in `model.yaml` and the reader's own message: a
+/// set whose model passes never fails a case for its own defaults' sake. Defaults are
+/// read as a case's value would be, by the same reader.
+pub(crate) fn default_problems(model: &Model) -> Vec<(String, String)> {
+    let source = Source::new(None, "");
+    let limits = CaseLimits::default();
+    let reader = Reader {
+        model,
+        owned: &[],
+        source: &source,
+        limits: &limits,
+    };
+    let records = model
+        .records
+        .iter()
+        .map(|r| (format!("records.{}", r.shape.name), &r.fields));
+    let requests = model
+        .requests
+        .iter()
+        .map(|r| (format!("requests.{}", r.name), &r.fields));
+    let mut found = Vec::new();
+    for (owner, fields) in records.chain(requests) {
+        for field in fields.iter() {
+            let Some(default) = &field.default else {
+                continue;
+            };
+            let path = format!("{owner}.fields.{}.default", field.name);
+            if let Err(refused) = reader.value(&field.kind, &Node::from_json(default), &path, None)
+            {
+                found.push((path, refused.message));
+            }
+        }
+    }
+    found
+}
+
 impl Case {
     /// Reads a case in the given syntax (an HTTP body's content type decides it) against
     /// a rule set's `model`, refusing one past `limits`.
