@@ -402,15 +402,6 @@ impl Model {
         }
         model.requests = requests;
         if problems.is_empty() {
-            // Bounded (above): each default is read as a case's value would be.
-            for (path, message) in read::default_problems(&model) {
-                problems.push(ModelProblem {
-                    path,
-                    message: format!("this default is not a value of its field: {message}"),
-                });
-            }
-        }
-        if problems.is_empty() {
             Ok(model)
         } else {
             Err(problems)
@@ -1458,12 +1449,6 @@ requests:
                 "item: { span: { from: from, to: until }, life: { start: from, end: until },",
                 "records.item.span",
                 "so it is a timestamp",
-            ),
-            (
-                "seats: { type: count, timeline: true }",
-                "seats: { type: count, timeline: true, default: \"many\" }",
-                "records.contract.fields.seats.default",
-                "this default is not a value of its field",
             ),
             (
                 "fields: { kind: text, from: date, until: date? } }",

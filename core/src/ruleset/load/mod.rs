@@ -395,7 +395,17 @@ impl Loader {
             .map(|v| (v.name.clone(), value_type(v.ty)))
             .collect();
         match Model::compile(&file, &typed) {
-            Ok(model) => Some(model),
+            // Its defaults bounded, each is read as a case's value of its field would be.
+            Ok(model) => {
+                let refused = crate::model::read::default_problems(&model);
+                for (path, message) in &refused {
+                    self.diagnostics.push(source.error(
+                        path,
+                        format!("this default is not a value of its field: {message}"),
+                    ));
+                }
+                refused.is_empty().then_some(model)
+            }
             Err(problems) => {
                 for problem in problems {
                     self.diagnostics
