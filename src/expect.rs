@@ -26,8 +26,7 @@ pub fn case_schema(rules: &RuleSet) -> schemars::Schema {
 /// Reads a case that may carry an `expect:` block, as [`Case::from_str`] reads one, and
 /// checks the block against `rules` (what it may name).
 pub fn case_from_str(rules: &RuleSet, text: &str, file: Option<&str>) -> Result<Case, Diagnostic> {
-    let syntax = Syntax::detect(file, text);
-    read_case(rules, text, file, syntax, &CaseLimits::default())
+    from_str_with(rules, text, file, &CaseLimits::default())
 }
 
 /// As [`case_from_str`], refusing a case past `limits`.
