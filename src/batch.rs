@@ -18,6 +18,19 @@ use crate::eval::evaluate;
 use crate::ruleset::RuleSet;
 use crate::ruling::Ruling;
 
+/// A scoped thread with yakkan's stack ([`crate::THREAD_STACK`]), not the platform's
+/// default: it evaluates cases.
+fn spawn_in<'scope, T: Send + 'scope>(
+    scope: &'scope thread::Scope<'scope, '_>,
+    work: impl FnOnce() -> T + Send + 'scope,
+) -> thread::ScopedJoinHandle<'scope, T> {
+    thread::Builder::new()
+        .stack_size(crate::THREAD_STACK)
+        .spawn_scoped(scope, work)
+        // As `Scope::spawn` does: a thread that cannot start is the machine's failure.
+        .expect("a thread starts")
+}
+
 /// Evaluates each document (a case as JSON or YAML) with `threads` workers (all cores
 /// when `None`); `name` names document `i` in error messages. Results keep the order.
 pub fn evaluate_all(
@@ -50,7 +63,7 @@ pub fn in_parallel<T: Sync, R: Send>(
             .chunks(chunk)
             .enumerate()
             .map(|(part, share)| {
-                scope.spawn(move || {
+                spawn_in(scope, move || {
                     share
                         .iter()
                         .enumerate()
@@ -208,7 +221,7 @@ pub fn stream_lines<R: Read + Send, W: Write>(
     let mut summary = StreamSummary::default();
     thread::scope(|scope| -> io::Result<()> {
         let (written, stop, jobs_out) = (&written, &stop, &jobs_out);
-        scope.spawn(move || {
+        spawn_in(scope, move || {
             let mut reader = io::BufReader::new(input);
             let mut sequence = 0;
             let mut number = 0;
@@ -242,7 +255,7 @@ pub fn stream_lines<R: Read + Send, W: Write>(
         });
         for _ in 0..workers {
             let done_in = done_in.clone();
-            scope.spawn(move || {
+            spawn_in(scope, move || {
                 loop {
                     let job = jobs_out.lock().expect("not poisoned").recv();
                     let Ok((sequence, line, text)) = job else {
@@ -374,12 +387,9 @@ fn read_line(reader: &mut impl BufRead, max: usize) -> io::Result<Option<Line>> 
             "the line is {skipped} bytes or more; at most {max} are read (limit max_bytes)"
         ))));
     }
-    Ok(Some(match String::from_utf8(bytes) {
+    Ok(Some(match crate::yaml::document_text(bytes) {
         Ok(text) => Line::Text(text),
-        Err(error) => Line::Unreadable(format!(
-            "the line is not UTF-8 (byte {})",
-            error.utf8_error().valid_up_to() + 1
-        )),
+        Err(error) => Line::Unreadable(format!("the line is {error}")),
     }))
 }
 

@@ -129,19 +129,34 @@ impl Coverage {
 pub fn case_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
     let mut files = Vec::new();
     for path in paths {
-        collect(path, &mut files)?;
+        collect(path, &mut files, 0)?;
     }
     files.sort();
     Ok(files)
 }
 
-fn collect(path: &Path, files: &mut Vec<PathBuf>) -> Result<(), String> {
+/// How deep case folders may nest: a link back up a folder would otherwise be followed
+/// without end.
+const MAX_FOLDER_DEPTH: usize = 16;
+
+fn collect(path: &Path, files: &mut Vec<PathBuf>, depth: usize) -> Result<(), String> {
     if path.is_dir() {
+        if depth >= MAX_FOLDER_DEPTH {
+            return Err(format!(
+                "{}: case folders nest more than {MAX_FOLDER_DEPTH} deep (a link back up?)",
+                path.display()
+            ));
+        }
         let entries = fs::read_dir(path).map_err(|e| format!("{}: {e}", path.display()))?;
         for entry in entries {
             let entry = entry.map_err(|e| format!("{}: {e}", path.display()))?;
-            collect(&entry.path(), files)?;
+            collect(&entry.path(), files, depth + 1)?;
         }
+    } else if path.exists() && !path.is_file() {
+        return Err(format!(
+            "{}: not a regular file (a FIFO, socket or device)",
+            path.display()
+        ));
     } else if path.is_file() {
         let is_case = path
             .extension()
@@ -240,9 +255,12 @@ pub fn run_case(rules: &RuleSet, file: &Path) -> CaseRun {
         trace: Trace::default(),
         problems: vec![problem],
     };
-    let text = match fs::read_to_string(file) {
+    // A case file is bounded as a case is (`CaseLimits::max_bytes`); only a regular file
+    // is read, so a FIFO among the shipped cases cannot stall a reload's proof.
+    let max = crate::case::CaseLimits::default().max_bytes as u64;
+    let text = match crate::file::read_text(file, max) {
         Ok(text) => text,
-        Err(error) => return failed(format!("{name}: {error}")),
+        Err(problem) => return failed(problem),
     };
     let case = match crate::expect::case_from_str(rules, &text, Some(&name)) {
         Ok(case) => case,

@@ -37,7 +37,15 @@
 //! diff, the case corpus with its `expect:` blocks, snapshots and fmt.
 
 // The engine, `yakkan-core`, under the paths the layers over it have always used.
-pub use yakkan_core::{calendar, case, error, eval, expr, hint, model, ruleset, ruling, yaml};
+pub use yakkan_core::{
+    calendar, case, error, eval, expr, file, hint, model, ruleset, ruling, yaml,
+};
+
+/// The stack of every thread yakkan loads rules or evaluates cases on (the HTTP service's
+/// workers, its reload thread, batch workers): a main thread's 8 MiB, not a spawned
+/// thread's 2 MiB. The bounds on expressions, model defaults and case nesting are proven
+/// to fit half of it in a debug build (`tests/check.rs`).
+pub const THREAD_STACK: usize = 8 << 20;
 
 pub mod batch;
 pub mod book;

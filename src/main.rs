@@ -757,10 +757,14 @@ fn serve(config: server::Config) -> Result<u8, u8> {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .init();
-    let runtime = tokio::runtime::Runtime::new().map_err(|error| {
-        eprintln!("cannot start the runtime: {error}");
-        FAILED
-    })?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_stack_size(yakkan::THREAD_STACK)
+        .build()
+        .map_err(|error| {
+            eprintln!("cannot start the runtime: {error}");
+            FAILED
+        })?;
     match runtime.block_on(server::serve(config)) {
         Ok(()) => Ok(OK),
         Err(error @ server::ServeError::Rules(_)) => Err(input_error(error)),
@@ -856,9 +860,11 @@ fn read_case(path: &str, max: usize) -> Result<(String, Option<String>), String>
         .take(max as u64 + 1)
         .read_to_end(&mut bytes)
         .map_err(|e| format!("{name}: {e}"))?;
-    let text = String::from_utf8(bytes).map_err(|e| {
-        let at = e.utf8_error().valid_up_to();
-        format!("{name}: the document is not UTF-8 (byte {})", at + 1)
+    let text = yakkan::yaml::document_text(bytes).map_err(|e| {
+        format!(
+            "{name}:{}:{}: the document is {e}",
+            e.position.line, e.position.column
+        )
     })?;
     Ok((text, Some(name.to_owned())))
 }

@@ -454,3 +454,110 @@ fn a_date_param_written_otherwise_is_refused_in_ruleset_yaml() {
         "{output}"
     );
 }
+
+/// A rule file holding `facts` (name → expression), each a bool fact of article 99.
+fn facts_file(facts: &[(&str, String)]) -> String {
+    let mut text =
+        "article: 99\ntitle: { ja: 限度, en: Bounds }\nparagraphs: [限度]\nfacts:\n".to_owned();
+    for (name, value) in facts {
+        text.push_str(&format!(
+            "  - name: {name}\n    type: bool\n    ref: \"99\"\n    description: {{ ja: x, en: x }}\n    value: {}\n",
+            serde_json::to_string(value).unwrap()
+        ));
+    }
+    text
+}
+
+/// Loads the bundled set plus `extra` as `art-99-bounds.yaml` on a thread with a 4 MiB
+/// stack (half of what yakkan gives each of its threads, `yakkan::THREAD_STACK`), in this
+/// debug build, whose frames are several times a release build's: a recursion past its
+/// bound would overflow and abort.
+fn load_on_a_small_stack(extra: String) -> Result<(), String> {
+    let dir = common::rules_copy();
+    fs::write(dir.path().join("art-99-bounds.yaml"), extra).unwrap();
+    let path = dir.path().to_owned();
+    std::thread::Builder::new()
+        .stack_size(4 << 20)
+        .spawn(move || RuleSet::load(&path).map(drop).map_err(|e| e.to_string()))
+        .unwrap()
+        .join()
+        .unwrap()
+}
+
+fn lets(n: usize) -> String {
+    (0..n).map(|i| format!("let v{i} = {i}; ")).collect()
+}
+
+/// Every recursion over an expression has a bound, refused as a diagnostic at its place:
+/// its text (16 KiB), Rhai's nesting (48), `let`s per block (64) and the tree read
+/// (128 levels). Expressions at the bounds load on a small stack; past them, each is
+/// refused with its own message, never overflowing (a 40,000-`let` expression used to).
+#[test]
+fn expressions_at_their_bounds_load_and_past_them_are_refused() {
+    let nested_blocks = format!("{}{}true{}", "{ ".repeat(3), lets(60), " }".repeat(3));
+    // Two blocks of 60 `let`s: 122 levels, within the tree's 128.
+    let deepest = format!(
+        "{}true{}",
+        format!("{{ {}", lets(60)).repeat(2),
+        " }".repeat(2)
+    );
+    let closures = format!(
+        "[1]{}.some(|z| true){}",
+        (0..5)
+            .map(|i| format!(".some(|a{i}| [1]"))
+            .collect::<String>(),
+        ")".repeat(5)
+    );
+    let at_bounds = [
+        ("at_lets", format!("{}v63 > 0", lets(64))),
+        ("at_blocks", nested_blocks),
+        ("at_deepest", deepest),
+        (
+            "at_parens",
+            format!("{}true{}", "(".repeat(23), ")".repeat(23)),
+        ),
+        ("at_closures", closures),
+    ];
+    assert_eq!(load_on_a_small_stack(facts_file(&at_bounds)), Ok(()));
+
+    let past = [
+        ("past_bytes", format!("{}v39999 > 0", lets(40_000))),
+        ("past_lets", format!("{}v64 > 0", lets(65))),
+        (
+            "past_parens",
+            format!("{}true{}", "(".repeat(60), ")".repeat(60)),
+        ),
+        ("past_nots", format!("{}true", "!".repeat(8000))),
+        ("past_fields", format!("params{} == 1", ".x".repeat(5000))),
+        (
+            "past_tree",
+            format!(
+                "{}true{}",
+                format!("{{ {}", lets(60)).repeat(3),
+                " }".repeat(3)
+            ),
+        ),
+    ];
+    let refused = load_on_a_small_stack(facts_file(&past)).unwrap_err();
+    for (fact, says) in [
+        (
+            "past_bytes",
+            "bytes long; an expression may have at most 16384",
+        ),
+        ("past_lets", "more than 64 `let`s in one expression"),
+        ("past_parens", "nests more than 48 levels deep here"),
+        ("past_nots", "nests more than 48 levels deep here"),
+        ("past_fields", "nests more than 48 levels deep here"),
+        (
+            "past_tree",
+            "the expression nests more than 128 levels deep",
+        ),
+    ] {
+        assert!(
+            refused
+                .lines()
+                .any(|l| l.contains("art-99-bounds.yaml:") && l.contains(fact) && l.contains(says)),
+            "{fact}: no `{says}` in\n{refused}"
+        );
+    }
+}

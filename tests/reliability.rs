@@ -734,3 +734,91 @@ fn evaluations_past_the_admission_bound_get_503() {
         "places are given back"
     );
 }
+
+/// Rule edits that once killed the server or stopped hot reload for good: each is refused
+/// with its reason in `/healthz`, the last good set keeps serving, and once the edit is
+/// undone the folder is read again. The expression and the self-holding default
+/// overflowed the reload thread's stack (exit 134); a file that is not UTF-8 was never
+/// reported; a FIFO named `*.yaml` hung `check` and the reload thread.
+#[test]
+fn hostile_rule_edits_are_refused_and_the_last_good_set_serves() {
+    let _machine = common::exclusive();
+    let dir = rules_copy();
+    let server = Server::start(dir.path(), &["--watch-ms", "20", "--settle-ms", "10"]);
+    let good = server.digest();
+    let lets: String = (0..40_000).map(|i| format!("let v{i} = {i}; ")).collect();
+    let expression = format!(
+        "article: 99\ntitle: {{ ja: x, en: x }}\nparagraphs: [x]\nfacts:\n  - {{ name: huge, type: bool, ref: \"99\", description: {{ ja: x, en: x }}, value: \"{lets}v1 > 0\" }}\n"
+    );
+    let model = fs::read_to_string(dir.path().join("model.yaml")).unwrap();
+    let own_default = "      per_account_monthly: { type: yen, default: \"0\", description: \"アカウント使用料 per account per month, in yen\" }";
+    assert!(model.contains(own_default));
+    let holds_itself = model.replacen(
+        own_default,
+        &format!("{own_default}\n      more: {{ type: fees, default: {{}} }}"),
+        1,
+    );
+    let fifo = dir.path().join("art-97-fifo.yaml");
+    type Edit = Box<dyn Fn(&Path)>;
+    let edits: Vec<(&str, Edit, Edit, &str)> = vec![
+        (
+            "a 0.74 MB expression",
+            Box::new(move |d| fs::write(d.join("art-99-huge.yaml"), &expression).unwrap()),
+            Box::new(|d| fs::remove_file(d.join("art-99-huge.yaml")).unwrap()),
+            "an expression may have at most 16384",
+        ),
+        (
+            "a default holding its own record",
+            Box::new(move |d| fs::write(d.join("model.yaml"), &holds_itself).unwrap()),
+            Box::new(move |d| fs::write(d.join("model.yaml"), &model).unwrap()),
+            "reading a case would never end",
+        ),
+        (
+            "a file not UTF-8",
+            Box::new(|d| {
+                fs::write(d.join("art-98-latin1.yaml"), b"article: 98\ntitle: \xe9\n").unwrap()
+            }),
+            Box::new(|d| fs::remove_file(d.join("art-98-latin1.yaml")).unwrap()),
+            "art-98-latin1.yaml:2:8: the file is not UTF-8 at line 2, column 8 (byte 20)",
+        ),
+        (
+            "a FIFO named like a rule file",
+            Box::new(move |_| {
+                let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
+                assert!(made.success());
+            }),
+            Box::new(|d| fs::remove_file(d.join("art-97-fifo.yaml")).unwrap()),
+            "art-97-fifo.yaml: the file is not a regular file",
+        ),
+    ];
+    for (what, edit, undo, reason) in &edits {
+        edit(dir.path());
+        common::wait_until(what, || server.health()["status"] == "reload_refused");
+        let health = server.health();
+        assert_eq!(
+            health["digest"],
+            good.as_str(),
+            "{what}: the good set serves"
+        );
+        let said = health["last_reload"]["reason"].as_str().unwrap().to_owned();
+        assert!(said.contains(reason), "{what}: `{reason}` not in\n{said}");
+        let (status, body) = server.post("/v1/evaluate", CASE);
+        assert_eq!(status, 200, "{what}: {body}");
+        assert!(body.contains(&good), "{what}: ruled by the good set");
+        // `check` says the same and ends, rather than hanging or overflowing.
+        let checked = yakkan()
+            .args(["check", "--rules"])
+            .arg(dir.path())
+            .output()
+            .unwrap();
+        assert_eq!(checked.status.code(), Some(1), "{what}");
+        assert!(
+            String::from_utf8_lossy(&checked.stdout).contains(reason)
+                || String::from_utf8_lossy(&checked.stderr).contains(reason),
+            "{what}: check does not say `{reason}`"
+        );
+        undo(dir.path());
+        common::wait_until(what, || server.health()["status"] == "ok");
+    }
+    assert_eq!(server.digest(), good);
+}

@@ -199,6 +199,26 @@ requests:
         read(text, Some("case.yaml")).unwrap_err()
     }
 
+    /// An editor's byte order mark before the first key is no part of the case, in YAML
+    /// and JSON alike, whether the text arrives as bytes or as a string.
+    #[test]
+    fn a_byte_order_mark_before_the_first_key_is_read_past() {
+        let yaml = format!("\u{feff}{MINIMAL}");
+        assert_eq!(read(&yaml, None).expect("read").contracts.len(), 1);
+        let json = "\u{feff}{\"as_of\": \"2026-05-01\"}";
+        let case = Case::read(
+            &rules().model,
+            json,
+            None,
+            crate::yaml::Syntax::Json,
+            &CaseLimits::default(),
+        )
+        .expect("read");
+        assert_eq!(case.as_of.to_string(), "2026-05-01");
+        let bytes = crate::yaml::document_text(json.as_bytes().to_vec()).expect("UTF-8");
+        assert!(bytes.starts_with('{'));
+    }
+
     #[test]
     fn reads_a_case_with_money_as_decimal() {
         let case = read(MINIMAL, None).unwrap();

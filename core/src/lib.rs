@@ -10,8 +10,8 @@
 //! The modules are the domain's: the case and its reader ([`case`], [`model`]), the rule
 //! set — its format, loading, checking and compiled image ([`ruleset`]), the expression
 //! layer, the only place that knows Rhai ([`expr`]), evaluation ([`eval`]), the ruling
-//! ([`ruling`]), and what they share: errors, YAML reading with positions, the calendar
-//! of the Civil Code, plain-word hints.
+//! ([`ruling`]), and what they share: errors, YAML reading with positions, bounded file
+//! reading ([`file`]), the calendar of the Civil Code, plain-word hints.
 
 pub mod calendar;
 pub mod case;
@@ -19,6 +19,7 @@ mod de;
 pub mod error;
 pub mod eval;
 pub mod expr;
+pub mod file;
 pub mod hint;
 pub mod model;
 pub mod ruleset;

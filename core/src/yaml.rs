@@ -16,6 +16,56 @@ use crate::error::Diagnostic;
 
 pub use crate::error::Position;
 
+/// The byte order mark some editors write at the start of a UTF-8 file. YAML allows it;
+/// it is no part of the document, so readers drop it rather than refuse the first key.
+pub const BYTE_ORDER_MARK: char = '\u{feff}';
+
+/// A document's text without a leading [`BYTE_ORDER_MARK`].
+pub fn without_bom(text: &str) -> &str {
+    text.strip_prefix(BYTE_ORDER_MARK).unwrap_or(text)
+}
+
+/// Bytes that are not UTF-8, at the first byte that is not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("not UTF-8 at line {}, column {} (byte {byte})", .position.line, .position.column)]
+pub struct NotUtf8 {
+    /// The first byte that is not UTF-8, from 1.
+    pub byte: usize,
+    /// Its line and column, counting the characters before it on its line.
+    pub position: Position,
+}
+
+/// A document's bytes (a file, an HTTP body, a line) as text: UTF-8, its byte order mark
+/// dropped, or where it first is not UTF-8. The one way every reader turns bytes to text.
+pub fn document_text(bytes: Vec<u8>) -> Result<String, NotUtf8> {
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok(match text.strip_prefix(BYTE_ORDER_MARK) {
+            Some(rest) => rest.to_owned(),
+            None => text,
+        }),
+        Err(error) => {
+            let at = error.utf8_error().valid_up_to();
+            let before = &error.as_bytes()[..at];
+            let line_start = before
+                .iter()
+                .rposition(|&b| b == b'\n')
+                .map_or(0, |i| i + 1);
+            // Valid up to `at`, so the line's text before the byte is whole characters.
+            let column = String::from_utf8_lossy(&before[line_start..])
+                .chars()
+                .count()
+                + 1;
+            Err(NotUtf8 {
+                byte: at + 1,
+                position: Position {
+                    line: before.iter().filter(|&&b| b == b'\n').count() + 1,
+                    column,
+                },
+            })
+        }
+    }
+}
+
 /// Where a scalar's text begins, and how to map positions inside it back to the file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ScalarStart {
@@ -696,6 +746,16 @@ pub fn to_string<T: Serialize>(value: &T) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bytes_not_utf8_are_placed_by_line_and_character() {
+        let error = document_text(b"a: 1\nb: \xe3\x81\x82\xff\n".to_vec()).unwrap_err();
+        // The 3-byte あ is one column; the bad byte is the 12th of the text.
+        assert_eq!(error.position, Position { line: 2, column: 5 });
+        assert_eq!(error.byte, 12);
+        assert_eq!(error.to_string(), "not UTF-8 at line 2, column 5 (byte 12)");
+        assert_eq!(document_text(b"\xef\xbb\xbfa: 1".to_vec()).unwrap(), "a: 1");
+    }
 
     const TEXT: &str = "\
 name: demo

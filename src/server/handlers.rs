@@ -87,21 +87,12 @@ pub(super) async fn read_body(
         Ok(Ok(None)) => return Err(too_large()),
         Ok(Ok(Some(bytes))) => bytes,
     };
-    String::from_utf8(bytes).map_err(|error| {
-        let at = error.utf8_error().valid_up_to();
-        let before = &error.as_bytes()[..at];
-        let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
-        let column = at
-            - before
-                .iter()
-                .rposition(|&b| b == b'\n')
-                .map_or(0, |i| i + 1)
-            + 1;
+    crate::yaml::document_text(bytes).map_err(|error| {
         input_error(
             service,
-            Some(line),
-            Some(column),
-            format!("the body is not UTF-8 (byte {})", at + 1),
+            Some(error.position.line),
+            Some(error.position.column),
+            format!("the body is {error}"),
         )
     })
 }

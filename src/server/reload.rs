@@ -79,10 +79,12 @@ pub(super) fn start_watching(service: Arc<Service>) -> std::io::Result<()> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .thread_name("yakkan-reload")
+        .thread_stack_size(crate::THREAD_STACK)
         .build()?;
     let (ready, listening) = std::sync::mpsc::channel();
     std::thread::Builder::new()
         .name("yakkan-reload".to_owned())
+        .stack_size(crate::THREAD_STACK)
         .spawn(move || {
             runtime.block_on(async move {
                 #[cfg(unix)]

@@ -13,6 +13,8 @@ use rhai::{ASTFlags, ASTNode, Dynamic, Engine, Expr, FnPtr, OptimizationLevel, P
 use super::compile::Problem;
 use super::syntax::{BinaryOp, Literal, Pos, Syntax};
 
+use super::syntax::{MAX_EXPRESSION_BYTES, MAX_LETS, MAX_NESTING};
+
 /// Nesting Rhai's parser accepts (expressions, and inside closures).
 const MAX_DEPTH: usize = 48;
 
@@ -28,7 +30,32 @@ fn engine() -> &'static Engine {
 
 /// Parses `text` into the syntax yakkan reads.
 pub fn parse(text: &str) -> Result<Syntax, Vec<Problem>> {
+    // Parsing is superlinear in the text, and every later pass walks the tree: a bound
+    // on the text keeps a saved edit from stalling `check` or a reload.
+    if text.len() > MAX_EXPRESSION_BYTES {
+        return Err(vec![
+            Problem::new(
+                Pos { line: 1, column: 1 },
+                format!(
+                    "the expression is {} bytes long; an expression may have at most {MAX_EXPRESSION_BYTES}",
+                    text.len()
+                ),
+            )
+            .hint(Some("name parts of it as facts under `facts:`, and use them here")),
+        ]);
+    }
     let ast = engine().compile(text).map_err(|error| {
+        if matches!(error.err_type(), rhai::ParseErrorType::ExprTooDeep) {
+            return vec![
+                Problem::new(
+                    pos(error.position()),
+                    format!("the expression nests more than {MAX_DEPTH} levels deep here"),
+                )
+                .hint(Some(
+                    "name parts of it as facts under `facts:`, and use them here",
+                )),
+            ];
+        }
         let message = error.err_type().to_string();
         let hint = parse_hint(&message);
         vec![Problem::new(pos(error.position()), format!("does not parse: {message}")).hint(hint)]
@@ -88,10 +115,15 @@ pub fn parse(text: &str) -> Result<Syntax, Vec<Problem>> {
     match syntax {
         Some(syntax) if reader.problems.is_empty() => {
             resolve(syntax, &closures, 0).ok_or_else(|| {
-                vec![Problem::new(
-                    Pos { line: 1, column: 1 },
-                    "closures are nested too deeply".to_owned(),
-                )]
+                vec![
+                    Problem::new(
+                        Pos { line: 1, column: 1 },
+                        format!("the expression nests more than {MAX_NESTING} levels deep"),
+                    )
+                    .hint(Some(
+                        "name parts of it as facts under `facts:`, and use them here",
+                    )),
+                ]
             })
         }
         _ => Err(reader.problems),
@@ -101,13 +133,14 @@ pub fn parse(text: &str) -> Result<Syntax, Vec<Problem>> {
 /// The name Rhai's closure placeholders are read into until their bodies are known.
 const CLOSURE: &str = "$closure";
 
-/// Replaces closure placeholders by the closures' parameters and bodies.
+/// Replaces closure placeholders by the closures' parameters and bodies; `None` past
+/// [`MAX_NESTING`] levels, so no later pass over the tree recurses further.
 fn resolve(
     syntax: Syntax,
     closures: &HashMap<String, (Vec<String>, Syntax)>,
     depth: usize,
 ) -> Option<Syntax> {
-    if depth > MAX_DEPTH {
+    if depth > MAX_NESTING {
         return None;
     }
     let go = |s: Syntax| resolve(s, closures, depth + 1);
@@ -196,6 +229,22 @@ impl Reader {
 
     /// `let`s, then one value; anything else before the value is refused.
     fn assemble(&mut self, items: Vec<Item>, at: Pos) -> Option<Syntax> {
+        if let Some(Item::Let(_, _, at)) = items
+            .iter()
+            .filter(|item| matches!(item, Item::Let(..)))
+            .nth(MAX_LETS)
+        {
+            self.problems.push(
+                Problem::new(
+                    *at,
+                    format!("more than {MAX_LETS} `let`s in one expression"),
+                )
+                .hint(Some(
+                    "name parts of it as facts under `facts:`, and use them here",
+                )),
+            );
+            return None;
+        }
         let mut items = items
             .into_iter()
             .filter(|item| !matches!(item, Item::Skip))

@@ -2,6 +2,17 @@
 
 use rust_decimal::Decimal;
 
+/// The longest expression text, in bytes. The longest in the bundled rules is about 600;
+/// the bound keeps parsing (superlinear in the text) and every pass over the tree short.
+pub const MAX_EXPRESSION_BYTES: usize = 16 * 1024;
+
+/// The most `let`s one block may bind before its value: each nests the rest of the block.
+pub const MAX_LETS: usize = 64;
+
+/// The deepest tree an expression may read into (lets, calls, closures and operators
+/// all count), so no pass over it recurses without bound.
+pub const MAX_NESTING: usize = 128;
+
 /// A line and column inside an expression's text, both from 1.
 #[derive(
     Debug,

@@ -276,6 +276,7 @@ fn read_case(
         max_bytes: limits.max_bytes,
         max_depth: limits.max_depth,
     };
+    let text = yaml::without_bom(text);
     yaml::screen(text, syntax, file, bounds)?;
     let document: Node = yaml::from_str(text, syntax, file)?;
     let source = Source::new(file, text);

@@ -27,6 +27,7 @@ use crate::calendar;
 use crate::error::{Diagnostic, LoadError};
 use crate::expr::compile::{FactSig, Names, ValueSlot};
 use crate::expr::{self, Ir, Problem, Schema, Type, Value};
+use crate::file;
 use crate::model::format::ModelFile;
 use crate::model::{CONTRACT, Effect, Model, Source as ModelSource};
 use crate::yaml::{self, LazyLocator, Syntax};
@@ -103,14 +104,26 @@ impl RuleSet {
     }
 }
 
-/// The rule files' names and texts, in name order.
-fn read_texts(dir: &Path) -> Result<Vec<(String, PathBuf, String)>, LoadError> {
-    let io = |path: &Path| {
-        let path = path.display().to_string();
-        move |source| LoadError::Io { path, source }
-    };
+/// The largest rule file read, in bytes: the bundled set's largest is about 20 KB.
+pub const MAX_RULE_FILE_BYTES: u64 = 4 << 20;
+
+/// A rule file as read from the folder: its bytes, or why it is not read.
+struct RawFile {
+    name: String,
+    path: PathBuf,
+    bytes: Result<Vec<u8>, String>,
+}
+
+/// The rule files' names and contents, in name order. Only regular files are read (a
+/// FIFO named `*.yaml` would block the reader for good), each at most
+/// [`MAX_RULE_FILE_BYTES`]; anything else is kept as a refusal, for [`read_sources`] to
+/// report and the digest to cover, so an unreadable file is a refused set, not a hang.
+fn read_files(dir: &Path) -> Result<Vec<RawFile>, LoadError> {
     let mut names: Vec<String> = fs::read_dir(dir)
-        .map_err(io(dir))?
+        .map_err(|source| LoadError::Io {
+            path: dir.display().to_string(),
+            source,
+        })?
         .filter_map(Result::ok)
         .map(|entry| entry.file_name().to_string_lossy().into_owned())
         .filter(|name| name.ends_with(".yaml") || name.ends_with(".yml"))
@@ -120,21 +133,50 @@ fn read_texts(dir: &Path) -> Result<Vec<(String, PathBuf, String)>, LoadError> {
         .into_iter()
         .map(|name| {
             let path = dir.join(&name);
-            let text = fs::read_to_string(&path).map_err(io(&path))?;
-            Ok((name, path, text))
+            let bytes =
+                file::read_regular(&path, MAX_RULE_FILE_BYTES).map_err(|source| LoadError::Io {
+                    path: path.display().to_string(),
+                    source,
+                })?;
+            Ok(RawFile { name, path, bytes })
         })
         .collect()
 }
 
+/// The rule files as texts; every file that is not read, or is not UTF-8, is a
+/// diagnostic at its place, all of them together.
 fn read_sources(dir: &Path) -> Result<Vec<Source>, LoadError> {
-    Ok(read_texts(dir)?
-        .into_iter()
-        .map(|(name, path, text)| Source::new(name, path.display().to_string(), text))
-        .collect())
+    let mut sources = Vec::new();
+    let mut refused = Vec::new();
+    for file in read_files(dir)? {
+        let display = file.path.display().to_string();
+        match file.bytes.map(yaml::document_text) {
+            Ok(Ok(text)) => sources.push(Source::new(file.name, display, text)),
+            Ok(Err(error)) => refused.push(
+                Diagnostic::new(Some(&display), "", format!("the file is {error}"))
+                    .at(Some(error.position)),
+            ),
+            Err(why) => refused.push(Diagnostic::new(
+                Some(&display),
+                "",
+                format!("the file {why}"),
+            )),
+        }
+    }
+    if refused.is_empty() {
+        Ok(sources)
+    } else {
+        Err(LoadError::Invalid(refused))
+    }
 }
 
 impl Source {
     fn new(name: String, display: String, text: String) -> Source {
+        // Rule files come from editors: a leading byte order mark is dropped.
+        let text = match text.strip_prefix(yaml::BYTE_ORDER_MARK) {
+            Some(rest) => rest.to_owned(),
+            None => text,
+        };
         Source {
             locator: std::sync::Arc::new(LazyLocator::new(&text)),
             display,
@@ -162,22 +204,25 @@ impl RuleSet {
 /// The digest a rule set loaded from `dir` would carry, without compiling it: cheap
 /// enough to tell every second whether the folder changed.
 pub fn source_digest(dir: &Path) -> Result<String, LoadError> {
-    let texts = read_texts(&resolve_dir(dir)?)?;
-    Ok(digest(
-        texts
-            .iter()
-            .map(|(name, _, text)| (name.as_str(), text.as_str())),
-    ))
+    let files = read_files(&resolve_dir(dir)?)?;
+    Ok(digest(files.iter().map(|file| {
+        // The bytes the loader reads as text: without a byte order mark (`Source::new`).
+        let content = match &file.bytes {
+            Ok(bytes) => bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(bytes),
+            Err(why) => why.as_bytes(),
+        };
+        (file.name.as_str(), content)
+    })))
 }
 
-/// `sha256:` over each file's name and text, in name order, so a ruling names exactly
-/// the text that made it wherever the folder lies.
-fn digest<'a>(files: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
+/// `sha256:` over each file's name and bytes, in name order, so a ruling names exactly
+/// the text that made it wherever the folder lies. A file that is not read counts by why.
+fn digest<'a>(files: impl IntoIterator<Item = (&'a str, &'a [u8])>) -> String {
     let mut hasher = Sha256::new();
-    for (name, text) in files {
+    for (name, content) in files {
         hasher.update(name.as_bytes());
         hasher.update([0]);
-        hasher.update(text.as_bytes());
+        hasher.update(content);
         hasher.update([0]);
     }
     let hex: String = hasher
@@ -340,7 +385,7 @@ impl Loader {
         let mut set = RuleSet {
             name: set.name,
             title: set.title,
-            digest: digest(sources.iter().map(|s| (s.name.as_str(), s.text.as_str()))),
+            digest: digest(sources.iter().map(|s| (s.name.as_str(), s.text.as_bytes()))),
             revisions,
             parts,
             rules: rules.into_iter().map(|(rule, ..)| rule).collect(),
