@@ -7,13 +7,18 @@
 //! own, and an entry that finds the queue full is dropped and counted. Files are bounded
 //! in size and number: `decisions-NNNNNN.jsonl` rotates past `max_file_bytes`, and only the
 //! newest `max_files` are kept.
+//!
+//! The log recovers by itself: a folder or file removed under it is created again, and a
+//! folder that cannot be written is tried again at every entry and every idle tick. Each
+//! entry is written whole or counted as failed, and [`DecisionLog::health`] says which
+//! state the log is in (for `/healthz` and `/metrics`).
 
 use std::fs;
-use std::io::{self, BufRead, BufWriter, Write};
+use std::io::{self, BufRead, Write};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TrySendError};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -70,9 +75,37 @@ pub struct Entry {
 /// A running decision log.
 pub struct DecisionLog {
     sender: Option<SyncSender<Queued>>,
-    dropped: Arc<AtomicU64>,
-    written: Arc<AtomicU64>,
+    status: Arc<Status>,
     writer: Option<std::thread::JoinHandle<()>>,
+}
+
+/// What the log's thread and its callers count, shared.
+#[derive(Default)]
+struct Status {
+    written: AtomicU64,
+    dropped: AtomicU64,
+    failed: AtomicU64,
+    recovered: AtomicU64,
+    /// Why the log cannot write now; `None` while it can.
+    error: Mutex<Option<String>>,
+}
+
+/// The log's state, as `/healthz` shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LogHealth {
+    /// `ok`, or `failing` while entries cannot be written (see `error`).
+    pub status: &'static str,
+    /// Entries written to a file.
+    pub written: u64,
+    /// Entries dropped because the queue was full.
+    pub dropped: u64,
+    /// Entries that could not be written (the folder could not be created, say).
+    pub failed: u64,
+    /// Times the log found its folder or file gone, or unwritable, and wrote again.
+    pub recovered: u64,
+    /// Why it is failing.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 /// What the log's thread is sent: a line, or a request to write out everything queued
@@ -91,15 +124,23 @@ impl DecisionLog {
             .and_then(|(n, _)| n.checked_add(1))
             .unwrap_or(1);
         let (sender, receiver) = mpsc::sync_channel(config.queue.max(1));
-        let written = Arc::new(AtomicU64::new(0));
-        let counter = written.clone();
+        let status = Arc::new(Status::default());
+        let mut writer = Writer {
+            config,
+            next,
+            file: None,
+            size: 0,
+            status: status.clone(),
+        };
+        // The first file is opened now, so a folder that cannot be written is an error
+        // at startup rather than a failing log.
+        writer.open()?;
         let writer = std::thread::Builder::new()
             .name("decision-log".into())
-            .spawn(move || write_entries(&config, next, &receiver, &counter))?;
+            .spawn(move || writer.run(&receiver))?;
         Ok(DecisionLog {
             sender: Some(sender),
-            dropped: Arc::default(),
-            written,
+            status,
             writer: Some(writer),
         })
     }
@@ -147,19 +188,38 @@ impl DecisionLog {
         match sender.try_send(Queued::Line(line)) {
             Ok(()) => {}
             Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => {
-                self.dropped.fetch_add(1, Ordering::Relaxed);
+                self.status.dropped.fetch_add(1, Ordering::Relaxed);
             }
         }
     }
 
     /// Entries dropped because the queue was full.
     pub fn dropped(&self) -> u64 {
-        self.dropped.load(Ordering::Relaxed)
+        self.status.dropped.load(Ordering::Relaxed)
     }
 
     /// Entries written so far.
     pub fn written(&self) -> u64 {
-        self.written.load(Ordering::Relaxed)
+        self.status.written.load(Ordering::Relaxed)
+    }
+
+    /// The log's state and counts.
+    pub fn health(&self) -> LogHealth {
+        let error = self
+            .status
+            .error
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone();
+        let count = |n: &AtomicU64| n.load(Ordering::Relaxed);
+        LogHealth {
+            status: if error.is_some() { "failing" } else { "ok" },
+            written: count(&self.status.written),
+            dropped: count(&self.status.dropped),
+            failed: count(&self.status.failed),
+            recovered: count(&self.status.recovered),
+            error,
+        }
     }
 
     /// Writes every entry queued so far to the file, syncs it to disk and stops the log's
@@ -217,56 +277,145 @@ fn log_files(dir: &Path) -> io::Result<Vec<(u64, PathBuf)>> {
     Ok(files)
 }
 
-fn write_entries(
-    config: &LogConfig,
-    mut next: u64,
-    entries: &Receiver<Queued>,
-    written: &AtomicU64,
-) {
-    let open = |n: u64| -> io::Result<BufWriter<fs::File>> {
-        let path = config.dir.join(format!("decisions-{n:06}.jsonl"));
-        Ok(BufWriter::new(fs::File::create(path)?))
-    };
-    let Ok(mut file) = open(next) else { return };
-    let mut size = 0u64;
-    loop {
-        let line = match entries.recv_timeout(Duration::from_millis(200)) {
-            Ok(Queued::Line(line)) => line,
-            Ok(Queued::Finish(done)) => {
-                let _ = file.flush();
-                let _ = file.get_ref().sync_all();
-                let _ = done.send(());
+/// The log's thread: writes each entry to the current file, rotating and recovering.
+struct Writer {
+    config: LogConfig,
+    /// The number of the next file to open.
+    next: u64,
+    /// The file written, and its path.
+    file: Option<(PathBuf, fs::File)>,
+    size: u64,
+    status: Arc<Status>,
+}
+
+impl Writer {
+    fn run(mut self, entries: &Receiver<Queued>) {
+        loop {
+            match entries.recv_timeout(Duration::from_millis(200)) {
+                Ok(Queued::Line(line)) => self.write(&line),
+                Ok(Queued::Finish(done)) => {
+                    self.sync();
+                    let _ = done.send(());
+                    return;
+                }
+                // Idle: a folder removed, or one that could not be written, is looked at.
+                Err(RecvTimeoutError::Timeout) => {
+                    self.ready();
+                }
+                Err(RecvTimeoutError::Disconnected) => break,
+            }
+        }
+        self.sync();
+    }
+
+    /// Writes one entry whole (one `write` of the line), or counts it as failed.
+    fn write(&mut self, line: &str) {
+        if !self.ready() {
+            self.status.failed.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
+        let bytes = line.len() as u64 + 1;
+        if self.size > 0 && self.size + bytes > self.config.max_file_bytes {
+            if let Err(error) = self.open() {
+                self.failing(format!("cannot begin the next log file: {error}"));
+                self.status.failed.fetch_add(1, Ordering::Relaxed);
                 return;
             }
-            // Idle: what is written reaches the file.
-            Err(RecvTimeoutError::Timeout) => {
-                let _ = file.flush();
-                continue;
-            }
-            Err(RecvTimeoutError::Disconnected) => break,
-        };
-        if size > 0 && size + line.len() as u64 + 1 > config.max_file_bytes {
-            let _ = file.flush();
-            next += 1;
-            match open(next) {
-                Ok(opened) => file = opened,
-                Err(_) => return,
-            }
-            size = 0;
-            if let Ok(files) = log_files(&config.dir) {
-                let excess = files.len().saturating_sub(config.max_files.max(1));
-                for (_, old) in files.into_iter().take(excess) {
-                    let _ = fs::remove_file(old);
-                }
-            }
+            self.remove_old();
         }
-        if writeln!(file, "{line}").is_ok() {
-            size += line.len() as u64 + 1;
-            written.fetch_add(1, Ordering::Relaxed);
+        let mut text = String::with_capacity(line.len() + 1);
+        text.push_str(line);
+        text.push('\n');
+        let Some((_, file)) = &mut self.file else {
+            return;
+        };
+        match file.write_all(text.as_bytes()) {
+            Ok(()) => {
+                self.size += bytes;
+                self.status.written.fetch_add(1, Ordering::Relaxed);
+            }
+            Err(error) => {
+                self.failing(format!("cannot write the log file: {error}"));
+                self.file = None;
+                self.status.failed.fetch_add(1, Ordering::Relaxed);
+            }
         }
     }
-    let _ = file.flush();
-    let _ = file.get_ref().sync_all();
+
+    /// Whether there is a file to write to: the one open if it is still in the folder,
+    /// else a new one in the folder, created again if it was removed.
+    fn ready(&mut self) -> bool {
+        if let Some((path, _)) = &self.file {
+            if fs::metadata(path).is_ok() {
+                return true;
+            }
+            self.failing(format!("{} was removed", path.display()));
+            self.file = None;
+        }
+        match self.open() {
+            Ok(()) => true,
+            Err(error) => {
+                self.failing(format!(
+                    "cannot write to {}: {error}",
+                    self.config.dir.display()
+                ));
+                false
+            }
+        }
+    }
+
+    /// Opens the next file, creating the folder if it is missing; a log that was failing
+    /// says it has recovered.
+    fn open(&mut self) -> io::Result<()> {
+        self.sync();
+        fs::create_dir_all(&self.config.dir)?;
+        let path = self
+            .config
+            .dir
+            .join(format!("decisions-{:06}.jsonl", self.next));
+        let file = fs::File::create(&path)?;
+        self.next += 1;
+        self.size = 0;
+        let mut error = self
+            .status
+            .error
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(was) = error.take() {
+            self.status.recovered.fetch_add(1, Ordering::Relaxed);
+            tracing::warn!(file = %path.display(), "the decision log writes again, after: {was}");
+        }
+        self.file = Some((path, file));
+        Ok(())
+    }
+
+    fn failing(&self, why: String) {
+        let mut error = self
+            .status
+            .error
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if error.is_none() {
+            tracing::error!("the decision log cannot write: {why}");
+        }
+        *error = Some(why);
+    }
+
+    /// Keeps the newest `max_files`.
+    fn remove_old(&self) {
+        if let Ok(files) = log_files(&self.config.dir) {
+            let excess = files.len().saturating_sub(self.config.max_files.max(1));
+            for (_, old) in files.into_iter().take(excess) {
+                let _ = fs::remove_file(old);
+            }
+        }
+    }
+
+    fn sync(&self) {
+        if let Some((_, file)) = &self.file {
+            let _ = file.sync_all();
+        }
+    }
 }
 
 /// Replays logged decisions against `rules`: each logged case is read against that set's

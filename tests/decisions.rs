@@ -12,11 +12,12 @@ use common::{CASE, Server, edit, project, rules_copy, wait_until};
 use yakkan::RuleSet;
 use yakkan::decisions::{DecisionLog, Entry, LogConfig};
 
+/// The lines of the log files in `dir`, oldest first; none while `dir` is not a folder.
 fn lines_in(dir: &Path) -> Vec<String> {
-    let mut files: Vec<_> = fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
+    let Ok(entries) = fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut files: Vec<_> = entries.map(|e| e.unwrap().path()).collect();
     files.sort();
     files
         .iter()
@@ -151,5 +152,75 @@ fn serve_logs_its_decisions_and_replay_reports_what_a_new_set_changes() {
             && r["before"] == "2026-05-12"
             && r["after"] == "2026-05-13"),
         "{report}"
+    );
+}
+
+/// The log's folder removed under a running server is created again, and writing goes
+/// on; a folder that cannot be made (a file in its place) fails the log, visibly in
+/// `/healthz` and `/metrics`, with every entry counted, until it can write again.
+#[test]
+fn the_log_recovers_its_folder_and_says_when_it_cannot_write() {
+    let _machine = common::exclusive();
+    let parent = tempfile::tempdir().unwrap();
+    let dir = parent.path().join("decisions");
+    let server = Server::start(
+        Path::new("rules"),
+        &["--decision-log", &dir.display().to_string()],
+    );
+    let decide = |n: usize| {
+        for _ in 0..n {
+            let (status, answer) = server.post("/v1/evaluate", CASE);
+            assert_eq!(status, 200, "{answer}");
+        }
+    };
+    let log = |field: &str| server.health()["decision_log"][field].clone();
+    decide(2);
+    wait_until("two decisions logged", || lines_in(&dir).len() == 2);
+    assert_eq!(log("status"), "ok");
+
+    fs::remove_dir_all(&dir).unwrap();
+    decide(3);
+    wait_until("the folder made again", || lines_in(&dir).len() == 3);
+    assert_eq!(log("recovered"), 1, "{}", server.health());
+    assert_eq!(server.health()["status"], "ok");
+
+    // A file where the folder was: nothing can be written.
+    fs::remove_dir_all(&dir).unwrap();
+    fs::write(&dir, "not a folder").unwrap();
+    decide(4);
+    wait_until("the log failing", || log("failed") == 4);
+    let health = server.health();
+    assert_eq!(health["status"], "decision_log_failing", "{health}");
+    assert_eq!(health["decision_log"]["status"], "failing");
+    assert!(
+        health["decision_log"]["error"]
+            .as_str()
+            .unwrap()
+            .contains("cannot write to"),
+        "{health}"
+    );
+    let metrics = server.get("/metrics").1;
+    assert!(
+        metrics.contains("yakkan_decisions_total{result=\"failed\"} 4\n"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("yakkan_decision_log_failing 1\n"),
+        "{metrics}"
+    );
+
+    // The folder can be made again: the log says so, and writes.
+    fs::remove_file(&dir).unwrap();
+    wait_until("the log writing again", || log("status") == "ok");
+    decide(1);
+    wait_until("the next decision logged", || lines_in(&dir).len() == 1);
+    assert_eq!(log("recovered"), 2);
+    assert_eq!(log("written"), 6);
+    assert_eq!(server.health()["status"], "ok");
+    assert!(
+        server
+            .get("/metrics")
+            .1
+            .contains("yakkan_decisions_total{result=\"written\"} 6\n")
     );
 }

@@ -423,24 +423,31 @@ pub(super) async fn rules_in_force(
     Json(body).into_response()
 }
 
-/// `status` is `ok`, or `reload_refused` while the folder holds a set that was refused
-/// (the set in service is still the one named); `last_reload` says what was last tried,
-/// and why it was refused.
+/// `status` is `ok`; `reload_refused` while the folder holds a set that was refused (the
+/// set in service is still the one named); else `decision_log_failing` while the decision
+/// log cannot write. `last_reload` says what was last tried, and why it was refused;
+/// `decision_log`, when there is one, its state and counts.
 pub(super) async fn health(State(service): State<Arc<Service>>) -> Response {
     let rules = service.rules();
     let last = service.last_reload();
+    let log = service.decisions.as_ref().map(|log| log.health());
     let status = if service.refusal_stands() {
         "reload_refused"
+    } else if log.as_ref().is_some_and(|log| log.status == "failing") {
+        "decision_log_failing"
     } else {
         "ok"
     };
-    Json(serde_json::json!({
+    let mut body = serde_json::json!({
         "status": status,
         "ruleset": rules.name,
         "digest": rules.digest,
         "last_reload": last,
-    }))
-    .into_response()
+    });
+    if let Some(log) = log {
+        body["decision_log"] = serde_json::json!(log);
+    }
+    Json(body).into_response()
 }
 
 pub(super) async fn openapi(State(service): State<Arc<Service>>) -> Response {

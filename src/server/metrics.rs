@@ -11,6 +11,8 @@ pub(super) struct Metrics {
     pub(super) ruleset: IntGaugeVec,
     pub(super) reloads: IntCounterVec,
     pub(super) last_refused: IntGauge,
+    pub(super) decisions: IntCounterVec,
+    pub(super) decision_log_failing: IntGauge,
 }
 
 impl Metrics {
@@ -62,6 +64,19 @@ impl Metrics {
             "1 while the rules folder holds a set that was refused (the old set serves), else 0",
         )
         .expect("valid metric");
+        let decisions = IntCounterVec::new(
+            Opts::new(
+                "yakkan_decisions_total",
+                "Decision log entries by result (written, dropped: the queue was full, failed: could not be written)",
+            ),
+            &["result"],
+        )
+        .expect("valid metric");
+        let decision_log_failing = IntGauge::new(
+            "yakkan_decision_log_failing",
+            "1 while the decision log cannot write (entries are counted as failed), else 0",
+        )
+        .expect("valid metric");
         for metric in [
             Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(errors.clone()),
@@ -69,6 +84,8 @@ impl Metrics {
             Box::new(ruleset.clone()),
             Box::new(reloads.clone()),
             Box::new(last_refused.clone()),
+            Box::new(decisions.clone()),
+            Box::new(decision_log_failing.clone()),
         ] {
             registry.register(metric).expect("metrics register once");
         }
@@ -80,6 +97,8 @@ impl Metrics {
             ruleset,
             reloads,
             last_refused,
+            decisions,
+            decision_log_failing,
         }
     }
 }
@@ -108,6 +127,22 @@ pub(super) async fn measure(
 }
 
 pub(super) async fn metrics(State(service): State<Arc<Service>>) -> Response {
+    // The log counts on its own thread; its counters are brought up to date when read.
+    if let Some(log) = &service.decisions {
+        let health = log.health();
+        let metrics = &service.metrics;
+        for (result, now) in [
+            ("written", health.written),
+            ("dropped", health.dropped),
+            ("failed", health.failed),
+        ] {
+            let counter = metrics.decisions.with_label_values(&[result]);
+            counter.inc_by(now.saturating_sub(counter.get()));
+        }
+        metrics
+            .decision_log_failing
+            .set(i64::from(health.status == "failing"));
+    }
     let mut text = Vec::new();
     let families = service.metrics.registry.gather();
     if let Err(error) = TextEncoder::new().encode(&families, &mut text) {
