@@ -162,6 +162,21 @@ enum Command {
         /// milliseconds (1 to 600000); slower gets 408 or the connection closed.
         #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..=600_000))]
         read_timeout_ms: u64,
+        /// Evaluation requests admitted per core: waiting for a core or evaluating (1 to
+        /// 4096); past it, 503. A body being received does not count.
+        #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..=4096))]
+        queue_per_core: u64,
+        /// Bytes held at once by requests: bodies being received, waiting or evaluated,
+        /// and answers not yet sent (1 MiB to 64 GiB, at least --body-limit); past it, 503.
+        #[arg(long, default_value_t = 256 << 20, value_parser = clap::value_parser!(u64).range(1 << 20..=64 << 30))]
+        held_bytes: u64,
+        /// Cases in one batch (1 to 100000); more gets 413.
+        #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+        max_batch: u64,
+        /// Bytes of one batch's answer (64 KiB to 4 GiB, at most --held-bytes); a batch
+        /// whose rulings come to more gets 413.
+        #[arg(long, default_value_t = 32 << 20, value_parser = clap::value_parser!(u64).range(64 << 10..=4 << 30))]
+        answer_limit: u64,
         /// Log every decision (case, ruling, rule-set digest) as JSON Lines in this folder,
         /// for `yakkan replay`; off the request path, bounded and rotated.
         #[arg(long, value_name = "DIR")]
@@ -324,6 +339,10 @@ fn main() -> ExitCode {
             watch_ms,
             settle_ms,
             read_timeout_ms,
+            queue_per_core,
+            held_bytes,
+            max_batch,
+            answer_limit,
             decision_log,
             decision_log_bytes,
             decision_log_files,
@@ -334,7 +353,15 @@ fn main() -> ExitCode {
                 max_bytes: body_limit.min(limits.max_case_bytes as usize),
                 ..limits.limits()
             };
-            rules_dir(rules).and_then(|rules| {
+            let fits = held_bytes >= body_limit as u64 && held_bytes >= answer_limit;
+            let held = if fits {
+                Ok(())
+            } else {
+                Err(input_error(format!(
+                    "--held-bytes {held_bytes} is less than --body-limit {body_limit} or --answer-limit {answer_limit}: no such body or answer could ever be held"
+                )))
+            };
+            held.and_then(|()| rules_dir(rules)).and_then(|rules| {
                 serve(server::Config {
                     addr,
                     rules,
@@ -343,6 +370,10 @@ fn main() -> ExitCode {
                     watch_interval: std::time::Duration::from_millis(watch_ms),
                     settle: std::time::Duration::from_millis(settle_ms),
                     read_timeout: std::time::Duration::from_millis(read_timeout_ms),
+                    queue_per_core: queue_per_core as usize,
+                    held_bytes: held_bytes as usize,
+                    max_batch: max_batch as usize,
+                    answer_limit: answer_limit as usize,
                     book_cases: default_book_cases(),
                     book_impact: std::fs::read_to_string("docs/r8-impact/README.md").ok(),
                     decision_log: decision_log.map(|dir| yakkan::decisions::LogConfig {

@@ -87,7 +87,7 @@ pub fn document(rules: &crate::RuleSet) -> Value {
                         "413": json_response("The body is over --body-limit.", "Error"),
                         "415": json_response("The content type is neither JSON nor YAML: the message names the types accepted.", "Error"),
                         "500": json_response("A rule failed on the case's data (an overflow, a division by zero): the error names the rule, its file, line and column.", "Error"),
-                        "503": json_response("Too many evaluations in flight; retry after a second.", "Error")
+                        "503": json_response("Too many evaluations admitted (--queue-per-core), or too many bytes of bodies and answers held (--held-bytes); retry after a second.", "Error")
                     }
                 }
             },
@@ -116,9 +116,9 @@ pub fn document(rules: &crate::RuleSet) -> Value {
                         },
                         "400": json_response("The body is not a JSON array, or a query parameter is unknown or not valid.", "Error"),
                         "408": json_response("The body did not arrive within --read-timeout-ms.", "Error"),
-                        "413": json_response("The body is over --body-limit.", "Error"),
+                        "413": json_response("The body is over --body-limit, the batch holds more than --max-batch cases (payload_too_large), or its rulings come to more than --answer-limit bytes (answer_too_large).", "Error"),
                         "415": json_response("The content type is not JSON: the message names the types accepted.", "Error"),
-                        "503": json_response("Too many evaluations in flight; retry after a second.", "Error")
+                        "503": json_response("Too many evaluations admitted (--queue-per-core), or too many bytes of bodies and answers held (--held-bytes); retry after a second.", "Error")
                     }
                 }
             },

@@ -304,6 +304,10 @@ fn serve_flags_out_of_range_are_usage_errors() {
         ["--settle-ms", "0"],
         ["--read-timeout-ms", "0"],
         ["--max-requests", "0"],
+        ["--queue-per-core", "0"],
+        ["--max-batch", "0"],
+        // Less than the answer limit (32 MiB): no such answer could be held.
+        ["--held-bytes", "16777216"],
     ] {
         let mut child = yakkan()
             .args(["serve", "--addr", "127.0.0.1:0"])
@@ -695,44 +699,189 @@ fn jsonl_memory_stays_flat_however_long_the_input() {
     }
 }
 
+/// Places among the admitted are for evaluation: with one place a core, a burst of heavy
+/// cases gets 503 `unavailable` for those past the places, and 200 once they are free.
 #[test]
 fn evaluations_past_the_admission_bound_get_503() {
     let _machine = common::exclusive();
-    let server = Server::start(&project().join("rules"), &[]);
-    // Each holds a place: its headers are in, its body never comes. A few more than the
-    // places, so the bound is reached even if some arrive late.
-    let places = thread::available_parallelism().map_or(1, usize::from) * 64;
-    let held: Vec<TcpStream> = (0..places + 32)
+    let server = Arc::new(Server::start(
+        &project().join("rules"),
+        &["--queue-per-core", "1"],
+    ));
+    let heavy = Arc::new(heavy_case(60));
+    let cores = thread::available_parallelism().map_or(1, usize::from);
+    let statuses: Vec<(u16, String)> = (0..cores * 6)
+        .map(|_| {
+            let (server, heavy) = (server.clone(), heavy.clone());
+            thread::spawn(move || server.post("/v1/evaluate", &heavy))
+        })
+        .collect::<Vec<_>>()
+        .into_iter()
+        .map(|t| t.join().unwrap())
+        .collect();
+    let refused: Vec<&String> = statuses
+        .iter()
+        .filter(|(status, _)| *status == 503)
+        .map(|(_, body)| body)
+        .collect();
+    assert!(
+        !refused.is_empty(),
+        "no 503 among {} heavy cases",
+        statuses.len()
+    );
+    let error: Value = serde_json::from_str(refused[0]).unwrap();
+    assert_eq!(error["error"]["kind"], "unavailable");
+    assert!(
+        error["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("--queue-per-core")
+    );
+    assert!(statuses.iter().any(|(status, _)| *status == 200));
+    assert!(
+        statuses
+            .iter()
+            .all(|(status, _)| matches!(status, 200 | 503))
+    );
+    // Health is not an evaluation; and the places are given back.
+    assert_eq!(server.get("/healthz").0, 200);
+    assert_eq!(server.post("/v1/evaluate", CASE).0, 200);
+}
+
+/// A body being received holds no place: 40 clients that send their headers and never
+/// finish their bodies, with one place a core, keep no evaluation waiting (128 such
+/// clients once shut out every evaluation for the read timeout, 10 s).
+#[test]
+fn slow_bodies_hold_no_place_among_the_admitted() {
+    let _machine = common::exclusive();
+    let server = Server::start(&project().join("rules"), &["--queue-per-core", "1"]);
+    let slow: Vec<TcpStream> = (0..40)
         .map(|_| {
             let mut stream = TcpStream::connect(&server.addr).unwrap();
             stream
-                .write_all(b"POST /v1/evaluate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 10\r\n\r\n")
+                .write_all(b"POST /v1/evaluate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"as")
                 .unwrap();
             stream
         })
         .collect();
-    common::wait_until(
-        &format!("{places} waiting bodies filling the places (503)"),
-        || {
-            let (status, body) = server.post("/v1/evaluate", CASE);
-            if status == 503 {
-                let error: Value = serde_json::from_str(&body).unwrap();
-                assert_eq!(error["error"]["kind"], "unavailable");
-            }
-            status == 503
-        },
+    // Every slow client's headers are in (each has taken its first bytes).
+    common::wait_until("the slow bodies held", || held_bytes(&server) >= 40 * 4);
+    for _ in 0..5 {
+        let (status, body) = server.post("/v1/evaluate", CASE);
+        assert_eq!(status, 200, "{body}");
+    }
+    drop(slow);
+}
+
+/// `yakkan_held_bytes` from `/metrics`.
+fn held_bytes(server: &Server) -> u64 {
+    server
+        .get("/metrics")
+        .1
+        .lines()
+        .find_map(|l| l.strip_prefix("yakkan_held_bytes "))
+        .map_or(0, |n| n.trim().parse().unwrap())
+}
+
+/// Bodies being received take their bytes from `--held-bytes` as they arrive: once they
+/// hold it, another body gets 503; the bytes come back when the slow body is cut off.
+#[test]
+fn bodies_in_flight_are_bounded_by_held_bytes() {
+    let _machine = common::exclusive();
+    let server = Server::start(
+        &project().join("rules"),
+        &[
+            "--held-bytes",
+            "1048576",
+            "--answer-limit",
+            "524288",
+            "--read-timeout-ms",
+            "3000",
+        ],
     );
-    // Health is not an evaluation: it still answers.
-    assert_eq!(server.get("/healthz").0, 200);
-    drop(held);
-    common::wait_until("the places given back (200)", || {
-        server.post("/v1/evaluate", CASE).0 == 200
+    let mut slow = TcpStream::connect(&server.addr).unwrap();
+    slow.write_all(b"POST /v1/evaluate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000000\r\n\r\n")
+        .unwrap();
+    slow.write_all(&vec![b' '; 700_000]).unwrap();
+    common::wait_until("700 kB of a body held", || held_bytes(&server) >= 700_000);
+    let padded = format!("{CASE}{}", " ".repeat(500_000));
+    let (status, body) = server.post("/v1/evaluate", &padded);
+    assert_eq!(status, 503, "{body}");
+    assert!(body.contains("--held-bytes"), "{body}");
+    // The slow body is cut off at the read timeout, and its bytes are given back.
+    common::wait_until("the slow body's bytes given back", || {
+        held_bytes(&server) == 0
     });
-    assert_eq!(
-        server.post("/v1/evaluate", CASE).0,
-        200,
-        "places are given back"
+    let (status, body) = server.post("/v1/evaluate", &padded);
+    assert_eq!(status, 200, "{body}");
+    drop(slow);
+}
+
+/// A batch's work out is bounded as its work in: at most `--max-batch` cases, and an
+/// answer of at most `--answer-limit` bytes (a 1 MiB batch of `{}` once got a 98 MB
+/// answer).
+#[test]
+fn a_batch_is_bounded_by_its_cases_and_its_answer_bytes() {
+    let server = Server::start(
+        &project().join("rules"),
+        &["--max-batch", "10", "--answer-limit", "65536"],
     );
+    let batch = |n: usize, case: &str| format!("[{}]", vec![case; n].join(","));
+    let (status, body) = server.post("/v1/evaluate/batch", &batch(11, "{}"));
+    assert_eq!(status, 413, "{body}");
+    let error: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(error["error"]["kind"], "payload_too_large");
+    assert!(
+        error["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("holds 11 cases")
+    );
+    // Ten rulings of about 0.7 kB each fit; with every rule explained, about 12.7 kB each,
+    // they do not.
+    let (status, body) = server.post("/v1/evaluate/batch", &batch(10, CASE));
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = server.post("/v1/evaluate/batch?explain=all", &batch(10, CASE));
+    assert_eq!(status, 413, "{body}");
+    let error: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(error["error"]["kind"], "answer_too_large");
+    assert!(
+        error["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("--answer-limit")
+    );
+}
+
+/// An answer holds its bytes until it is sent; a client that never reads it is cut off
+/// once a write has waited the read timeout, and the bytes come back (20 such clients
+/// once grew the server from 500 MB to 2.45 GB).
+#[test]
+fn an_answer_never_read_is_given_up_at_the_write_timeout() {
+    let _machine = common::exclusive();
+    let server = Server::start(
+        &project().join("rules"),
+        &["--max-batch", "2000", "--read-timeout-ms", "1000"],
+    );
+    // About 25 MB of rulings: more than loopback's socket buffers take.
+    let body = format!("[{}]", vec![CASE; 2000].join(","));
+    let mut reader = TcpStream::connect(&server.addr).unwrap();
+    write!(
+        reader,
+        "POST /v1/evaluate/batch?explain=all HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    common::wait_until("the answer held", || held_bytes(&server) > 10_000_000);
+    common::wait_until("the unread answer given up", || held_bytes(&server) == 0);
+    // The connection was closed under it: reading ends short of the whole answer.
+    reader
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let mut answer = Vec::new();
+    let _ = reader.read_to_end(&mut answer);
+    assert!(answer.len() < 20_000_000, "{} bytes read", answer.len());
+    assert_eq!(server.post("/v1/evaluate", CASE).0, 200);
 }
 
 /// Rule edits that once killed the server or stopped hot reload for good: each is refused

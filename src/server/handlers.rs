@@ -28,11 +28,13 @@ pub(super) async fn method_not_allowed(
     )
 }
 
-/// The body as UTF-8 text, within the body limit and the read timeout.
+/// The body as UTF-8 text, within the body limit and the read timeout, its bytes taken
+/// into `held` as they arrive (503 once the service holds its most).
 pub(super) async fn read_body(
     service: &Service,
     headers: &HeaderMap,
     body: Body,
+    held: &mut Held,
 ) -> Result<String, Response> {
     let limit = service.config.body_limit;
     let too_large = || {
@@ -50,19 +52,28 @@ pub(super) async fn read_body(
     if declared.is_some_and(|n| n > limit as u64) {
         return Err(too_large());
     }
+    /// Why a body was not read whole.
+    enum Short {
+        TooLarge,
+        Full,
+        Failed(String),
+    }
     let collect = async {
         let mut body = body;
         let mut bytes = Vec::new();
         while let Some(frame) = body.frame().await {
-            let frame = frame.map_err(|error| error.to_string())?;
+            let frame = frame.map_err(|error| Short::Failed(error.to_string()))?;
             if let Ok(data) = frame.into_data() {
                 if bytes.len() + data.len() > limit {
-                    return Ok(None);
+                    return Err(Short::TooLarge);
+                }
+                if !held.take(service, data.len()) {
+                    return Err(Short::Full);
                 }
                 bytes.extend_from_slice(&data);
             }
         }
-        Ok::<_, String>(Some(bytes))
+        Ok(bytes)
     };
     let bytes = match tokio::time::timeout(service.config.read_timeout, collect).await {
         Err(_) => {
@@ -76,7 +87,7 @@ pub(super) async fn read_body(
                 ),
             ));
         }
-        Ok(Err(error)) => {
+        Ok(Err(Short::Failed(error))) => {
             return Err(input_error(
                 service,
                 None,
@@ -84,8 +95,9 @@ pub(super) async fn read_body(
                 format!("cannot read the body: {error}"),
             ));
         }
-        Ok(Ok(None)) => return Err(too_large()),
-        Ok(Ok(Some(bytes))) => bytes,
+        Ok(Err(Short::TooLarge)) => return Err(too_large()),
+        Ok(Err(Short::Full)) => return Err(full(service)),
+        Ok(Ok(bytes)) => bytes,
     };
     crate::yaml::document_text(bytes).map_err(|error| {
         input_error(
@@ -97,14 +109,23 @@ pub(super) async fn read_body(
     })
 }
 
+/// What a received request holds until it is answered: a place among the admitted and
+/// its body's bytes of the budget.
+pub(super) struct Holding {
+    _admission: Admission,
+    _held: Held,
+}
+
 /// What every evaluation request does first: its syntax from the content type (415 if
-/// neither), a place among the admitted (503 if none), then its body within the limits.
+/// neither), its body within the limits (its bytes held), then a place among the
+/// admitted (503 if none). Receiving the body holds no place: a slow client cannot keep
+/// others from evaluating.
 pub(super) async fn admitted_body(
     service: &Service,
     headers: &HeaderMap,
     body: Body,
     yaml_allowed: bool,
-) -> Result<(Syntax, Admission, String), Response> {
+) -> Result<(Syntax, String, Holding), Response> {
     let syntax = body_syntax(headers, yaml_allowed).map_err(|message| {
         http_error(
             service,
@@ -113,9 +134,14 @@ pub(super) async fn admitted_body(
             message,
         )
     })?;
+    let mut held = Held::default();
+    let text = read_body(service, headers, body, &mut held).await?;
     let admission = admit(service).ok_or_else(|| busy(service))?;
-    let text = read_body(service, headers, body).await?;
-    Ok((syntax, admission, text))
+    let holding = Holding {
+        _admission: admission,
+        _held: held,
+    };
+    Ok((syntax, text, holding))
 }
 
 /// What an evaluation's query asks, as `eval` takes it: `explain=true|all` (or `false`)
@@ -227,7 +253,7 @@ pub(super) async fn evaluate_one(
         Ok(asked) => asked,
         Err((path, message)) => return query_error(&service.rules().digest, path, message),
     };
-    let (syntax, _admission, text) = match admitted_body(&service, &headers, body, true).await {
+    let (syntax, text, holding) = match admitted_body(&service, &headers, body, true).await {
         Ok(admitted) => admitted,
         Err(response) => return response,
     };
@@ -248,13 +274,11 @@ pub(super) async fn evaluate_one(
         )
     })
     .await;
+    // The body's bytes are given back before the answer's are taken.
+    drop(holding);
     match result {
         Err(response) => response,
-        Ok(Ok(json)) => (
-            [(header::CONTENT_TYPE, "application/json")],
-            Bytes::from(json),
-        )
-            .into_response(),
+        Ok(Ok(json)) => answer(&service, json),
         Ok(Err(error)) => {
             count_error(&service, &error);
             if let EvalError::Rule { rule, message, .. } = &error {
@@ -278,7 +302,7 @@ pub(super) async fn evaluate_batch(
         Ok(asked) => asked,
         Err((path, message)) => return query_error(&service.rules().digest, path, message),
     };
-    let (_, _admission, text) = match admitted_body(&service, &headers, body, false).await {
+    let (_, text, holding) = match admitted_body(&service, &headers, body, false).await {
         Ok(admitted) => admitted,
         Err(response) => return response,
     };
@@ -286,15 +310,19 @@ pub(super) async fn evaluate_batch(
     let worker = service.clone();
     let limits = service.config.case_limits;
     let decisions = service.decisions.clone();
-    let results = on_a_core(&service, false, move || {
-        let cases: Vec<Box<RawValue>> = serde_json::from_str(&text).map_err(|error| {
-            (
+    let (max_batch, answer_limit) = (service.config.max_batch, service.config.answer_limit);
+    let results = on_cores(&service, move |cores| {
+        let cases: Vec<&RawValue> = serde_json::from_str(&text).map_err(|error| {
+            BatchRefused::Input(
                 error.line(),
                 error.column(),
                 format!("expected a JSON array of cases: {error}"),
             )
         })?;
-        let results = in_parallel(&cases, None, |i, case| {
+        if cases.len() > max_batch {
+            return Err(BatchRefused::TooMany(cases.len()));
+        }
+        let results = in_parallel(&cases, std::num::NonZeroUsize::new(cores), |i, case| {
             rule_on(
                 &rules,
                 case.get(),
@@ -305,7 +333,7 @@ pub(super) async fn evaluate_batch(
                 decisions.as_deref(),
             )
         });
-        let mut json = Vec::with_capacity(results.len() * 8 * 1024 + 2);
+        let mut json = Vec::with_capacity((results.len() * 8 * 1024 + 2).min(answer_limit));
         json.push(b'[');
         for (i, result) in results.into_iter().enumerate() {
             if i > 0 {
@@ -320,22 +348,50 @@ pub(super) async fn evaluate_batch(
                     serde_json::to_writer(&mut json, &body).expect("errors serialize");
                 }
             }
+            if json.len() + 1 > answer_limit {
+                return Err(BatchRefused::AnswerTooLarge(i + 1));
+            }
         }
         json.push(b']');
         Ok(json)
     })
     .await;
+    drop(holding);
     match results {
         Err(response) => response,
-        Ok(Ok(json)) => (
-            [(header::CONTENT_TYPE, "application/json")],
-            Bytes::from(json),
-        )
-            .into_response(),
-        Ok(Err((line, column, message))) => {
+        Ok(Ok(json)) => answer(&service, json),
+        Ok(Err(BatchRefused::Input(line, column, message))) => {
             input_error(&service, Some(line), Some(column), message)
         }
+        Ok(Err(BatchRefused::TooMany(n))) => http_error(
+            &service,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            format!(
+                "the batch holds {n} cases; at most {} are taken (--max-batch): send fewer",
+                service.config.max_batch
+            ),
+        ),
+        Ok(Err(BatchRefused::AnswerTooLarge(n))) => http_error(
+            &service,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "answer_too_large",
+            format!(
+                "the rulings of the first {n} cases already come to more than {} bytes (--answer-limit): send fewer cases a batch",
+                service.config.answer_limit
+            ),
+        ),
     }
+}
+
+/// Why a batch is not answered with its rulings.
+pub(super) enum BatchRefused {
+    /// The body is not a JSON array: line, column, message.
+    Input(usize, usize, String),
+    /// More cases than `--max-batch`.
+    TooMany(usize),
+    /// The answer would pass `--answer-limit` by the case numbered (from 1).
+    AnswerTooLarge(usize),
 }
 
 #[derive(Serialize)]

@@ -13,6 +13,7 @@ pub(super) struct Metrics {
     pub(super) last_refused: IntGauge,
     pub(super) decisions: IntCounterVec,
     pub(super) decision_log_failing: IntGauge,
+    pub(super) held_bytes: IntGauge,
 }
 
 impl Metrics {
@@ -77,6 +78,11 @@ impl Metrics {
             "1 while the decision log cannot write (entries are counted as failed), else 0",
         )
         .expect("valid metric");
+        let held_bytes = IntGauge::new(
+            "yakkan_held_bytes",
+            "Bytes held now by request bodies and unsent answers (at most --held-bytes)",
+        )
+        .expect("valid metric");
         for metric in [
             Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(errors.clone()),
@@ -86,6 +92,7 @@ impl Metrics {
             Box::new(last_refused.clone()),
             Box::new(decisions.clone()),
             Box::new(decision_log_failing.clone()),
+            Box::new(held_bytes.clone()),
         ] {
             registry.register(metric).expect("metrics register once");
         }
@@ -99,6 +106,7 @@ impl Metrics {
             last_refused,
             decisions,
             decision_log_failing,
+            held_bytes,
         }
     }
 }
@@ -127,6 +135,8 @@ pub(super) async fn measure(
 }
 
 pub(super) async fn metrics(State(service): State<Arc<Service>>) -> Response {
+    let held = i64::try_from(service.bytes_held()).unwrap_or(i64::MAX);
+    service.metrics.held_bytes.set(held);
     // The log counts on its own thread; its counters are brought up to date when read.
     if let Some(log) = &service.decisions {
         let health = log.health();

@@ -76,8 +76,18 @@ pub struct Config {
     pub watch_interval: Duration,
     /// How long a changed folder must stay unchanged before it is loaded.
     pub settle: Duration,
-    /// How long a client may take to send its headers, and then its body.
+    /// How long a client may take to send its headers, and then its body; and how long a
+    /// write of the answer may wait on a client that does not read.
     pub read_timeout: Duration,
+    /// Evaluation requests admitted per core, waiting for a core or evaluating.
+    pub queue_per_core: usize,
+    /// Bytes held at once by all requests: bodies received (while they are received,
+    /// wait and are evaluated) and answers not yet sent.
+    pub held_bytes: usize,
+    /// Cases in one batch.
+    pub max_batch: usize,
+    /// Bytes of one batch's answer.
+    pub answer_limit: usize,
     /// The case files the rulebook shows per rule (`/`).
     pub book_cases: Vec<PathBuf>,
     /// The impact review the rulebook's revision pages show, if any.
@@ -103,16 +113,16 @@ pub struct Service {
     /// The cores, read once: [`std::thread::available_parallelism`] reads files
     /// (cgroup limits) at every call.
     cores: usize,
-    /// Evaluation requests admitted (reading, waiting or running): past
-    /// [`ADMITTED_PER_CORE`] a core, new ones get 503 before their body is read, so the
-    /// memory held by waiting bodies is bounded too.
+    /// Evaluation requests admitted (their body in, waiting for a core or evaluating):
+    /// past [`Config::queue_per_core`] a core, new ones get 503. A body being received
+    /// holds no place: places are for evaluation, not for waiting on clients.
     admitted: Arc<std::sync::atomic::AtomicUsize>,
+    /// The bytes requests may hold ([`Config::held_bytes`]), a permit a byte: bodies take
+    /// them as they arrive, answers until they are sent.
+    held: Arc<Semaphore>,
     /// The decision log, when `--decision-log` names a folder.
     decisions: Option<Arc<crate::decisions::DecisionLog>>,
 }
-
-/// Evaluation requests admitted at once, per core.
-const ADMITTED_PER_CORE: usize = 64;
 
 /// A place among the admitted evaluation requests, given back when dropped.
 struct Admission(Arc<std::sync::atomic::AtomicUsize>);
@@ -145,6 +155,9 @@ impl Service {
             .set(1);
         let cores = std::thread::available_parallelism().map_or(1, usize::from);
         let book = Book::build(&rules, &config.book_cases, config.book_impact.as_deref());
+        let held = Arc::new(Semaphore::new(
+            config.held_bytes.min(Semaphore::MAX_PERMITS),
+        ));
         Ok(Arc::new(Service {
             book: ArcSwap::from_pointee(book),
             rules: ArcSwap::from_pointee(rules),
@@ -156,6 +169,7 @@ impl Service {
             permits: Arc::new(Semaphore::new(cores)),
             cores,
             admitted: Arc::new(std::sync::atomic::AtomicUsize::new(0)),
+            held,
             decisions,
         }))
     }
@@ -173,6 +187,14 @@ impl Service {
     /// How many evaluations may run at once: one per core.
     fn permits_total(&self) -> usize {
         self.cores
+    }
+
+    /// Bytes held now by bodies and answers.
+    fn bytes_held(&self) -> usize {
+        self.config
+            .held_bytes
+            .min(Semaphore::MAX_PERMITS)
+            .saturating_sub(self.held.available_permits())
     }
 }
 
@@ -240,11 +262,15 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
             _ = &mut stop => break,
         };
         let service = hyper_util::service::TowerToHyperService::new(app.clone());
+        // A write that waits on the client for the read timeout ends the connection: an
+        // answer a client never reads is not held for good.
+        let mut stream = tokio_io_timeout::TimeoutStream::new(stream);
+        stream.set_write_timeout(Some(config.read_timeout));
         // Headers must arrive within the read timeout; the body is timed by the handlers.
         let connection = hyper::server::conn::http1::Builder::new()
             .timer(hyper_util::rt::TokioTimer::new())
             .header_read_timeout(config.read_timeout)
-            .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+            .serve_connection(hyper_util::rt::TokioIo::new(Box::pin(stream)), service);
         let connection = graceful.watch(connection);
         tokio::spawn(async move {
             if let Err(error) = connection.await {
@@ -405,22 +431,113 @@ fn admit(service: &Service) -> Option<Admission> {
     use std::sync::atomic::Ordering;
     let admitted = service.admitted.fetch_add(1, Ordering::SeqCst);
     let admission = Admission(service.admitted.clone());
-    (admitted < service.permits_total() * ADMITTED_PER_CORE).then_some(admission)
+    (admitted < service.permits_total() * service.config.queue_per_core).then_some(admission)
 }
 
-/// 503: every place for an evaluation request is taken.
-fn busy(service: &Service) -> Response {
-    let most = service.permits_total() * ADMITTED_PER_CORE;
-    let mut response = http_error(
-        service,
-        StatusCode::SERVICE_UNAVAILABLE,
-        "unavailable",
-        format!("{most} evaluations are already admitted: try again shortly"),
-    );
+/// 503 with `Retry-After: 1`: the service is at a bound; `why` says which.
+fn unavailable(service: &Service, why: String) -> Response {
+    let mut response = http_error(service, StatusCode::SERVICE_UNAVAILABLE, "unavailable", why);
     response
         .headers_mut()
         .insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));
     response
+}
+
+/// 503: every place for an evaluation request is taken.
+fn busy(service: &Service) -> Response {
+    let most = service.permits_total() * service.config.queue_per_core;
+    unavailable(
+        service,
+        format!("{most} evaluations are already admitted (--queue-per-core): try again shortly"),
+    )
+}
+
+/// Bytes a request holds of the service's budget ([`Config::held_bytes`]), given back
+/// when dropped.
+#[derive(Default)]
+struct Held(Option<tokio::sync::OwnedSemaphorePermit>);
+
+impl Held {
+    /// Takes `bytes` more, if the budget has them; never waits.
+    fn take(&mut self, service: &Service, bytes: usize) -> bool {
+        if bytes == 0 {
+            return true;
+        }
+        let Ok(bytes) = u32::try_from(bytes) else {
+            return false;
+        };
+        match service.held.clone().try_acquire_many_owned(bytes) {
+            Ok(permit) => {
+                match &mut self.0 {
+                    Some(held) => held.merge(permit),
+                    None => self.0 = Some(permit),
+                }
+                true
+            }
+            Err(_) => false,
+        }
+    }
+}
+
+/// 503: the bytes held by bodies and answers are at their bound.
+fn full(service: &Service) -> Response {
+    unavailable(
+        service,
+        format!(
+            "requests hold {} bytes of bodies and answers, the most (--held-bytes): try again shortly",
+            service.config.held_bytes
+        ),
+    )
+}
+
+/// A JSON answer that holds its bytes of the budget until it is sent: it is handed over
+/// in 64 KiB frames, so the connection asks for the last only once the rest is nearly
+/// written, and a client that does not read is cut off by the write timeout.
+fn answer(service: &Service, json: Vec<u8>) -> Response {
+    let mut held = Held::default();
+    if !held.take(service, json.len()) {
+        return full(service);
+    }
+    let body = HeldBody {
+        rest: Bytes::from(json),
+        _held: held,
+    };
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        Body::new(body),
+    )
+        .into_response()
+}
+
+struct HeldBody {
+    rest: Bytes,
+    _held: Held,
+}
+
+impl http_body::Body for HeldBody {
+    type Data = Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, Self::Error>>> {
+        const FRAME: usize = 64 * 1024;
+        if self.rest.is_empty() {
+            return std::task::Poll::Ready(None);
+        }
+        let at = self.rest.len().min(FRAME);
+        let frame = self.rest.split_to(at);
+        std::task::Poll::Ready(Some(Ok(http_body::Frame::data(frame))))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.rest.is_empty()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        http_body::SizeHint::with_exact(self.rest.len() as u64)
+    }
 }
 
 /// Bodies of at most this many bytes are parsed and evaluated on the async worker that
@@ -465,4 +582,41 @@ async fn on_a_core<T: Send + 'static>(
     })
     .await
     .map_err(|join| failed(join.to_string()))
+}
+
+/// Runs `work` on a blocking thread once a core is free, with as many more cores as are
+/// free then: `work` is told how many it holds, and runs on no more (a batch).
+async fn on_cores<T: Send + 'static>(
+    service: &Service,
+    work: impl FnOnce(usize) -> T + Send + 'static,
+) -> Result<T, Response> {
+    let mut permit = service.permits.clone().acquire_owned().await.map_err(|_| {
+        http_error(
+            service,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "the service is stopping".to_owned(),
+        )
+    })?;
+    let mut cores = 1;
+    while cores < service.cores {
+        match service.permits.clone().try_acquire_owned() {
+            Ok(more) => permit.merge(more),
+            Err(_) => break,
+        }
+        cores += 1;
+    }
+    tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        work(cores)
+    })
+    .await
+    .map_err(|join| {
+        http_error(
+            service,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            format!("the evaluation failed: {join}"),
+        )
+    })
 }

@@ -53,7 +53,7 @@ pub(super) enum ErrorDetail {
     /// 404, 405, 408, 413, 415, 503: the request itself, not its case.
     #[serde(untagged)]
     Http {
-        /// `not_found`, `method_not_allowed`, `timeout`, `payload_too_large`,
+        /// `not_found`, `method_not_allowed`, `timeout`, `payload_too_large`, `answer_too_large`,
         /// `unsupported_media_type` or `unavailable`.
         kind: &'static str,
         /// What is wrong.
