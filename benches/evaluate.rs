@@ -77,6 +77,35 @@ fn ruleset_load(c: &mut Criterion) {
     group.bench_function("compiled", |b| {
         b.iter(|| yakkan::ruleset::image::read(&bytes).unwrap())
     });
+    // The bundled set with N more rules: loading must stay linear in the rules (20,000
+    // once took 13.7 s, quadratic). Compare the per-rule time of the two sizes.
+    for n in [2_000, 8_000] {
+        let mut files: Vec<(String, String)> =
+            std::fs::read_dir(project().join("rules/iij-secure-access"))
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+                .map(|p| {
+                    let name = p.file_name().unwrap().to_string_lossy().into_owned();
+                    (name, std::fs::read_to_string(&p).unwrap())
+                })
+                .collect();
+        let mut many =
+            "article: 99\ntitle: { ja: 多数, en: Many }\nparagraphs: [x]\nrules:\n".to_owned();
+        for i in 0..n {
+            many.push_str(&format!(
+                "  - {{ id: r99-{i}, ref: \"99\", in_force: {{ from: 2022-09-01 }}, applies_to: [terminate], when: contract.kind == \"remote_connect\", outcome: info, message: {{ ja: x, en: x }} }}\n"
+            ));
+        }
+        files.push(("art-99-many.yaml".to_owned(), many));
+        let files: Vec<(&str, &str)> = files
+            .iter()
+            .map(|(n, t)| (n.as_str(), t.as_str()))
+            .collect();
+        group.bench_function(format!("plus_{n}_rules"), |b| {
+            b.iter(|| RuleSet::load_texts("many", &files).unwrap())
+        });
+    }
     group.finish();
 }
 

@@ -90,7 +90,7 @@ fn evaluate_text(
     evaluate_case(rules, &case)
 }
 
-/// Evaluates a case, and refuses a ruling whose dates run past 9999-12-31 (see
+/// Evaluates a case, and refuses a ruling whose dates run off the calendar (past 9999-12-31, before 0001-01-01) (see
 /// [`Ruling::date_out_of_range`]) as an input error.
 pub fn evaluate_case(rules: &RuleSet, case: &Case) -> Result<Ruling, EvalError> {
     evaluate(rules, case).and_then(|ruling| in_range(case, ruling))
@@ -107,8 +107,8 @@ pub fn in_range(case: &Case, ruling: Ruling) -> Result<Ruling, EvalError> {
             Err(EvalError::Case(case.source.error(
                 place,
                 format!(
-                    "the case's dates lead past 9999-12-31 (`{field}` would be {text}); \
-                     dates after 9999-12-31 are not read"
+                    "the case's dates lead off the calendar (`{field}` would be {text}); \
+                     only dates from 0001-01-01 to 9999-12-31 are written"
                 ),
             )))
         }

@@ -468,6 +468,42 @@ fn every_http_error_answers_the_json_error_body() {
     let (status, body) = server.send("/v1/evaluate", Some("application/yaml"), alias.as_bytes());
     assert_eq!(status, 400, "{body}");
     assert!(body.contains("anchor"), "{body}");
+    // A path that does not decode is the JSON 404, not text.
+    assert_eq!(kind_of(server.get("/%ff")), pair(404, "not_found"));
+    // An empty body says so, at line 1, column 1.
+    for route in ["/v1/evaluate", "/v1/evaluate/batch"] {
+        let (status, body) = server.post(route, "");
+        assert_eq!(kind_of((status, body.clone())), pair(400, "input"));
+        let error: Value = serde_json::from_str(&body).unwrap();
+        assert!(
+            error["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("empty"),
+            "{body}"
+        );
+        assert_eq!(
+            (
+                error["error"]["line"].clone(),
+                error["error"]["column"].clone()
+            ),
+            (json!(1), json!(1)),
+            "{body}"
+        );
+    }
+}
+
+/// Query values are percent-decoded, as any HTTP client may encode them.
+#[test]
+fn query_values_are_percent_decoded() {
+    let server = Server::start(&project().join("rules"), &[]);
+    let (status, body) = server.post("/v1/evaluate?explain=%74rue&as_of=2026%2D06%2D30", CASE);
+    assert_eq!(status, 200, "{body}");
+    let ruling: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(ruling["as_of"], "2026-06-30");
+    assert!(body.contains("\"explain\":{"), "explained: {body}");
+    let rules = server.json("/v1/rules?as_of=2026%2D05%2D01");
+    assert_eq!(rules["as_of"], "2026-05-01");
 }
 
 #[test]
@@ -564,7 +600,7 @@ fn dates_past_9999_are_input_errors() {
     assert_eq!(output.status.code(), Some(2));
     assert!(!String::from_utf8_lossy(&output.stdout).contains("+10000"));
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("past 9999-12-31"), "{stderr}");
+    assert!(stderr.contains("off the calendar"), "{stderr}");
 }
 
 /// Runs a command whose reader has gone: it must end quietly, with exit code 0.
@@ -970,4 +1006,27 @@ fn hostile_rule_edits_are_refused_and_the_last_good_set_serves() {
         common::wait_until(what, || server.health()["status"] == "ok");
     }
     assert_eq!(server.digest(), good);
+}
+
+/// `serve` proves the set it starts with as a reload proves a new one: a set whose own
+/// example cases fail is not served at all (it used to be, until the first reload).
+#[test]
+fn serve_refuses_to_start_with_a_set_its_cases_fail() {
+    let dir = rules_copy();
+    common::edit(
+        dir.path(),
+        "ruleset.yaml",
+        "minimum_period_months: 1\n",
+        "minimum_period_months: 2\n",
+    );
+    let output = yakkan()
+        .args(["serve", "--addr", "127.0.0.1:0", "--rules"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("the rule set is not served"), "{stderr}");
+    assert!(stderr.contains("minimum_period_end: expected"), "{stderr}");
+    assert!(!String::from_utf8_lossy(&output.stdout).contains("listening on"));
 }

@@ -330,6 +330,24 @@ requests:
             "per_account_monthly: 19999.999999999999",
         ));
         assert_eq!(yen.path, "contracts[0].fees.per_account_monthly");
+        // The advice is taken: the amount as a string reads, exactly.
+        assert!(
+            yen.message
+                .contains("write an amount as a string (\"19999.999999999999\")")
+        );
+        assert!(accounts.message.contains("a count as a whole number"));
+        let quoted = read(
+            &MINIMAL.replace(
+                "per_account_monthly: 300",
+                "per_account_monthly: \"19999.999999999999\"",
+            ),
+            None,
+        )
+        .expect("the advice reads");
+        assert_eq!(
+            number(&quoted.contracts[0], "fees.per_account_monthly").to_string(),
+            "19999.999999999999"
+        );
         // Integers past 64 bits are still integers, read exactly.
         let case = read(
             &MINIMAL.replace("accounts: 120", "accounts: 99999999999999999999"),

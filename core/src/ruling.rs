@@ -322,17 +322,12 @@ impl<'de> serde::de::Visitor<'de> for ValueVisitor {
 
 impl Ruling {
     /// The first computed date outside 0001-01-01..=9999-12-31, as `(path, text)`: such a
-    /// date has no `YYYY-MM-DD` form (it would be written `+10000-01-11`), so a case whose
-    /// dates lead past the calendar's end is an input error rather than a ruling.
+    /// date has no `YYYY-MM-DD` form (it would be written `+10000-01-11`, `-0164-01-22` or
+    /// `0000-12-31`), so a case whose dates lead off the calendar is an input error
+    /// rather than a ruling.
     pub fn date_out_of_range(&self) -> Option<(String, String)> {
         let outside = |value: &Value| match value {
-            Value::Text(text) => {
-                let digits = text.strip_prefix(['+', '-'])?;
-                let shaped = digits.len() > 10
-                    && digits.split('-').count() == 3
-                    && digits.bytes().all(|b| b.is_ascii_digit() || b == b'-');
-                shaped.then(|| text.clone())
-            }
+            Value::Text(text) => off_the_calendar(text).then(|| text.clone()),
             _ => None,
         };
         let contracts = self.contracts.iter().enumerate().flat_map(|(i, c)| {
@@ -363,5 +358,49 @@ impl Ruling {
     /// Reads a ruling back from its JSON (as `yakkan eval` and `POST /v1/evaluate` write it).
     pub fn from_json(text: &str) -> Result<Ruling, serde_json::Error> {
         serde_json::from_str(text)
+    }
+}
+
+/// Whether `text` is a date as chrono writes one outside years 1–9999: signed, or year 0.
+fn off_the_calendar(text: &str) -> bool {
+    let (signed, rest) = match text.strip_prefix(['+', '-']) {
+        Some(rest) => (true, rest),
+        None => (false, text),
+    };
+    let mut parts = rest.split('-');
+    let (Some(year), Some(month), Some(day), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return false;
+    };
+    let digits = |part: &str| part.bytes().all(|b| b.is_ascii_digit());
+    let shaped = year.len() >= 4
+        && month.len() == 2
+        && day.len() == 2
+        && digits(year)
+        && digits(month)
+        && digits(day);
+    shaped && (signed || year == "0000")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::off_the_calendar;
+
+    #[test]
+    fn dates_off_the_calendar_are_told_from_dates_and_other_text() {
+        for off in ["+10000-01-11", "-0164-01-22", "0000-12-31", "-262143-01-01"] {
+            assert!(off_the_calendar(off), "{off}");
+        }
+        for on in [
+            "0001-01-01",
+            "9999-12-31",
+            "2026-04-01",
+            "-5",
+            "WG-1",
+            "+81-3-1234",
+        ] {
+            assert!(!off_the_calendar(on), "{on}");
+        }
     }
 }

@@ -530,8 +530,9 @@ fn inexact_float(text: &str) -> Option<String> {
     let read = crate::de::exact_decimal(&float.to_string(), true);
     match (written, read) {
         (Ok(written), Ok(read)) if written == read => None,
+        // The field's type is not known here: the advice fits an amount and a count alike.
         _ => Some(format!(
-            "`{text}` cannot be read exactly as a number: write it as a string (\"{text}\")"
+            "`{text}` cannot be read exactly as a number (YAML reads it as a float): write an amount as a string (\"{text}\"), a count as a whole number"
         )),
     }
 }
@@ -645,9 +646,10 @@ pub fn from_str<T: DeserializeOwned>(
                             "text after the document: {}",
                             strip_location(&error.to_string())
                         ),
+                        // serde_json counts a place before a line's first character as 0.
                         Some(Position {
                             line: error.line(),
-                            column: error.column(),
+                            column: error.column().max(1),
                         }),
                     ),
                 },
@@ -656,7 +658,7 @@ pub fn from_str<T: DeserializeOwned>(
                     let inner = error.into_inner();
                     let location = (inner.line() > 0).then(|| Position {
                         line: inner.line(),
-                        column: inner.column(),
+                        column: inner.column().max(1),
                     });
                     (path, strip_location(&inner.to_string()), location)
                 }
@@ -721,21 +723,17 @@ fn strip_path(message: &str, path: &str) -> String {
     }
 }
 
-/// The `id` of the rule at `rules[N]` that `path` lies in, read from a rule file's text.
-pub(crate) fn rule_id(text: &str, path: &str) -> Option<String> {
-    let index: usize = path
-        .strip_prefix("rules[")?
-        .split(']')
-        .next()?
-        .parse()
-        .ok()?;
+/// The `id` of each rule under `rules:` of a rule file's text, in order; `None` when the
+/// text does not parse.
+pub(crate) fn rule_ids(text: &str) -> Option<Vec<Option<String>>> {
     let document: serde_yaml::Value = serde_yaml::from_str(text).ok()?;
-    document
-        .get("rules")?
-        .get(index)?
-        .get("id")?
-        .as_str()
-        .map(str::to_owned)
+    let rules = document.get("rules")?.as_sequence()?;
+    Some(
+        rules
+            .iter()
+            .map(|rule| rule.get("id")?.as_str().map(str::to_owned))
+            .collect(),
+    )
 }
 
 /// Writes a value as YAML.

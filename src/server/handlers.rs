@@ -157,9 +157,9 @@ pub(super) struct Asked {
 /// value is refused with the path and message of its 400, naming it.
 pub(super) fn evaluation_query(query: Option<&str>) -> Result<Asked, (&'static str, String)> {
     let mut asked = Asked::default();
-    for pair in query.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
-        match pair.split_once('=') {
-            Some(("explain", value)) => {
+    for (name, value) in query_pairs(query) {
+        match (name.as_str(), value.as_str()) {
+            ("explain", value) => {
                 let (explain, all) = match value {
                     "true" => (true, false),
                     "all" => (true, true),
@@ -178,14 +178,13 @@ pub(super) fn evaluation_query(query: Option<&str>) -> Result<Asked, (&'static s
                     explain_all: all,
                 };
             }
-            Some(("as_of", value)) => match calendar::parse_date(value) {
+            ("as_of", value) => match calendar::parse_date(value) {
                 Some(day) => asked.as_of = Some(day),
                 None => {
                     return Err(("as_of", format!("`{value}` is not a YYYY-MM-DD date")));
                 }
             },
             _ => {
-                let name = pair.split('=').next().unwrap_or(pair);
                 return Err((
                     "",
                     format!(
@@ -196,6 +195,14 @@ pub(super) fn evaluation_query(query: Option<&str>) -> Result<Asked, (&'static s
         }
     }
     Ok(asked)
+}
+
+/// A query's parameters, names and values percent-decoded (`+` is a space), in order; a
+/// parameter without `=` has the empty value.
+pub(super) fn query_pairs(query: Option<&str>) -> Vec<(String, String)> {
+    form_urlencoded::parse(query.unwrap_or("").as_bytes())
+        .map(|(name, value)| (name.into_owned(), value.into_owned()))
+        .collect()
 }
 
 /// A 400 about the query: `path` names the parameter (empty for an unknown one).
@@ -312,10 +319,18 @@ pub(super) async fn evaluate_batch(
     let decisions = service.decisions.clone();
     let (max_batch, answer_limit) = (service.config.max_batch, service.config.answer_limit);
     let results = on_cores(&service, move |cores| {
+        if text.trim().is_empty() {
+            return Err(BatchRefused::Input(
+                1,
+                1,
+                "the body is empty: send a JSON array of cases".to_owned(),
+            ));
+        }
         let cases: Vec<&RawValue> = serde_json::from_str(&text).map_err(|error| {
             BatchRefused::Input(
                 error.line(),
-                error.column(),
+                // serde_json counts a place before the first character as column 0.
+                error.column().max(1),
                 format!("expected a JSON array of cases: {error}"),
             )
         })?;
@@ -414,21 +429,15 @@ pub(super) async fn rules_in_force(
     let rules = service.rules();
     // The query read by hand: a malformed one answers the JSON error body too.
     let mut as_of = None;
-    for pair in request
-        .uri()
-        .query()
-        .unwrap_or("")
-        .split('&')
-        .filter(|p| !p.is_empty())
-    {
-        match pair.split_once('=') {
-            Some(("as_of", value)) => as_of = Some(value.to_owned()),
+    for (name, value) in query_pairs(request.uri().query()) {
+        match name.as_str() {
+            "as_of" => as_of = Some(value),
             _ => {
                 return query_error(
                     &rules.digest,
                     "",
                     format!(
-                        "unknown query parameter `{pair}`: the one parameter is as_of=YYYY-MM-DD"
+                        "unknown query parameter `{name}`: the one parameter is as_of=YYYY-MM-DD"
                     ),
                 );
             }
@@ -519,13 +528,26 @@ pub(super) fn html(page: &str) -> Response {
 }
 
 pub(super) async fn book_index(State(service): State<Arc<Service>>) -> Response {
-    book_page(State(service), axum::extract::Path("index.html".to_owned())).await
+    book_page(
+        State(service),
+        Ok(axum::extract::Path("index.html".to_owned())),
+    )
+    .await
 }
 
 pub(super) async fn book_page(
     State(service): State<Arc<Service>>,
-    axum::extract::Path(name): axum::extract::Path<String>,
+    page: Result<axum::extract::Path<String>, axum::extract::rejection::PathRejection>,
 ) -> Response {
+    // A path that does not decode (`/%ff`) names no page: the JSON 404, not axum's text.
+    let Ok(axum::extract::Path(name)) = page else {
+        return http_error(
+            &service,
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "no such page: the path is not percent-encoded UTF-8".to_owned(),
+        );
+    };
     let book = service.book.load();
     match book.page(&name) {
         Some(page) => html(page),

@@ -135,15 +135,18 @@ impl Drop for Admission {
 
 impl Service {
     /// Loads the rule set and prepares the service.
-    pub fn new(config: Config) -> Result<Arc<Service>, LoadError> {
+    pub fn new(config: Config) -> Result<Arc<Service>, ServeError> {
         let rules = RuleSet::load(&config.rules)?;
+        // Proven as a reload would prove it: a set whose own cases fail is not served.
+        run_shipped_cases(&crate::ruleset::resolve_dir(&config.rules)?, &rules)
+            .map_err(ServeError::Unproven)?;
         let decisions = match &config.decision_log {
             Some(log) => Some(Arc::new(
                 crate::decisions::DecisionLog::open(log.clone()).map_err(|source| {
-                    LoadError::Io {
+                    ServeError::Rules(LoadError::Io {
                         path: log.dir.display().to_string(),
                         source,
-                    }
+                    })
                 })?,
             )),
             None => None,
@@ -321,6 +324,9 @@ pub enum ServeError {
     /// The rule set did not load.
     #[error("{0}")]
     Rules(#[from] LoadError),
+    /// The example cases the rule set ships do not pass: a reload would refuse it too.
+    #[error("the rule set is not served: {0}")]
+    Unproven(String),
     /// The address could not be bound or served.
     #[error("cannot serve: {0}")]
     Bind(std::io::Error),

@@ -42,21 +42,29 @@ pub(super) fn prove(dir: &std::path::Path, expected: &str) -> Result<RuleSet, No
     if rules.digest != expected {
         return Err(NoSwap::Unsettled);
     }
-    let files = crate::corpus::shipped_cases(dir).map_err(NoSwap::Refused)?;
+    run_shipped_cases(dir, &rules).map_err(NoSwap::Refused)?;
+    Ok(rules)
+}
+
+/// Runs the example cases the set in `dir` ships against `rules`: every one must evaluate
+/// with no rule error and no `expect:` mismatch. What is wrong, the first 10 problems,
+/// otherwise. At startup as at every reload, so no set is served that a reload would
+/// refuse.
+pub(super) fn run_shipped_cases(dir: &std::path::Path, rules: &RuleSet) -> Result<(), String> {
+    let files = crate::corpus::shipped_cases(dir)?;
     if files.is_empty() {
         tracing::warn!(digest = %rules.digest, "the rule set ships no example cases: proven by its checks alone");
     }
-    let mut problems = Vec::new();
-    for file in &files {
-        let run = crate::corpus::run_case(&rules, file);
-        problems.extend(
-            run.problems
-                .into_iter()
-                .map(|p| format!("{}: {p}", file.display())),
-        );
-    }
+    let problems: Vec<Vec<String>> = in_parallel(&files, None, |_, file| {
+        let run = crate::corpus::run_case(rules, file);
+        run.problems
+            .into_iter()
+            .map(|p| format!("{}: {p}", file.display()))
+            .collect()
+    });
+    let problems: Vec<String> = problems.into_iter().flatten().collect();
     if problems.is_empty() {
-        Ok(rules)
+        Ok(())
     } else {
         let shown = problems.len().min(10);
         let mut reason = format!(
@@ -68,7 +76,7 @@ pub(super) fn prove(dir: &std::path::Path, expected: &str) -> Result<RuleSet, No
         if problems.len() > shown {
             reason.push_str("\n…");
         }
-        Err(NoSwap::Refused(reason))
+        Err(reason)
     }
 }
 

@@ -277,6 +277,14 @@ fn read_case(
         max_depth: limits.max_depth,
     };
     let text = yaml::without_bom(text);
+    if text.trim().is_empty() {
+        return Err(Diagnostic::new(
+            file,
+            "",
+            "the document is empty: a case is a map of as_of, contracts and requests",
+        )
+        .at(Some(yaml::Position { line: 1, column: 1 })));
+    }
     yaml::screen(text, syntax, file, bounds)?;
     let document: Node = yaml::from_str(text, syntax, file)?;
     let source = Source::new(file, text);

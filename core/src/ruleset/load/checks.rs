@@ -133,10 +133,15 @@ impl Loader {
 
     /// Two versions of one rule must not be in force on the same day.
     pub(super) fn overlapping_versions(&mut self, rules: &[(Rule, &Source, usize)]) {
+        // Versions share an id: only rules of one id are compared, so this stays linear.
+        let mut by_id: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (j, (rule, ..)) in rules.iter().enumerate() {
+            by_id.entry(rule.id.as_str()).or_default().push(j);
+        }
         for (j, (later, source, i)) in rules.iter().enumerate() {
-            for (earlier, other, k) in &rules[..j] {
-                let overlap = earlier.id == later.id
-                    && earlier.until.is_none_or(|until| later.from <= until)
+            let versions = by_id.get(later.id.as_str()).into_iter().flatten();
+            for (earlier, other, k) in versions.take_while(|&&v| v < j).map(|&v| &rules[v]) {
+                let overlap = earlier.until.is_none_or(|until| later.from <= until)
                     && later.until.is_none_or(|until| earlier.from <= until);
                 if overlap {
                     let place = other

@@ -156,33 +156,52 @@ impl Loader {
                 value,
             });
         }
-        self.fact_cycles(&facts, &signatures);
+        self.fact_cycles(files, &facts, &signatures);
         (facts, signatures)
     }
 
-    /// Facts may call facts, but never back to themselves: evaluation must end.
-    pub(super) fn fact_cycles(&mut self, facts: &[Fact], signatures: &[FactSig]) {
+    /// Facts may call facts, but never back to themselves: evaluation must end. A cycle is
+    /// refused at the value of each fact on it, naming the facts it goes through.
+    pub(super) fn fact_cycles(
+        &mut self,
+        files: &[PartSource],
+        facts: &[Fact],
+        signatures: &[FactSig],
+    ) {
         let mut calls: Vec<Vec<usize>> = vec![Vec::new(); signatures.len()];
         for fact in facts {
             fact_calls(&fact.value.compiled.ir, &mut calls[fact.index]);
         }
         for (start, sig) in signatures.iter().enumerate() {
+            // Depth first, each fact once, with the way it was reached.
             let mut seen = vec![false; signatures.len()];
-            let mut stack = calls[start].clone();
-            while let Some(next) = stack.pop() {
+            let mut stack: Vec<(usize, Vec<usize>)> = calls[start]
+                .iter()
+                .map(|&next| (next, vec![start]))
+                .collect();
+            while let Some((next, way)) = stack.pop() {
                 if next == start {
-                    self.diagnostics.push(Diagnostic::new(
-                        None,
-                        format!("facts.{}", sig.name),
-                        format!(
-                            "the fact `{}` depends on itself: facts may not be circular",
-                            sig.name
-                        ),
-                    ));
+                    let names: Vec<&str> = way
+                        .iter()
+                        .chain([&start])
+                        .map(|&i| signatures[i].name.as_str())
+                        .collect();
+                    let message = format!(
+                        "the fact `{}` depends on itself ({}): facts may not be circular",
+                        sig.name,
+                        names.join(" → ")
+                    );
+                    let at = facts.iter().find(|fact| fact.index == start);
+                    self.diagnostics.push(match at {
+                        Some(fact) => files[fact.part].source.error(&fact.value.path, message),
+                        None => Diagnostic::new(None, format!("facts.{}", sig.name), message),
+                    });
                     break;
                 }
                 if !std::mem::replace(&mut seen[next], true) {
-                    stack.extend(calls[next].iter().copied());
+                    let mut further = way.clone();
+                    further.push(next);
+                    stack.extend(calls[next].iter().map(|&after| (after, further.clone())));
                 }
             }
         }

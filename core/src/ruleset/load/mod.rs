@@ -337,6 +337,7 @@ impl Loader {
         let mut rules = Vec::new();
         // Values of rules that did not compile: reading them is not another mistake.
         let mut poisoned: Vec<usize> = Vec::new();
+        let mut setters: Vec<Vec<usize>> = vec![Vec::new(); values.len()];
         for (part_index, part) in files.iter().enumerate() {
             for (i, rule) in part.file.rules.iter().enumerate() {
                 let compiler = RuleCompiler {
@@ -349,6 +350,7 @@ impl Loader {
                     path: format!("rules[{i}]"),
                     id: &rule.id,
                     poisoned: &poisoned,
+                    setters: &setters,
                 };
                 match compiler.compile(
                     rule,
@@ -358,7 +360,14 @@ impl Loader {
                     &revisions,
                     &rules,
                 ) {
-                    Ok(rule) => rules.push((rule, part.source, i)),
+                    Ok(rule) => {
+                        for (slot, _) in &rule.values {
+                            if let Some(setting) = setters.get_mut(*slot) {
+                                setting.push(rules.len());
+                            }
+                        }
+                        rules.push((rule, part.source, i));
+                    }
                     Err(mut found) => {
                         self.diagnostics.append(&mut found);
                         poisoned.extend(
@@ -402,11 +411,19 @@ impl Loader {
 
     /// Every diagnostic, by file and place, each naming the rule it lies in.
     fn sorted(&mut self, sources: &[Source]) -> Vec<Diagnostic> {
+        // Each file's rule ids, read once however many diagnostics it has.
+        let mut ids: HashMap<usize, Option<Vec<Option<String>>>> = HashMap::new();
         let mut all: Vec<Diagnostic> = std::mem::take(&mut self.diagnostics)
             .into_iter()
             .map(|d| {
-                let text = sources.iter().find(|s| Some(&s.display) == d.file.as_ref());
-                let rule = text.and_then(|s| rule_of(&d, &s.text));
+                let found = sources
+                    .iter()
+                    .position(|s| Some(&s.display) == d.file.as_ref());
+                let rule = found.and_then(|i| {
+                    let text = &sources[i].text;
+                    let ids = ids.entry(i).or_insert_with(|| crate::yaml::rule_ids(text));
+                    rule_of(&d, text, ids.as_deref())
+                });
                 d.in_rule(rule)
             })
             .collect();
@@ -505,9 +522,10 @@ impl Loader {
 }
 
 /// The id of the rule a diagnostic lies in, when its path lies in `rules[N]` of a rule
-/// file whose text is `text`. A file that does not parse has no field paths to go by:
-/// then the rule is the last `- id:` entry above the diagnostic's line.
-fn rule_of(diagnostic: &Diagnostic, text: &str) -> Option<String> {
+/// file whose text is `text` and whose rule ids are `ids`. A file that does not parse has
+/// no field paths to go by: then the rule is the last `- id:` entry above the
+/// diagnostic's line.
+fn rule_of(diagnostic: &Diagnostic, text: &str, ids: Option<&[Option<String>]>) -> Option<String> {
     if let Some(rule) = diagnostic.rule() {
         return Some(rule.to_owned());
     }
@@ -521,7 +539,12 @@ fn rule_of(diagnostic: &Diagnostic, text: &str) -> Option<String> {
             .filter(|id| !id.is_empty())
     };
     let path = &diagnostic.path;
-    crate::yaml::rule_id(text, path).or_else(|| {
+    let index: Option<usize> = path
+        .strip_prefix("rules[")
+        .and_then(|rest| rest.split(']').next())
+        .and_then(|n| n.parse().ok());
+    let by_path = index.and_then(|i| ids?.get(i)?.clone());
+    by_path.or_else(|| {
         (path == "rules" || path.starts_with("rules["))
             .then(by_line)
             .flatten()

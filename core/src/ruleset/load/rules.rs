@@ -41,6 +41,9 @@ pub(super) struct RuleCompiler<'a> {
     pub(super) path: String,
     pub(super) id: &'a str,
     pub(super) poisoned: &'a [usize],
+    /// For each value slot, the earlier rules (indices into `earlier`) computing it: a
+    /// rule's readiness looks at those alone, so loading stays linear in the rules.
+    pub(super) setters: &'a [Vec<usize>],
 }
 
 impl RuleCompiler<'_> {
@@ -67,30 +70,33 @@ impl RuleCompiler<'_> {
             .iter()
             .enumerate()
             .map(|(slot, value)| {
+                // The earlier rules computing this value, in order.
+                let setting = || {
+                    self.setters
+                        .get(slot)
+                        .into_iter()
+                        .flatten()
+                        .map(|&i| &earlier[i])
+                };
                 let ready = own.contains(&slot)
                     || self.poisoned.contains(&slot)
                     || rule.applies_to.iter().all(|subject| {
-                        earlier.iter().any(|(r, ..)| {
+                        setting().any(|(r, ..)| {
                             r.when.is_none()
                                 && r.applies_to.contains(subject)
-                                && r.values.iter().any(|(s, _)| *s == slot)
                                 && r.from <= rule.in_force.from
                                 && r.until.is_none_or(|u| {
                                     rule.in_force.until.is_some_and(|until| until <= u)
                                 })
                         })
                     });
-                let conditional = earlier.iter().find(|(r, ..)| {
-                    r.values.iter().any(|(s, _)| *s == slot)
-                        && r.applies_to.iter().any(|s| rule.applies_to.contains(s))
-                });
+                let conditional = setting()
+                    .find(|(r, ..)| r.applies_to.iter().any(|s| rule.applies_to.contains(s)));
                 // A rule deciding in case order cannot wait on the settled timeline.
                 let settled_by = (!self.judged_settled(rule.settled, &rule.applies_to))
                     .then(|| {
-                        earlier.iter().find(|(r, ..)| {
-                            r.settled
-                                && r.values.iter().any(|(s, _)| *s == slot)
-                                && r.applies_to.iter().any(|s| rule.applies_to.contains(s))
+                        setting().find(|(r, ..)| {
+                            r.settled && r.applies_to.iter().any(|s| rule.applies_to.contains(s))
                         })
                     })
                     .flatten();
