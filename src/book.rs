@@ -151,16 +151,6 @@ fn esc(text: &str) -> String {
     out
 }
 
-/// The paragraph a citation names (`"9.2.2"` → 2, `"suppl.2026-04-01.2"` → 2); `None`
-/// for a citation of a whole part (`"5"`, `"appx2"`).
-fn paragraph_of(reference: &str) -> Option<usize> {
-    let rest = match reference.strip_prefix("suppl.") {
-        Some(rest) => rest.split_once('.')?.1,
-        None => reference.split_once('.')?.1,
-    };
-    rest.split('.').next()?.parse().ok()
-}
-
 /// The `params.NAME` an expression reads, scanned from its text.
 fn params_read(source: &str, into: &mut BTreeSet<String>) {
     let mut rest = source;
@@ -270,7 +260,7 @@ fn fact_users(rules: &RuleSet) -> BTreeMap<String, Vec<usize>> {
 
 fn label(part: &Part) -> String {
     match part.label {
-        PartLabel::Article(n) => format!("第{n}条"),
+        PartLabel::Article(n) => n.cite("条"),
         PartLabel::Appendix(n) => format!("別紙{n}"),
         PartLabel::Supplementary(day) => format!("附則 ({day})"),
     }
@@ -692,9 +682,10 @@ and open its address instead.</p>
             if !placed.insert(rule.id.as_str()) {
                 continue;
             }
-            let mut paragraph = paragraph_of(&rule.reference).unwrap_or(0);
-            if part.paragraphs.len() == 1 || paragraph > part.paragraphs.len() {
-                paragraph = if part.paragraphs.len() == 1 { 1 } else { 0 };
+            // The cited paragraph's place from 1; 0 for the whole part.
+            let mut paragraph = part.paragraph_cited(&rule.reference).map_or(0, |i| i + 1);
+            if part.paragraphs.len() == 1 {
+                paragraph = 1;
             }
             by_paragraph.entry(paragraph).or_default().push(&rule.id);
         }
@@ -709,9 +700,10 @@ and open its address instead.</p>
             if !placed_facts.insert(fact.name.as_str()) {
                 continue;
             }
-            let mut paragraph = paragraph_of(&fact.reference).unwrap_or(0);
-            if part.paragraphs.len() == 1 || paragraph > part.paragraphs.len() {
-                paragraph = if part.paragraphs.len() == 1 { 1 } else { 0 };
+            // The cited paragraph's place from 1; 0 for the whole part.
+            let mut paragraph = part.paragraph_cited(&fact.reference).map_or(0, |i| i + 1);
+            if part.paragraphs.len() == 1 {
+                paragraph = 1;
             }
             facts_by_paragraph
                 .entry(paragraph)
@@ -739,7 +731,8 @@ and open its address instead.</p>
                 self.fact_cards(facts, "whole")
             );
         }
-        for (i, text) in part.paragraphs.iter().enumerate() {
+        for (i, (text, shown)) in part.paragraphs.iter().zip(&part.numbers).enumerate() {
+            // Anchored by place (`#p4`), shown as the terms number it (`3の2`).
             let number = i + 1;
             let ids = by_paragraph.get(&number).cloned().unwrap_or_default();
             let facts = facts_by_paragraph.get(&number).unwrap_or(&no_facts);
@@ -757,7 +750,7 @@ and open its address instead.</p>
             };
             let _ = writeln!(
                 body,
-                "<section class=\"paragraph {}\" id=\"p{number}\"><div class=\"text\"><strong>{number}</strong> {}</div><div>{cards}</div></section>",
+                "<section class=\"paragraph {}\" id=\"p{number}\"><div class=\"text\"><strong>{shown}</strong> {}</div><div>{cards}</div></section>",
                 self.coverage(&self.versions_encoding(&ids, facts)),
                 esc(text.trim_end()),
             );
@@ -1298,11 +1291,7 @@ mod tests {
     }
 
     #[test]
-    fn paragraphs_and_names() {
-        assert_eq!(paragraph_of("9.2.2"), Some(2));
-        assert_eq!(paragraph_of("5"), None);
-        assert_eq!(paragraph_of("suppl.2026-04-01.2"), Some(2));
-        assert_eq!(paragraph_of("appx2"), None);
+    fn names_are_escaped() {
         assert_eq!(
             esc("<a href='x'>&</a>"),
             "&lt;a href=&#39;x&#39;&gt;&amp;&lt;/a&gt;"

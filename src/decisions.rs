@@ -383,7 +383,10 @@ impl Writer {
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         if let Some(was) = error.take() {
             self.status.recovered.fetch_add(1, Ordering::Relaxed);
+            #[cfg(feature = "server")]
             tracing::warn!(file = %path.display(), "the decision log writes again, after: {was}");
+            #[cfg(not(feature = "server"))]
+            let _ = was;
         }
         self.file = Some((path, file));
         Ok(())
@@ -395,6 +398,8 @@ impl Writer {
             .error
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
+        // Said once as it begins to fail; `health` says it for as long as it lasts.
+        #[cfg(feature = "server")]
         if error.is_none() {
             tracing::error!("the decision log cannot write: {why}");
         }

@@ -457,7 +457,8 @@ fn check_reports_a_citation_outside_its_article() {
     );
     let (_dir, output) = break_rule("art-04-contract-unit.yaml", "ref: \"4.3\"", "ref: \"4.4\"");
     assert!(
-        stderr(&output).contains("cites paragraph 4, but the text has 3"),
+        stderr(&output)
+            .contains("cites a paragraph the text does not have (its paragraphs are 1, 2, 3)"),
         "{}",
         stderr(&output)
     );

@@ -312,3 +312,86 @@ fn eval_reads_json_lines_in_order() {
         Some(2)
     );
 }
+
+/// An article a revision inserts without renumbering (第8条の2), and a paragraph inserted
+/// into it (第1項の2), are numbered, cited and found as the terms number them.
+#[test]
+fn branch_numbered_articles_and_paragraphs_are_cited_as_the_terms_cite_them() {
+    let dir = common::rules_copy();
+    fs::write(
+        dir.path().join("art-08-2-notices.yaml"),
+        r#"article: "8の2"
+title: { ja: 通知の方法, en: How notices are given }
+paragraphs:
+  - 契約者は、当社所定の方法により通知するものとします。
+  - { number: "1の2", text: "前項の通知は、書面によることができます。" }
+  - 当社は、通知の到達を確認します。
+rules:
+  - id: art8-2-1-2-written-notice
+    ref: "8の2.1の2"
+    in_force: { from: 2022-09-01 }
+    applies_to: [terminate]
+    outcome: info
+    message:
+      ja: 通知は書面によることができます。
+      en: A notice may be given in writing.
+"#,
+    )
+    .unwrap();
+    let rules = RuleSet::load(dir.path()).unwrap();
+    let case = yakkan::Case::from_str(&rules, common::CASE, Some("case.json")).unwrap();
+    let ruling = yakkan::evaluate(&rules, &case).unwrap();
+    let finding = ruling.requests[0]
+        .findings
+        .iter()
+        .find(|f| f.rule == "art8-2-1-2-written-notice")
+        .expect("the inserted article's rule speaks");
+    assert_eq!(finding.cite, "第8条の2第1項の2");
+    assert_eq!(finding.reference, "8の2.1の2");
+    // The part sorts after 第8条 and before 第9条; its third paragraph is numbered 2.
+    let labels: Vec<String> = rules.parts.iter().map(|p| p.file.clone()).collect();
+    let at = |name: &str| labels.iter().position(|f| f.ends_with(name)).unwrap();
+    assert!(at("art-08-changes.yaml") < at("art-08-2-notices.yaml"));
+    assert!(at("art-08-2-notices.yaml") < at("art-09-options.yaml"));
+    let part = &rules.parts[at("art-08-2-notices.yaml")];
+    let numbers: Vec<String> = part.numbers.iter().map(ToString::to_string).collect();
+    assert_eq!(numbers, ["1", "1の2", "2"]);
+    let rule = rules
+        .rules
+        .iter()
+        .find(|r| r.id == "art8-2-1-2-written-notice")
+        .unwrap();
+    assert_eq!(
+        rules.cited_text(rule),
+        "前項の通知は、書面によることができます。"
+    );
+
+    // A paragraph the text does not have, and a number not written as the terms write
+    // one, are refused at their places.
+    let path = dir.path().join("art-08-2-notices.yaml");
+    let text = fs::read_to_string(&path).unwrap();
+    for (from, to, says) in [
+        (
+            "ref: \"8の2.1の2\"",
+            "ref: \"8の2.1の3\"",
+            "cites a paragraph the text does not have (its paragraphs are 1, 1の2, 2)",
+        ),
+        (
+            "article: \"8の2\"",
+            "article: \"8-2\"",
+            "`8-2` is not a number like 8 or \"8の2\"",
+        ),
+        (
+            "{ number: \"1の2\",",
+            "{ number: \"1\",",
+            "this paragraph's number does not come after the one before it",
+        ),
+    ] {
+        fs::write(&path, text.replace(from, to)).unwrap();
+        let refused = RuleSet::load(dir.path())
+            .err()
+            .expect("refused")
+            .to_string();
+        assert!(refused.contains(says), "{to}: {refused}");
+    }
+}

@@ -120,9 +120,11 @@ pub enum ValueType {
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PartFile {
-    /// The article number, for an article.
-    #[serde(default)]
-    pub article: Option<u32>,
+    /// The article number, for an article: `8`, or `"8の2"` for one a revision inserted
+    /// after 第8条 (枝番).
+    #[serde(default, deserialize_with = "super::number::optional")]
+    #[schemars(with = "Option<super::number::Written>")]
+    pub article: Option<super::Number>,
     /// The appendix number (別紙), for an appendix.
     #[serde(default)]
     pub appendix: Option<u32>,
@@ -132,14 +134,34 @@ pub struct PartFile {
     pub supplementary: Option<NaiveDate>,
     /// The title.
     pub title: Message,
-    /// The text, one entry per paragraph (項), in order.
-    pub paragraphs: Vec<String>,
+    /// The text, one entry per paragraph (項), in order: each numbered one after the one
+    /// before, unless it names its number (`{ number: "3の2", text: … }`, a paragraph a
+    /// revision inserted).
+    pub paragraphs: Vec<ParagraphFile>,
     /// Derived facts the whole rule set may use, in the terms' words.
     #[serde(default)]
     pub facts: Vec<FactFile>,
     /// The rules.
     #[serde(default)]
     pub rules: Vec<RuleFile>,
+}
+
+/// A paragraph of an article's text: its text, numbered after the one before, or its
+/// number and text.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum ParagraphFile {
+    /// The text of the next paragraph.
+    Text(String),
+    /// A paragraph numbered as the terms number it (`3の2`).
+    Numbered {
+        /// Its number: `4`, or `"3の2"`.
+        #[serde(deserialize_with = "super::number::written")]
+        #[schemars(with = "super::number::Written")]
+        number: super::Number,
+        /// Its text.
+        text: String,
+    },
 }
 
 /// A derived fact: a named, typed value computed from its parameters, e.g. the options a

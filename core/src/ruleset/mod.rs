@@ -9,6 +9,7 @@ mod context;
 pub mod format;
 pub mod image;
 mod load;
+mod number;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -23,6 +24,7 @@ use crate::model::Model;
 use crate::ruling::{Message, Outcome};
 use crate::yaml::{LazyLocator, Syntax};
 pub use format::ValueType;
+pub use number::Number;
 
 /// What a rule judges: a request type of the model, or `contract` (each contract, on
 /// `as_of`).
@@ -127,8 +129,8 @@ pub struct Revision {
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
 )]
 pub enum PartLabel {
-    /// 第N条.
-    Article(u32),
+    /// 第N条, 第N条の2.
+    Article(Number),
     /// 別紙N.
     Appendix(u32),
     /// 附則 of the revision of that day.
@@ -146,6 +148,8 @@ pub struct Part {
     pub title: Message,
     /// Its text, one entry per paragraph.
     pub paragraphs: Vec<String>,
+    /// Each paragraph's number, as the terms number it (`3の2` for one inserted).
+    pub numbers: Vec<Number>,
     /// Its file's text and field positions, which its expressions share.
     #[serde(with = "crate::yaml::locator_text")]
     pub(crate) locator: Arc<LazyLocator>,
@@ -266,20 +270,51 @@ impl RuleSet {
     /// The text of the paragraph a rule cites (the whole part for a one-paragraph cite).
     pub fn cited_text(&self, rule: &Rule) -> &str {
         let part = self.part_of(rule);
-        let paragraph = paragraph_of(&rule.reference).unwrap_or(1);
-        part.paragraphs
-            .get(paragraph - 1)
-            .map_or("", String::as_str)
+        let index = part.paragraph_cited(&rule.reference).unwrap_or(0);
+        part.paragraphs.get(index).map_or("", String::as_str)
     }
 }
 
-/// The paragraph number a citation names (`"9.2.2"` → 2, `"5"` → none).
-fn paragraph_of(reference: &str) -> Option<usize> {
+impl Part {
+    /// The place in [`Part::paragraphs`] of the paragraph `reference` cites (`"9.2.2"` →
+    /// the one numbered 2), if it cites one this part has.
+    pub fn paragraph_cited(&self, reference: &str) -> Option<usize> {
+        let number = paragraph_of(reference)?;
+        self.numbers.iter().position(|n| *n == number)
+    }
+
+    /// The paragraphs' numbers as `paragraphs:` gives them: each the one after the one
+    /// before, unless it names its own; `None` at the first that does not come after the
+    /// one before it.
+    pub fn number_paragraphs(
+        paragraphs: &[format::ParagraphFile],
+    ) -> Result<(Vec<String>, Vec<Number>), usize> {
+        let mut texts = Vec::new();
+        let mut numbers: Vec<Number> = Vec::new();
+        for (i, paragraph) in paragraphs.iter().enumerate() {
+            let next = Number::plain(numbers.last().map_or(1, |n| n.main() + 1));
+            let (number, text) = match paragraph {
+                format::ParagraphFile::Text(text) => (next, text),
+                format::ParagraphFile::Numbered { number, text } => (*number, text),
+            };
+            if numbers.last().is_some_and(|before| *before >= number) {
+                return Err(i);
+            }
+            numbers.push(number);
+            texts.push(text.clone());
+        }
+        Ok((texts, numbers))
+    }
+}
+
+/// The paragraph number a citation names (`"9.2.2"` → 2, `"8の2.3の2"` → 3の2, `"5"` →
+/// none).
+fn paragraph_of(reference: &str) -> Option<Number> {
     let rest = match reference.strip_prefix("suppl.") {
         Some(rest) => rest.split_once('.').map(|(_, paragraph)| paragraph)?,
         None => reference.split_once('.').map(|(_, rest)| rest)?,
     };
-    rest.split('.').next()?.parse().ok()
+    Number::parse(rest.split('.').next()?)
 }
 
 /// Parses a citation into its part and the Japanese citation, if it is well formed.
@@ -290,7 +325,7 @@ fn parse_reference(reference: &str) -> Option<(PartLabel, String)> {
     }
     if let Some(rest) = reference.strip_prefix("suppl.") {
         let (day, paragraph) = match rest.split_once('.') {
-            Some((day, paragraph)) => (day, Some(paragraph.parse::<u32>().ok()?)),
+            Some((day, paragraph)) => (day, Some(Number::parse(paragraph)?)),
             None => (rest, None),
         };
         let day = calendar::parse_date(day)?;
@@ -298,23 +333,23 @@ fn parse_reference(reference: &str) -> Option<(PartLabel, String)> {
         use chrono::Datelike;
         let mut cite = format!("附則({era}{year}年{}月{}日)", day.month(), day.day());
         if let Some(paragraph) = paragraph {
-            cite.push_str(&format!("第{paragraph}項"));
+            cite.push_str(&paragraph.cite("項"));
         }
         return Some((PartLabel::Supplementary(day), cite));
     }
-    let mut numbers = reference.split('.').map(|n| n.parse::<u32>().ok());
+    let mut numbers = reference.split('.').map(Number::parse);
     let article = numbers.next()??;
     let paragraph = numbers.next().map(|n| n.ok_or(())).transpose().ok()?;
     let item = numbers.next().map(|n| n.ok_or(())).transpose().ok()?;
     if numbers.next().is_some() {
         return None;
     }
-    let mut cite = format!("第{article}条");
+    let mut cite = article.cite("条");
     if let Some(paragraph) = paragraph {
-        cite.push_str(&format!("第{paragraph}項"));
+        cite.push_str(&paragraph.cite("項"));
     }
     if let Some(item) = item {
-        cite.push_str(&format!("第{item}号"));
+        cite.push_str(&item.cite("号"));
     }
     Some((PartLabel::Article(article), cite))
 }
@@ -354,15 +389,48 @@ mod tests {
             cite("suppl.2026-04-01.2").as_deref(),
             Some("附則(令和8年4月1日)第2項")
         );
+        assert_eq!(cite("8の2.1").as_deref(), Some("第8条の2第1項"));
+        assert_eq!(
+            cite("6.3の2.2の2").as_deref(),
+            Some("第6条第3項の2第2号の2")
+        );
+        assert_eq!(cite("8-2.1"), None);
         assert_eq!(cite("4.x"), None);
         assert_eq!(cite("suppl.2026-02-30.2"), None);
     }
 
     #[test]
     fn paragraphs_of_citations() {
-        assert_eq!(paragraph_of("9.2.2"), Some(2));
+        let n = |text| Number::parse(text);
+        assert_eq!(paragraph_of("9.2.2"), n("2"));
+        assert_eq!(paragraph_of("8の2.3の2"), n("3の2"));
         assert_eq!(paragraph_of("5"), None);
-        assert_eq!(paragraph_of("suppl.2026-04-01.2"), Some(2));
+        assert_eq!(paragraph_of("suppl.2026-04-01.2"), n("2"));
         assert_eq!(paragraph_of("appx2"), None);
+    }
+
+    #[test]
+    fn paragraphs_are_numbered_after_the_one_before_unless_they_say() {
+        use format::ParagraphFile::{Numbered, Text};
+        let text = |t: &str| Text(t.to_owned());
+        let numbered = |n: &str, t: &str| Numbered {
+            number: Number::parse(n).expect("a number"),
+            text: t.to_owned(),
+        };
+        let (_, numbers) = Part::number_paragraphs(&[
+            text("1"),
+            text("2"),
+            text("3"),
+            numbered("3の2", "inserted"),
+            text("4"),
+        ])
+        .expect("in order");
+        let shown: Vec<String> = numbers.iter().map(ToString::to_string).collect();
+        assert_eq!(shown, ["1", "2", "3", "3の2", "4"]);
+        // A number that does not come after the one before is refused, at its place.
+        assert_eq!(
+            Part::number_paragraphs(&[text("1"), text("2"), numbered("2", "again")]),
+            Err(2)
+        );
     }
 }

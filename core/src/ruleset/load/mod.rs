@@ -304,12 +304,22 @@ impl Loader {
         {
             match yaml::from_str::<PartFile>(&source.text, Syntax::Yaml, Some(&source.display)) {
                 Ok(file) => {
-                    if let Some(label) = self.label(source, &file) {
+                    let numbered = Part::number_paragraphs(&file.paragraphs);
+                    if let Err(at) = numbered {
+                        self.diagnostics.push(source.error(
+                            &format!("paragraphs[{at}]"),
+                            "this paragraph's number does not come after the one before it",
+                        ));
+                    }
+                    if let (Some(label), Ok((paragraphs, numbers))) =
+                        (self.label(source, &file), numbered)
+                    {
                         parts.push(Part {
                             file: source.display.clone(),
                             label,
                             title: file.title.clone(),
-                            paragraphs: file.paragraphs.clone(),
+                            paragraphs,
+                            numbers,
                             locator: source.locator.clone(),
                         });
                         files.push(PartSource { source, file });

@@ -146,13 +146,17 @@ impl RuleCompiler<'_> {
         let mut found = Vec::new();
         let cite = match parse_reference(&rule.reference) {
             Some((cited, cite)) if cited == part.label => {
-                let paragraph = crate::ruleset::paragraph_of(&rule.reference).unwrap_or(1);
-                if paragraph == 0 || paragraph > part.paragraphs.len() {
+                let names_one = rule.reference.contains('.')
+                    && !(rule.reference.starts_with("suppl.")
+                        && rule.reference.matches('.').count() == 1);
+                if names_one && part.paragraph_cited(&rule.reference).is_none() {
+                    let numbers: Vec<String> =
+                        part.numbers.iter().map(ToString::to_string).collect();
                     found.push(self.error(
                         "ref",
                         format!(
-                            "cites paragraph {paragraph}, but the text has {}",
-                            part.paragraphs.len()
+                            "cites a paragraph the text does not have (its paragraphs are {})",
+                            numbers.join(", ")
                         ),
                     ));
                 }
