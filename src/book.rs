@@ -1009,10 +1009,20 @@ and open its address instead.</p>
     fn params_table(&self, names: &BTreeSet<String>) -> String {
         let mut out = String::from("<table class=\"params\"><tr><th>param</th><th>value</th></tr>");
         for name in names {
-            let value = self
-                .params
-                .get(name)
-                .map_or("(not in ruleset.yaml)".to_owned(), |v| v.to_string());
+            // A dated param: each value with the day it holds from.
+            let value =
+                self.params
+                    .get(name)
+                    .map_or("(not in ruleset.yaml)".to_owned(), |v| {
+                        match v.get("dated").and_then(|d| d.as_object()) {
+                            Some(by_day) => by_day
+                                .iter()
+                                .map(|(day, value)| format!("{value} from {day}"))
+                                .collect::<Vec<_>>()
+                                .join("; "),
+                            None => v.to_string(),
+                        }
+                    });
             let _ = write!(
                 out,
                 "<tr><td><code>params.{}</code></td><td><code>{}</code></td></tr>",

@@ -395,3 +395,65 @@ rules:
         assert!(refused.contains(says), "{to}: {refused}");
     }
 }
+
+/// A number the terms change from a day on is written once, by date: the rule version in
+/// force reads the value in force on the day it judges, with no new param and no new
+/// version of any rule reading it. Here 第11条's 30 days' notice becomes 45 from
+/// 2026-04-01 (made up): a notice arriving 2026-03-01 ends the contract 30 days later,
+/// 2026-03-31; one arriving 2026-04-12, 45 days later, 2026-05-27 (民法 第140条: the day
+/// of arrival is not counted).
+#[test]
+fn a_dated_param_is_read_on_the_day_judged() {
+    let dir = common::rules_copy();
+    common::edit(
+        dir.path(),
+        "ruleset.yaml",
+        "  notice_days: 30\n",
+        "  notice_days: { dated: { 2022-09-01: 30, 2026-04-01: 45 } }\n",
+    );
+    let rules = RuleSet::load(dir.path()).unwrap();
+    let effective = |arrived: &str| {
+        let case = common::CASE
+            .replace("2026-04-12", arrived)
+            .replace("2026-04-10", "2026-02-01")
+            .replace("2026-04-15", "2026-02-02");
+        let case = yakkan::Case::from_str(&rules, &case, Some("case.json")).unwrap();
+        let ruling = yakkan::evaluate(&rules, &case).unwrap();
+        ruling.requests[0].values["effective_date"].as_text()
+    };
+    assert_eq!(effective("2026-03-01"), "2026-03-31");
+    assert_eq!(effective("2026-04-12"), "2026-05-27");
+
+    // Each value from a revision's day, the first from the first revision's, of one kind.
+    for (dated, says) in [
+        (
+            "{ dated: { 2022-09-01: 30, 2026-04-02: 45 } }",
+            "`2026-04-02` is not a revision's day",
+        ),
+        (
+            "{ dated: { 2026-04-01: 45 } }",
+            "give the value from the first revision's day (2022-09-01) on",
+        ),
+        (
+            "{ dated: { 2022-09-01: 30, 2026-04-01: \"45\" } }",
+            "a param keeps one kind of value on every day",
+        ),
+    ] {
+        let text = fs::read_to_string(dir.path().join("ruleset.yaml")).unwrap();
+        let line = text
+            .lines()
+            .find(|l| l.starts_with("  notice_days:"))
+            .unwrap();
+        fs::write(
+            dir.path().join("ruleset.yaml"),
+            text.replace(line, &format!("  notice_days: {dated}")),
+        )
+        .unwrap();
+        let refused = RuleSet::load(dir.path())
+            .err()
+            .expect("refused")
+            .to_string();
+        assert!(refused.contains(says), "{dated}: {refused}");
+        assert!(refused.contains("ruleset.yaml:"), "placed: {refused}");
+    }
+}

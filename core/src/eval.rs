@@ -231,6 +231,10 @@ impl Host for Scene<'_, '_> {
     fn fact(&self, index: usize, args: Vec<Fact>) -> Result<Fact, RunError> {
         self.evaluation.fact(index, args, self.day)
     }
+
+    fn day(&self) -> NaiveDate {
+        self.day
+    }
 }
 
 /// A fact's body reads only its arguments and other facts.
@@ -250,6 +254,10 @@ impl Host for FactScene<'_, '_> {
 
     fn fact(&self, index: usize, args: Vec<Fact>) -> Result<Fact, RunError> {
         self.evaluation.fact(index, args, self.day)
+    }
+
+    fn day(&self) -> NaiveDate {
+        self.day
     }
 }
 

@@ -69,6 +69,9 @@ pub enum Each {
 pub enum Ir {
     /// A constant.
     Const(Value),
+    /// A param with values by date (`{ dated: … }` in `ruleset.yaml`): the value from the
+    /// latest day on or before the day judged, oldest first.
+    Dated(std::sync::Arc<Vec<(chrono::NaiveDate, Value)>>),
     /// A context variable, by slot.
     Var(usize),
     /// A `let` or closure parameter, by frame slot.
@@ -121,7 +124,7 @@ impl Ir {
     fn is_closed(&self) -> bool {
         match self {
             Ir::Local(_) | Ir::Let(..) | Ir::Each(..) | Ir::Reduce(..) => false,
-            Ir::Const(_) | Ir::Var(_) | Ir::Value(..) => true,
+            Ir::Const(_) | Ir::Dated(_) | Ir::Var(_) | Ir::Value(..) => true,
             Ir::Field(a, ..) | Ir::Not(a) | Ir::Negate(a, _) | Ir::Len(a) => a.is_closed(),
             Ir::Index(a, b)
             | Ir::And(a, b)
@@ -183,6 +186,8 @@ pub struct Names<'a> {
     pub absent: Vec<(String, String)>,
     /// `params.NAME`: the rule set's constants, with their types.
     pub params: Option<&'a BTreeMap<String, (Type, Value)>>,
+    /// `params.NAME` with values by date, with their types.
+    pub dated: Option<&'a crate::ruleset::DatedParams>,
     /// `values.NAME`, by slot.
     pub values: Option<&'a [ValueSlot]>,
     /// Facts, by index.
@@ -557,6 +562,12 @@ impl Compiler<'_, '_> {
         if let Syntax::Name(root, _) = base {
             if root == "params" && !shadowed("params") {
                 let params = self.names.params;
+                let dated = self.names.dated.and_then(|d| d.get(name));
+                if let Some((ty, values)) = dated {
+                    let ir = Ir::Dated(values.clone());
+                    self.read(syntax, &ir);
+                    return Some(Typed::new(ir, ty.clone()));
+                }
                 return match params.and_then(|p| p.get(name)) {
                     Some((ty, value)) => {
                         let ir = Ir::Const(value.clone());
@@ -568,7 +579,13 @@ impl Compiler<'_, '_> {
                             name,
                             params
                                 .into_iter()
-                                .flat_map(|p| p.keys().map(String::as_str)),
+                                .flat_map(|p| p.keys().map(String::as_str))
+                                .chain(
+                                    self.names
+                                        .dated
+                                        .into_iter()
+                                        .flat_map(|d| d.keys().map(String::as_str)),
+                                ),
                         );
                         self.fail(pos, format!("the rule set has no param `{name}`"), hint)
                     }

@@ -31,6 +31,16 @@ pub trait Host {
     fn value(&self, slot: usize) -> Option<Value>;
     /// The fact `index` for these arguments.
     fn fact(&self, index: usize, args: Vec<Value>) -> Result<Value, RunError>;
+    /// The day judged: a dated param reads its value on it.
+    fn day(&self) -> chrono::NaiveDate;
+}
+
+/// A dated param's value on `day`: the latest from on or before it (the first, before all).
+fn on_day(values: &[(chrono::NaiveDate, Value)], day: chrono::NaiveDate) -> &Value {
+    let after = values.partition_point(|(from, _)| *from <= day);
+    values
+        .get(after.saturating_sub(1))
+        .map_or(&NULL, |(_, value)| value)
 }
 
 /// The `let`s and closure parameters of one evaluation.
@@ -63,7 +73,7 @@ fn truth(value: Value) -> bool {
 /// closures over a list) touches no reference count.
 fn is_place(ir: &Ir) -> bool {
     match ir {
-        Ir::Const(_) | Ir::Var(_) | Ir::Local(_) => true,
+        Ir::Const(_) | Ir::Dated(_) | Ir::Var(_) | Ir::Local(_) => true,
         Ir::Field(base, ..) => is_place(base),
         _ => false,
     }
@@ -73,6 +83,7 @@ fn is_place(ir: &Ir) -> bool {
 fn place<'v>(ir: &'v Ir, host: &'v dyn Host, frame: &'v Frame) -> &'v Value {
     match ir {
         Ir::Const(value) => value,
+        Ir::Dated(values) => on_day(values, host.day()),
         Ir::Var(slot) => host.var(*slot),
         Ir::Local(slot) => &frame.slots[*slot],
         Ir::Field(base, name, at) => match place(base, host, frame) {
@@ -132,6 +143,7 @@ fn holds(ir: &Ir, host: &dyn Host, frame: &mut Frame) -> Result<bool, RunError> 
 pub fn eval(ir: &Ir, host: &dyn Host, frame: &mut Frame) -> Result<Value, RunError> {
     Ok(match ir {
         Ir::Const(value) => value.clone(),
+        Ir::Dated(values) => on_day(values, host.day()).clone(),
         Ir::Var(slot) => host.var(*slot).clone(),
         Ir::Local(slot) => frame.slots[*slot].clone(),
         Ir::Value(slot, pos) => host

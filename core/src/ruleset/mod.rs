@@ -26,6 +26,10 @@ use crate::yaml::{LazyLocator, Syntax};
 pub use format::ValueType;
 pub use number::Number;
 
+/// Params with values by date: each name's type, and its values from their days on,
+/// oldest first (the first from the rule set's first revision).
+pub type DatedParams = BTreeMap<String, (Type, Arc<Vec<(NaiveDate, Value)>>)>;
+
 /// What a rule judges: a request type of the model, or `contract` (each contract, on
 /// `as_of`).
 pub type Subject = String;
@@ -54,6 +58,8 @@ pub struct RuleSet {
     pub facts: Vec<Fact>,
     /// The rule set's constants (`params.NAME`), typed.
     pub params: BTreeMap<String, (Type, Value)>,
+    /// The params with values by date, typed: each value from its day on.
+    pub dated: DatedParams,
     /// The words of the terms: records, requests and what accepted requests do.
     pub model: Model,
     /// The values' names, in slot order (what `expect:` may name).

@@ -12,6 +12,7 @@ impl Loader {
         parts: &[Part],
         schema: &Schema,
         params: &BTreeMap<String, (Type, Value)>,
+        dated: &crate::ruleset::DatedParams,
         revisions: &[Revision],
     ) -> (Vec<Fact>, Vec<FactSig>) {
         let mut signatures: Vec<FactSig> = Vec::new();
@@ -110,6 +111,7 @@ impl Loader {
                     })
                     .collect(),
                 params: Some(params),
+                dated: Some(dated),
                 values: None,
                 facts: &signatures,
                 arguments: sig.params.clone(),
@@ -216,7 +218,7 @@ pub(super) fn fact_calls(ir: &Ir, into: &mut Vec<usize>) {
             into.push(*index);
             args.iter().for_each(|a| fact_calls(a, into));
         }
-        Const(_) | Var(_) | Local(_) | Value(..) => {}
+        Const(_) | Dated(_) | Var(_) | Local(_) | Value(..) => {}
         Field(a, ..) | Not(a) | Negate(a, _) | Len(a) => fact_calls(a, into),
         Index(a, b)
         | And(a, b)

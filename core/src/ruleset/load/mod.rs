@@ -260,15 +260,20 @@ impl Loader {
         let mut params = BTreeMap::new();
         // A param refused where it is written is not, again, missing where it is read.
         let mut broken_params: Vec<String> = Vec::new();
+        let mut dated = crate::ruleset::DatedParams::new();
         for (name, value) in &set.params {
-            match constant(value, &format!("params.{name}")) {
-                Ok(typed) => {
+            let path = format!("params.{name}");
+            let read = match params::dated_values(value) {
+                Some(by_day) => params::dated(by_day, &path, &revisions).map(|(ty, values)| {
+                    dated.insert(name.clone(), (ty, std::sync::Arc::new(values)));
+                }),
+                None => constant(value, &path).map(|typed| {
                     params.insert(name.clone(), typed);
-                }
-                Err((path, message)) => {
-                    self.diagnostics.push(head.error(&path, message));
-                    broken_params.push(format!("has no param `{name}`"));
-                }
+                }),
+            };
+            if let Err((path, message)) = read {
+                self.diagnostics.push(head.error(&path, message));
+                broken_params.push(format!("has no param `{name}`"));
             }
         }
         let values: Vec<ValueDef> = set
@@ -342,7 +347,7 @@ impl Loader {
         let mut schema = Schema::default();
         expr::builtins::register(&mut schema);
         model.register(&mut schema);
-        let (facts, signatures) = self.facts(&files, &parts, &schema, &params, &revisions);
+        let (facts, signatures) = self.facts(&files, &parts, &schema, &params, &dated, &revisions);
 
         let mut rules = Vec::new();
         // Values of rules that did not compile: reading them is not another mistake.
@@ -354,6 +359,7 @@ impl Loader {
                     model: &model,
                     schema: &schema,
                     params: &params,
+                    dated: &dated,
                     values: &values,
                     facts: &signatures,
                     source: part.source,
@@ -412,6 +418,7 @@ impl Loader {
             values,
             facts,
             params,
+            dated,
             model,
             by_subject: HashMap::new(),
         };

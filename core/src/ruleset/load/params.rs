@@ -69,6 +69,65 @@ pub(super) fn constant(
     })
 }
 
+/// The values by day of a param written `{ dated: { YYYY-MM-DD: value, … } }`, if it is
+/// written so.
+pub(super) fn dated_values(
+    value: &serde_json::Value,
+) -> Option<&serde_json::Map<String, serde_json::Value>> {
+    match value {
+        serde_json::Value::Object(map) if map.len() == 1 => map.get("dated")?.as_object(),
+        _ => None,
+    }
+}
+
+/// A dated param's values, each from its day, oldest first.
+pub(super) type ByDay = Vec<(NaiveDate, Value)>;
+
+/// A param's values by date, typed alike: each from a revision's day on, the first from
+/// the first revision's, oldest first. `path` is the param's place, for errors.
+pub(super) fn dated(
+    by_day: &serde_json::Map<String, serde_json::Value>,
+    path: &str,
+    revisions: &[Revision],
+) -> Result<(Type, ByDay), (String, String)> {
+    let days: Vec<String> = revisions.iter().map(|r| r.date.to_string()).collect();
+    let mut ty = Type::Nothing;
+    let mut values = Vec::with_capacity(by_day.len());
+    for (day, value) in by_day {
+        let at = format!("{path}.dated.{day}");
+        let Some(from) =
+            calendar::parse_date(day).filter(|d| revisions.iter().any(|r| r.date == *d))
+        else {
+            return Err((
+                at,
+                format!(
+                    "`{day}` is not a revision's day: a value changes when the terms do ({})",
+                    days.join(", ")
+                ),
+            ));
+        };
+        let (t, v) = constant(value, &at)?;
+        ty = ty.join(&t).ok_or_else(|| {
+            (
+                at.clone(),
+                format!("a param keeps one kind of value on every day, not {ty} and {t}"),
+            )
+        })?;
+        values.push((from, v));
+    }
+    values.sort_by_key(|(from, _)| *from);
+    match (values.first(), revisions.first()) {
+        (Some((first, _)), Some(revision)) if *first == revision.date => Ok((ty, values)),
+        _ => Err((
+            format!("{path}.dated"),
+            format!(
+                "give the value from the first revision's day ({}) on, then each day it changes",
+                days.first().map_or("", String::as_str)
+            ),
+        )),
+    }
+}
+
 /// Whether a text param reads as a date written some other way than `YYYY-MM-DD`: four
 /// digits, then two groups of one or two digits, separated alike by `-`, `/` or `.`.
 pub(super) fn looks_like_date(text: &str) -> bool {
