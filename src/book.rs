@@ -1042,7 +1042,13 @@ and open its address instead.</p>
             if let Some(when) = &rule.when {
                 lines.push(format!("when: {}", when.source.trim()));
             }
-            for (name, expression) in &rule.values {
+            // By the value's name: `rule.values` holds slots.
+            for (slot, expression) in &rule.values {
+                let name = self
+                    .rules
+                    .values
+                    .get(*slot)
+                    .map_or("?", |v| v.name.as_str());
                 lines.push(format!("values.{name}: {}", expression.source.trim()));
             }
             if let Some(require) = &rule.require {

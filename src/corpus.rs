@@ -7,7 +7,6 @@ use std::path::{Path, PathBuf};
 use std::fmt::Write;
 
 use crate::eval::{Settings, Trace, evaluate_with};
-use crate::expect::compare;
 use crate::ruleset::RuleSet;
 use crate::ruling::Ruling;
 
@@ -275,7 +274,7 @@ pub fn run_case(rules: &RuleSet, file: &Path) -> CaseRun {
         Err(diagnostic) => return failed(diagnostic.to_string()),
     };
     let problems = match &expect {
-        Some(expect) => compare(expect, &ruling)
+        Some(expect) => crate::expect::compare_in(expect, &ruling, rules, &case)
             .iter()
             .map(ToString::to_string)
             .collect(),

@@ -154,6 +154,9 @@ pub struct Mismatch {
     pub actual: String,
     /// The rules whose findings decided the subject (rejecting ones first).
     pub decided_by: Vec<String>,
+    /// For a value: the rule versions in force that compute it for the subject (see
+    /// [`compare_in`]), in the order they compute it.
+    pub computed_by: Vec<String>,
 }
 
 impl fmt::Display for Mismatch {
@@ -163,7 +166,9 @@ impl fmt::Display for Mismatch {
             "{} {}: expected {}, got {}",
             self.subject, self.field, self.expected, self.actual
         )?;
-        if !self.decided_by.is_empty() {
+        if !self.computed_by.is_empty() {
+            write!(f, " (computed by {})", self.computed_by.join(", then "))?;
+        } else if !self.decided_by.is_empty() {
             write!(f, " (rules: {})", self.decided_by.join(", "))?;
         }
         Ok(())
@@ -310,7 +315,56 @@ fn differ(
             .iter()
             .map(|f| format!("{} ({})", f.rule, f.reference))
             .collect(),
+        computed_by: Vec::new(),
     });
+}
+
+/// As [`compare`], each mismatching value naming the rule versions that compute it: those
+/// in force on the request's date (on `as_of`, for a contract) that judge its type and
+/// compute the value, rather than the rules whose findings happened to speak.
+pub fn compare_in(
+    expect: &Expectations,
+    ruling: &Ruling,
+    rules: &crate::RuleSet,
+    case: &crate::Case,
+) -> Vec<Mismatch> {
+    let mut found = compare(expect, ruling);
+    for mismatch in &mut found {
+        let name = mismatch
+            .field
+            .strip_prefix("values.")
+            .unwrap_or(&mismatch.field);
+        let Some(slot) = rules.value_slot(name) else {
+            continue;
+        };
+        let subject = match mismatch
+            .subject
+            .strip_prefix("requests[")
+            .and_then(|rest| rest.strip_suffix(']'))
+            .and_then(|n| n.parse::<usize>().ok())
+        {
+            Some(index) => case
+                .requests
+                .get(index)
+                .map(|r| (r.kind().to_owned(), r.date())),
+            None if mismatch.subject.starts_with("contracts[") => {
+                Some((crate::model::CONTRACT.to_owned(), case.as_of))
+            }
+            None => None,
+        };
+        let Some((kind, day)) = subject else { continue };
+        mismatch.computed_by = rules
+            .rules
+            .iter()
+            .filter(|rule| {
+                rule.in_force_on(day)
+                    && rule.applies_to.contains(&kind)
+                    && rule.values.iter().any(|(s, _)| *s == slot)
+            })
+            .map(|rule| format!("{} ({})", rule.id, rule.reference))
+            .collect();
+    }
+    found
 }
 
 /// An expected value as text, to compare with [`Value::as_text`].

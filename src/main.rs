@@ -362,6 +362,7 @@ fn main() -> ExitCode {
                 )))
             };
             held.and_then(|()| rules_dir(rules)).and_then(|rules| {
+                let book_cases = default_book_cases(&rules);
                 serve(server::Config {
                     addr,
                     rules,
@@ -374,7 +375,7 @@ fn main() -> ExitCode {
                     held_bytes: held_bytes as usize,
                     max_batch: max_batch as usize,
                     answer_limit: answer_limit as usize,
-                    book_cases: default_book_cases(),
+                    book_cases,
                     book_impact: std::fs::read_to_string("docs/r8-impact/README.md").ok(),
                     decision_log: decision_log.map(|dir| yakkan::decisions::LogConfig {
                         max_file_bytes: decision_log_bytes,
@@ -575,7 +576,12 @@ fn eval(rules: &RuleSet, how: How, case_path: &str) -> Result<u8, u8> {
         Ok(ruling) => {
             let mut out = render(&ruling, rules, how.format);
             let wanted = expect::of(&case, rules).map_err(input_error)?;
-            let (verdict, code) = expect_verdict(wanted.as_ref(), &ruling, how.as_of.is_some());
+            let (verdict, code) = expect_verdict(
+                wanted.as_ref(),
+                &ruling,
+                (rules, &case),
+                how.as_of.is_some(),
+            );
             // In text the verdict closes the report; JSON and YAML stay one document on
             // standard output, the verdict going to standard error.
             if let Some(verdict) = verdict {
@@ -603,6 +609,7 @@ fn eval(rules: &RuleSet, how: How, case_path: &str) -> Result<u8, u8> {
 fn expect_verdict(
     wanted: Option<&expect::Expectations>,
     ruling: &Ruling,
+    (rules, case): (&RuleSet, &yakkan::Case),
     as_of_moved: bool,
 ) -> (Option<String>, u8) {
     let Some(wanted) = wanted else {
@@ -612,7 +619,7 @@ fn expect_verdict(
         let note = "expect: not compared: --as-of moves the case from the date its expect: block was written for\n";
         return (Some(note.to_owned()), OK);
     }
-    let mismatches = expect::compare(wanted, ruling);
+    let mismatches = expect::compare_in(wanted, ruling, rules, case);
     if mismatches.is_empty() {
         let note = "expect: the ruling matches the case's expect: block\n";
         return (Some(note.to_owned()), OK);
@@ -809,7 +816,7 @@ fn serve(config: server::Config) -> Result<u8, u8> {
 fn write_book(dir: &Path, out: &Path, cases: Vec<PathBuf>) -> Result<u8, u8> {
     let rules = load(dir)?;
     let files = if cases.is_empty() {
-        default_book_cases()
+        default_book_cases(dir)
     } else {
         corpus::case_files(&cases).map_err(input_error)?
     };
@@ -827,14 +834,13 @@ fn write_book(dir: &Path, out: &Path, cases: Vec<PathBuf>) -> Result<u8, u8> {
     Ok(OK)
 }
 
-/// The case files of the project, when run in it: `tests/cases/` and `examples/`.
-fn default_book_cases() -> Vec<PathBuf> {
-    let folders: Vec<PathBuf> = ["tests/cases", "examples"]
-        .iter()
-        .map(PathBuf::from)
-        .filter(|path| path.is_dir())
-        .collect();
-    corpus::case_files(&folders).unwrap_or_default()
+/// The cases the rulebook shows by default: the rule set's own (`cases:` in its
+/// `ruleset.yaml`, else its `cases/` folder), as `serve` proves it by.
+fn default_book_cases(rules: &Path) -> Vec<PathBuf> {
+    yakkan::ruleset::resolve_dir(rules)
+        .ok()
+        .and_then(|dir| corpus::shipped_cases(&dir).ok())
+        .unwrap_or_default()
 }
 
 fn write_schema(rules: &RuleSet, out: Option<&Path>, name: Option<&str>) -> Result<u8, u8> {

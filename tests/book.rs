@@ -178,3 +178,20 @@ fn a_part_encoded_by_facts_shows_them_with_their_rules_and_cases() {
     let index = book.page("index.html").unwrap();
     assert!(index.contains("<th>facts</th>"));
 }
+
+/// A rule's expressions name the values it computes, as the rule file does
+/// (`values.claim_deadline:`), never by their slot.
+#[test]
+fn expressions_name_their_values() {
+    let book = book();
+    assert!(
+        book.pages
+            .iter()
+            .any(|(_, html)| html.contains("values.claim_deadline:")),
+        "article 14's claim deadline is not shown by name"
+    );
+    for (name, html) in &book.pages {
+        let slot = (0..40).find(|n| html.contains(&format!("values.{n}:")));
+        assert!(slot.is_none(), "{name} shows a value by slot");
+    }
+}

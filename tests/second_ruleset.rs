@@ -192,3 +192,29 @@ fn check_refuses_an_effect_on_a_value_no_rule_computes() {
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("requests.cancel.effects[0]"), "{out}");
 }
+
+/// `yakkan book` without case files shows the set's own cases (its `cases/`), not the
+/// bundled set's folders.
+#[test]
+fn its_rulebook_uses_its_own_cases_by_default() {
+    let out = tempfile::tempdir().unwrap();
+    let (code, output) = yakkan(&[
+        "book",
+        "--rules",
+        &sample().display().to_string(),
+        "--out",
+        &out.path().display().to_string(),
+    ]);
+    assert_eq!(code, 0, "{output}");
+    let all: String = std::fs::read_dir(out.path())
+        .unwrap()
+        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap_or_default())
+        .collect();
+    for case in ["applications.yaml", "cancellation.yaml", "settling.yaml"] {
+        assert!(all.contains(case), "the rulebook does not show {case}");
+    }
+    assert!(
+        !all.contains("general-terms-28-waives-13-1-only"),
+        "it shows the bundled set's cases"
+    );
+}
