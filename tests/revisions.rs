@@ -457,3 +457,60 @@ fn a_dated_param_is_read_on_the_day_judged() {
         assert!(refused.contains("ruleset.yaml:"), "placed: {refused}");
     }
 }
+
+/// A reported value declared `date?` may be left without one (`()`), and is written
+/// `null`; declared `date`, the same rule is refused by `check` at its expression.
+#[test]
+fn an_optional_value_is_written_null_and_a_required_one_is_checked() {
+    let dir = common::rules_copy();
+    common::edit(
+        dir.path(),
+        "ruleset.yaml",
+        "values:\n",
+        "values:\n  requested_day: date?\n",
+    );
+    fs::write(
+        dir.path().join("art-11-2-requested.yaml"),
+        r#"article: "11の2"
+title: { ja: 指定日, en: The day asked for }
+paragraphs: [契約者は、解除の効力が生じる日を指定することができます。]
+rules:
+  - id: art11-2-requested-day
+    ref: "11の2"
+    in_force: { from: 2022-09-01 }
+    applies_to: [terminate]
+    values:
+      requested_day: if request.requested_end == () { () } else { request.requested_end }
+"#,
+    )
+    .unwrap();
+    let rules = RuleSet::load(dir.path()).unwrap();
+    let ruling = |case: &str| {
+        let case = yakkan::Case::from_str(&rules, case, Some("case.json")).unwrap();
+        yakkan::evaluate(&rules, &case).unwrap().requests[0].values["requested_day"].clone()
+    };
+    assert!(
+        matches!(ruling(common::CASE), yakkan::ruling::Value::Null),
+        "no day asked for: null"
+    );
+    let asked = common::CASE.replace(
+        "\"notice_arrived\": \"2026-04-12\"",
+        "\"notice_arrived\": \"2026-04-12\", \"requested_end\": \"2026-06-30\"",
+    );
+    assert_eq!(ruling(&asked).as_text(), "2026-06-30");
+
+    common::edit(
+        dir.path(),
+        "ruleset.yaml",
+        "requested_day: date?",
+        "requested_day: date",
+    );
+    let refused = RuleSet::load(dir.path())
+        .err()
+        .expect("refused")
+        .to_string();
+    assert!(
+        refused.contains("art-11-2-requested.yaml:") && refused.contains("but date is expected"),
+        "{refused}"
+    );
+}

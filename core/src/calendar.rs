@@ -54,6 +54,43 @@ pub fn period_end(start: NaiveDate, months: i64) -> Option<NaiveDate> {
     }
 }
 
+/// How many whole months of a period whose first day `start` is counted (起算日) have
+/// ended by `day`, that day included: the most `n` whose [`period_end`] is on or before
+/// it (民法 第143条), 0 before the first has.
+///
+/// Start 2026-04-15: on 2026-05-13 → 0, on 2026-05-14 → 1; start 2026-01-31: on
+/// 2026-02-28 → 1 (February has no 31st: the month ends on its last day).
+pub fn whole_months(start: NaiveDate, day: NaiveDate) -> i64 {
+    if day < start {
+        return 0;
+    }
+    let guess = i64::from(day.year() - start.year()) * 12 + i64::from(day.month())
+        - i64::from(start.month());
+    // The guess is the answer or one too many: step down until its period has ended.
+    let mut n = guess.max(0) + 1;
+    while n > 0 && period_end(start, n).is_none_or(|end| end > day) {
+        n -= 1;
+    }
+    n
+}
+
+/// How many whole years of such a period have ended by `day`: years end as months do
+/// (民法 第143条), twelve months to a year.
+pub fn whole_years(start: NaiveDate, day: NaiveDate) -> i64 {
+    whole_months(start, day) / 12
+}
+
+/// Which year of a contract whose first day is `start` the day `day` lies in, from 1: the
+/// first runs from `start` through `period_end(start, 12)`. 0 before `start`.
+pub fn contract_year(start: NaiveDate, day: NaiveDate) -> i64 {
+    if day < start {
+        return 0;
+    }
+    day.pred_opt()
+        .map_or(0, |before| whole_years(start, before))
+        + 1
+}
+
 /// The day on which a period of `months` months counted from the moment `from` ends
 /// (「…から N ヶ月を経過する日」), as 民法 第140条 and 第143条 count it, the moment's day taken
 /// in Japan time. That day is not counted (初日不算入) unless the moment is exactly 00:00
@@ -141,6 +178,26 @@ mod tests {
 
     fn d(text: &str) -> NaiveDate {
         parse_date(text).unwrap()
+    }
+
+    /// Hand-derived by 民法 第143条: a month from 04-15 (counted) ends 05-14; from 01-31
+    /// ends 02-28; a year from 2024-02-29 ends 2025-02-28.
+    #[test]
+    fn whole_months_and_years_and_the_contract_year() {
+        assert_eq!(whole_months(d("2026-04-15"), d("2026-05-13")), 0);
+        assert_eq!(whole_months(d("2026-04-15"), d("2026-05-14")), 1);
+        assert_eq!(whole_months(d("2026-04-15"), d("2027-04-14")), 12);
+        assert_eq!(whole_months(d("2026-01-31"), d("2026-02-27")), 0);
+        assert_eq!(whole_months(d("2026-01-31"), d("2026-02-28")), 1);
+        assert_eq!(whole_months(d("2026-01-31"), d("2026-03-30")), 2);
+        assert_eq!(whole_months(d("2026-04-15"), d("2026-04-01")), 0);
+        assert_eq!(whole_years(d("2024-02-29"), d("2025-02-27")), 0);
+        assert_eq!(whole_years(d("2024-02-29"), d("2025-02-28")), 1);
+        assert_eq!(whole_years(d("2026-04-01"), d("2028-03-31")), 2);
+        assert_eq!(contract_year(d("2026-04-01"), d("2026-04-01")), 1);
+        assert_eq!(contract_year(d("2026-04-01"), d("2027-03-31")), 1);
+        assert_eq!(contract_year(d("2026-04-01"), d("2027-04-01")), 2);
+        assert_eq!(contract_year(d("2026-04-01"), d("2026-03-31")), 0);
     }
 
     #[test]

@@ -972,7 +972,7 @@ impl<'a> Evaluation<'a> {
                     Some(param) => self.rules.params.get(param).map(|(_, v)| v.to_string()),
                     None => self.rules.value_slot(name).and_then(|slot| {
                         let value = values[slot].as_ref()?;
-                        Some(match write_value(self.rules.values[slot].ty, value) {
+                        Some(match write_value(&self.rules.values[slot], value) {
                             Ok(Value::Text(plain)) => plain,
                             Ok(other) => other.to_string(),
                             Err(_) => value.to_string(),
@@ -1064,7 +1064,7 @@ impl<'a> Evaluation<'a> {
             if !def.shown {
                 continue;
             }
-            let written = write_value(def.ty, value).map_err(|message| {
+            let written = write_value(def, value).map_err(|message| {
                 let rule = judgement.computed_by[slot].map(|i| &self.rules.rules[i]);
                 EvalError::Rule {
                     rule: rule.map(|r| r.id.clone()).unwrap_or_default(),
@@ -1166,7 +1166,11 @@ fn explained(value: &Fact) -> Value {
 
 /// Writes a computed value in its declared type's form (docs/reference/ruling.md). The checker has proved
 /// the type; a fraction of a yen can still only come from the data, and is refused.
-fn write_value(kind: ValueType, value: &Fact) -> Result<Value, String> {
+fn write_value(def: &crate::ruleset::ValueDef, value: &Fact) -> Result<Value, String> {
+    let kind = def.ty;
+    if def.optional && matches!(value, Fact::Null) {
+        return Ok(Value::Null);
+    }
     let wrong = || format!("expected {kind:?}, got `{value}`");
     Ok(match kind {
         ValueType::Date => Value::Text(value.as_date().ok_or_else(wrong)?.to_string()),

@@ -137,6 +137,42 @@ pub fn register(schema: &mut Schema) {
             "the days from the first date through the second, both counted",
         ),
         f(
+            "whole_months",
+            vec![Date, Date],
+            Int,
+            |a| {
+                Ok(Value::Int(calendar::whole_months(
+                    date(&a[0])?,
+                    date(&a[1])?,
+                )))
+            },
+            "the whole months of a period whose first day is counted (起算日) that have ended by the second date (民法 第143条)",
+        ),
+        f(
+            "whole_years",
+            vec![Date, Date],
+            Int,
+            |a| {
+                Ok(Value::Int(calendar::whole_years(
+                    date(&a[0])?,
+                    date(&a[1])?,
+                )))
+            },
+            "the whole years of such a period ended by the second date, a year ending as twelve months do (民法 第143条)",
+        ),
+        f(
+            "contract_year",
+            vec![Date, Date],
+            Int,
+            |a| {
+                Ok(Value::Int(calendar::contract_year(
+                    date(&a[0])?,
+                    date(&a[1])?,
+                )))
+            },
+            "which year, from 1, of a contract whose first day is the first date the second lies in (0 before it)",
+        ),
+        f(
             "jst_date",
             vec![Timestamp],
             Date,

@@ -34,17 +34,18 @@ pub struct RuleSetFile {
     pub cases: Option<Vec<String>>,
 }
 
-/// A value rules compute: its type, written `yen`, or `{ type: yen, rejected: 0 }`.
+/// A value rules compute: its type, written `yen`, or `{ type: yen, rejected: 0 }`; a type
+/// ending in `?` (`date?`) is one a rule may leave without a value (`()`, written `null`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(untagged)]
 pub enum ValueDecl {
     /// Only the type.
-    Type(ValueType),
+    Type(Declared),
     /// The type, and what a rejected request owes or gets instead of the computed amount.
     Full {
         /// The type.
         #[serde(rename = "type")]
-        ty: ValueType,
+        ty: Declared,
         /// The amount a rejected request shows instead of the computed one.
         #[serde(default)]
         rejected: Option<i64>,
@@ -54,6 +55,55 @@ pub enum ValueDecl {
     },
 }
 
+/// A value's declared type: `yen`, or `yen?` when it may have no value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub struct Declared {
+    /// The type of its value.
+    pub ty: ValueType,
+    /// It may have none.
+    pub optional: bool,
+}
+
+impl TryFrom<String> for Declared {
+    type Error = String;
+
+    fn try_from(text: String) -> Result<Declared, String> {
+        let (name, optional) = match text.strip_suffix('?') {
+            Some(name) => (name, true),
+            None => (text.as_str(), false),
+        };
+        let ty = match name {
+            "date" => ValueType::Date,
+            "yen" => ValueType::Yen,
+            "integer" => ValueType::Integer,
+            "decimal" => ValueType::Decimal,
+            "bool" => ValueType::Bool,
+            "text" => ValueType::Text,
+            _ => {
+                return Err(format!(
+                    "`{text}` is not a value type: date, yen, integer, decimal, bool or text, with `?` for one that may have no value"
+                ));
+            }
+        };
+        Ok(Declared { ty, optional })
+    }
+}
+
+impl JsonSchema for Declared {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Declared".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "pattern": "^(date|yen|integer|decimal|bool|text)[?]?$",
+            "description": "A value type; ending in `?` when a rule may leave the value without one (`null`)."
+        })
+    }
+}
+
 fn shown() -> bool {
     true
 }
@@ -61,6 +111,15 @@ fn shown() -> bool {
 impl ValueDecl {
     /// The value's type.
     pub fn ty(self) -> ValueType {
+        self.declared().ty
+    }
+
+    /// Whether it may have no value.
+    pub fn optional(self) -> bool {
+        self.declared().optional
+    }
+
+    fn declared(self) -> Declared {
         match self {
             ValueDecl::Type(ty) | ValueDecl::Full { ty, .. } => ty,
         }

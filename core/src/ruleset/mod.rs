@@ -80,6 +80,9 @@ pub struct ValueDef {
     /// Whether a ruling writes it (a value only messages show is not).
     #[serde(default = "yes")]
     pub shown: bool,
+    /// Whether a rule may leave it without a value (declared `date?`): written `null`.
+    #[serde(default)]
+    pub optional: bool,
 }
 
 fn yes() -> bool {

@@ -284,6 +284,7 @@ impl Loader {
                 ty: decl.ty(),
                 rejected: decl.rejected(),
                 shown: decl.shown(),
+                optional: decl.optional(),
             })
             .collect();
         for value in &values {
@@ -471,7 +472,7 @@ impl Loader {
             };
         let typed: Vec<(String, Type)> = values
             .iter()
-            .map(|v| (v.name.clone(), value_type(v.ty)))
+            .map(|v| (v.name.clone(), value_type(v)))
             .collect();
         match Model::compile(&file, &typed) {
             // Its defaults bounded, each is read as a case's value of its field would be.

@@ -158,13 +158,14 @@ pub(super) fn not_a_date(text: &str) -> String {
 }
 
 /// The type a declared value has in expressions.
-pub(super) fn value_type(ty: ValueType) -> Type {
-    match ty {
+pub(super) fn value_type(value: &ValueDef) -> Type {
+    let ty = match value.ty {
         ValueType::Date => Type::Date,
         ValueType::Yen => Type::Yen,
         ValueType::Integer => Type::Int,
         ValueType::Decimal => Type::Decimal,
         ValueType::Bool => Type::Bool,
         ValueType::Text => Type::Text,
-    }
+    };
+    if value.optional { Type::maybe(ty) } else { ty }
 }

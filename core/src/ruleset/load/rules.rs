@@ -104,7 +104,7 @@ impl RuleCompiler<'_> {
                 if let Some((r, ..)) = settled_by {
                     return ValueSlot {
                         name: value.name.clone(),
-                        ty: value_type(value.ty),
+                        ty: value_type(value),
                         not_ready: Some(format!(
                             "which the settled rule `{}` computes once every request is decided: a rule deciding in case order cannot read it (mark this rule `settled: true`)",
                             r.id
@@ -113,7 +113,7 @@ impl RuleCompiler<'_> {
                 }
                 ValueSlot {
                     name: value.name.clone(),
-                    ty: value_type(value.ty),
+                    ty: value_type(value),
                     not_ready: (!ready).then(|| match conditional {
                         Some((r, ..)) if r.when.is_some() => format!(
                             "which rule `{}` computes only when its `when` holds",
@@ -345,7 +345,7 @@ impl RuleCompiler<'_> {
                 ));
                 continue;
             };
-            let expected = value_type(self.values[slot].ty);
+            let expected = value_type(&self.values[slot]);
             if let Some(e) = compile(
                 &format!("values.{name}"),
                 text,
