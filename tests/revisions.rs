@@ -514,3 +514,71 @@ rules:
         "{refused}"
     );
 }
+
+/// A message shows one entry of a map param (`{params.items.remote_connect}`) and a
+/// dated param's value on the day judged; an entry the map lacks is refused.
+#[test]
+fn a_message_shows_a_map_entry_and_a_dated_value_on_its_day() {
+    let dir = common::rules_copy();
+    common::edit(
+        dir.path(),
+        "ruleset.yaml",
+        "  notice_days: 30\n",
+        "  notice_days: { dated: { 2022-09-01: 30, 2026-04-01: 45 } }\n",
+    );
+    fs::write(
+        dir.path().join("art-11-2-notice.yaml"),
+        r#"article: "11の2"
+title: { ja: 通知期間, en: Notice period }
+paragraphs: [解除の通知は、所定の日数前までに行うものとします。]
+rules:
+  - id: art11-2-notice-days
+    ref: "11の2"
+    in_force: { from: 2022-09-01 }
+    applies_to: [terminate]
+    outcome: info
+    message:
+      ja: 通知期間は {params.notice_days} 日です(品目 {params.items.remote_connect})。
+      en: The notice period is {params.notice_days} days (item {params.items.remote_connect}).
+"#,
+    )
+    .unwrap();
+    let rules = RuleSet::load(dir.path()).unwrap();
+    let message = |arrived: &str| {
+        let case = common::CASE
+            .replace("2026-04-12", arrived)
+            .replace("2026-04-10", "2026-02-01")
+            .replace("2026-04-15", "2026-02-02");
+        let case = yakkan::Case::from_str(&rules, &case, Some("case.json")).unwrap();
+        let ruling = yakkan::evaluate(&rules, &case).unwrap();
+        let finding = ruling.requests[0]
+            .findings
+            .iter()
+            .find(|f| f.rule == "art11-2-notice-days")
+            .unwrap()
+            .clone();
+        finding.message.en
+    };
+    assert_eq!(
+        message("2026-03-01"),
+        "The notice period is 30 days (item type_a)."
+    );
+    assert_eq!(
+        message("2026-04-12"),
+        "The notice period is 45 days (item type_a)."
+    );
+    common::edit(
+        dir.path(),
+        "art-11-2-notice.yaml",
+        "(item {params.items.remote_connect})",
+        "(item {params.items.web_gateway})",
+    );
+    let refused = RuleSet::load(dir.path())
+        .err()
+        .expect("refused")
+        .to_string();
+    assert!(
+        refused.contains("`{params.items.web_gateway}` names no declared value or param"),
+        "{refused}"
+    );
+}

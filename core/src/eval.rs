@@ -928,7 +928,8 @@ impl<'a> Evaluation<'a> {
             };
             match (rule.outcome, &rule.message, holds) {
                 (Some(outcome), Some(message), false) => {
-                    let mut finding = self.finding(rule, outcome, message, &scene.values.borrow());
+                    let mut finding =
+                        self.finding(rule, outcome, message, &scene.values.borrow(), day);
                     if self.settings.explain {
                         let held = rule.require.as_ref().map(|_| false);
                         finding.explain = Some(self.explain(rule, &scene, read_before, when, held));
@@ -964,12 +965,13 @@ impl<'a> Evaluation<'a> {
         outcome: Outcome,
         message: &Message,
         values: &[Option<Fact>],
+        day: NaiveDate,
     ) -> Finding {
         let fill = |text: &str| {
             let mut text = text.to_owned();
             for name in crate::ruleset::placeholders(&text.clone()) {
                 let shown = match name.strip_prefix("params.") {
-                    Some(param) => self.rules.params.get(param).map(|(_, v)| v.to_string()),
+                    Some(param) => self.rules.param_shown(param, day),
                     None => self.rules.value_slot(name).and_then(|slot| {
                         let value = values[slot].as_ref()?;
                         Some(match write_value(&self.rules.values[slot], value) {

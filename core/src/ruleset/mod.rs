@@ -271,6 +271,27 @@ impl RuleSet {
         self.values.iter().position(|v| v.name == name)
     }
 
+    /// A param as a message shows it (`{params.NAME}`, or one entry of a map param,
+    /// `{params.NAME.KEY}`), a dated one on `day`; `None` for no such param or entry.
+    pub fn param_shown(&self, placeholder: &str, day: NaiveDate) -> Option<String> {
+        let (name, key) = match placeholder.split_once('.') {
+            Some((name, key)) => (name, Some(key)),
+            None => (placeholder, None),
+        };
+        let value = match self.dated.get(name) {
+            Some((_, values)) => {
+                let after = values.partition_point(|(from, _)| *from <= day);
+                &values.get(after.checked_sub(1)?)?.1
+            }
+            None => &self.params.get(name)?.1,
+        };
+        match (key, value) {
+            (None, value) => Some(value.to_string()),
+            (Some(key), Value::Map(map)) => map.get(key).map(ToString::to_string),
+            (Some(_), _) => None,
+        }
+    }
+
     /// The part a rule belongs to.
     pub fn part_of(&self, rule: &Rule) -> &Part {
         &self.parts[rule.part]

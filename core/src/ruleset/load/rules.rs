@@ -234,7 +234,23 @@ impl RuleCompiler<'_> {
             for (language, text) in [("ja", &message.ja), ("en", &message.en)] {
                 for (offset, name) in placeholder_offsets(text) {
                     let known = match name.strip_prefix("params.") {
-                        Some(param) => self.params.contains_key(param),
+                        // A param, dated or not, or one entry of a map param.
+                        Some(param) => {
+                            let (param, key) = match param.split_once('.') {
+                                Some((param, key)) => (param, Some(key)),
+                                None => (param, None),
+                            };
+                            let value = self.params.get(param).map(|(_, v)| v).or_else(|| {
+                                self.dated
+                                    .get(param)
+                                    .and_then(|(_, v)| v.first().map(|(_, v)| v))
+                            });
+                            match (value, key) {
+                                (Some(_), None) => true,
+                                (Some(Value::Map(map)), Some(key)) => map.contains_key(key),
+                                _ => false,
+                            }
+                        }
                         None => set.values.contains_key(name),
                     };
                     if known {
