@@ -266,6 +266,33 @@ fn label(part: &Part) -> String {
     }
 }
 
+/// The old and new texts, escaped, with what the revision removed marked `<del>` in the
+/// old and what it added `<ins>` in the new, character by character.
+fn marked(old: &str, new: &str) -> (String, String) {
+    use similar::{ChangeTag, TextDiff};
+    let (mut before, mut after) = (String::new(), String::new());
+    for change in TextDiff::from_chars(old, new).iter_all_changes() {
+        let text = esc(change.value());
+        match change.tag() {
+            ChangeTag::Equal => {
+                before.push_str(&text);
+                after.push_str(&text);
+            }
+            ChangeTag::Delete => {
+                let _ = write!(before, "<del>{text}</del>");
+            }
+            ChangeTag::Insert => {
+                let _ = write!(after, "<ins>{text}</ins>");
+            }
+        }
+    }
+    // Adjacent marks read as one change.
+    (
+        before.replace("</del><del>", ""),
+        after.replace("</ins><ins>", ""),
+    )
+}
+
 fn outcome_name(outcome: Outcome) -> &'static str {
     match outcome {
         Outcome::Reject => "reject",
@@ -275,6 +302,9 @@ fn outcome_name(outcome: Outcome) -> &'static str {
 }
 
 const STYLE: &str = r#"
+table.comparison td { vertical-align: top; border-top: 1px solid #ddd; padding: .3em .5em; }
+table.comparison del { background: #fdd; text-decoration: line-through; }
+table.comparison ins { background: #dfd; text-decoration: none; }
 body { font-family: "Noto Sans CJK JP", "Hiragino Sans", "Yu Gothic", sans-serif; margin: 0; color: #1d1d1f; line-height: 1.6; }
 header { background: #1f3a5f; color: #fff; padding: .8em 1.5em; }
 header a { color: #fff; margin-right: 1.2em; }
@@ -1134,6 +1164,7 @@ and open its address instead.</p>
             }
             body.push_str("</ul>\n");
         }
+        body.push_str(&self.comparison_table(day));
         let changed: Vec<usize> = started.iter().chain(&ended).copied().collect();
         let touched: Vec<&CaseEntry> = self
             .cases
@@ -1159,6 +1190,65 @@ and open its address instead.</p>
             );
         }
         self.page(&format!("改定 {day}"), &body)
+    }
+
+    /// The 新旧対照表 of a revision: each paragraph whose text it changed, inserted or
+    /// deleted, the text before (旧) beside the text from that day (新), what changed
+    /// marked; with the rules citing the paragraph and the cases in which they speak.
+    fn comparison_table(&self, day: NaiveDate) -> String {
+        let rules = self.rules;
+        let Some(before) = day.pred_opt() else {
+            return String::new();
+        };
+        let mut rows = String::new();
+        for (index, part) in rules.parts.iter().enumerate() {
+            for (i, number) in part.numbers.iter().enumerate() {
+                let (old, new) = (part.text_on(i, before), part.text_on(i, day));
+                if old == new {
+                    continue;
+                }
+                let (old_marked, new_marked) = marked(old.unwrap_or(""), new.unwrap_or(""));
+                let citing: Vec<usize> = (0..rules.rules.len())
+                    .filter(|&r| {
+                        let rule = &rules.rules[r];
+                        rule.part == index && part.paragraph_cited(&rule.reference) == Some(i)
+                    })
+                    .collect();
+                let mut ids: Vec<&str> =
+                    citing.iter().map(|&r| rules.rules[r].id.as_str()).collect();
+                ids.dedup();
+                let cases = self
+                    .cases
+                    .iter()
+                    .filter(|c| citing.iter().any(|r| c.fired.contains(r)))
+                    .count();
+                let paragraph = number.cite("項");
+                let _ = writeln!(
+                    rows,
+                    "<tr><td><a href=\"{}#p{}\">{} {paragraph}</a></td><td class=\"old\">{}</td><td class=\"new\">{}</td><td>{}</td><td>{cases}</td></tr>",
+                    self.part_pages[index],
+                    i + 1,
+                    esc(&label(part)),
+                    if old.is_none() {
+                        "<em>(新設)</em>".to_owned()
+                    } else {
+                        old_marked
+                    },
+                    if new.is_none() {
+                        "<em>(削除)</em>".to_owned()
+                    } else {
+                        new_marked
+                    },
+                    esc(&ids.join(", ")),
+                );
+            }
+        }
+        if rows.is_empty() {
+            return "<h2>新旧対照表</h2>\n<p>This revision changes no text the rule set holds by date.</p>\n".to_owned();
+        }
+        format!(
+            "<h2>新旧対照表</h2>\n<table class=\"comparison\"><tr><th>条項</th><th>旧 (to {before})</th><th>新 (from {day})</th><th>rules citing it</th><th>cases they speak in</th></tr>\n{rows}</table>\n"
+        )
     }
 
     fn case(&self, case: &CaseEntry) -> String {

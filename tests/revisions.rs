@@ -582,3 +582,100 @@ rules:
         "{refused}"
     );
 }
+
+/// An article's text is kept by revision: a finding's rule version quotes the paragraph
+/// as it read from the version's first day, and the rulebook's revision page shows the
+/// 新旧対照表, the old text beside the new with the changes marked, a paragraph inserted
+/// and one deleted.
+#[test]
+fn texts_by_revision_are_quoted_on_their_day_and_compared_in_the_rulebook() {
+    let dir = common::rules_copy();
+    fs::write(
+        dir.path().join("art-11-2-notices.yaml"),
+        r#"article: "11の2"
+title: { ja: 通知の方法, en: How notices are given }
+paragraphs:
+  - dated:
+      2022-09-01: 契約者は、書面により通知するものとします。
+      2026-04-01: 契約者は、書面又は電子メールにより通知するものとします。
+  - dated:
+      2022-09-01: 当社は、通知の到達を確認します。
+      2026-04-01: null
+  - dated:
+      2026-04-01: 当社は、通知の受領を電子メールで知らせます。
+rules:
+  - id: art11-2-1-how
+    ref: "11の2.1"
+    in_force: { from: 2022-09-01, until: 2026-03-31 }
+    applies_to: [terminate]
+    outcome: info
+    message: { ja: 書面により通知します。, en: Notices are given in writing. }
+  - id: art11-2-1-how
+    ref: "11の2.1"
+    in_force: { from: 2026-04-01 }
+    applies_to: [terminate]
+    outcome: info
+    message: { ja: 書面又は電子メールにより通知します。, en: Notices are given in writing or by email. }
+"#,
+    )
+    .unwrap();
+    let rules = RuleSet::load(dir.path()).unwrap();
+    let versions: Vec<&yakkan::ruleset::Rule> = rules
+        .rules
+        .iter()
+        .filter(|r| r.id == "art11-2-1-how")
+        .collect();
+    assert_eq!(
+        rules.cited_text(versions[0]),
+        "契約者は、書面により通知するものとします。"
+    );
+    assert_eq!(
+        rules.cited_text(versions[1]),
+        "契約者は、書面又は電子メールにより通知するものとします。"
+    );
+    let part = rules.part_of(versions[0]);
+    let day = |d: &str| yakkan::calendar::parse_date(d).unwrap();
+    assert_eq!(
+        part.text_on(1, day("2026-03-31")),
+        Some("当社は、通知の到達を確認します。")
+    );
+    assert_eq!(part.text_on(1, day("2026-04-01")), None, "deleted");
+    assert_eq!(part.text_on(2, day("2026-03-31")), None, "not yet inserted");
+
+    let cases = yakkan::corpus::case_files(&[project().join("examples")]).unwrap();
+    let book = yakkan::book::Book::build(&rules, &cases, None);
+    let (_, page) = book
+        .pages
+        .iter()
+        .find(|(name, _)| name == "revision-2026-04-01.html")
+        .expect("the revision's page");
+    assert!(page.contains("新旧対照表"), "no comparison table");
+    assert!(
+        page.contains("書面<ins>又は電子メール</ins>により"),
+        "the change is not marked"
+    );
+    assert!(
+        page.contains("(削除)") && page.contains("(新設)"),
+        "deleted and inserted"
+    );
+    assert!(
+        page.contains("art11-2-1-how"),
+        "the rule citing the paragraph"
+    );
+
+    // A text changes only on a revision's day.
+    common::edit(
+        dir.path(),
+        "art-11-2-notices.yaml",
+        "      2026-04-01: null",
+        "      2026-04-02: null",
+    );
+    let refused = RuleSet::load(dir.path())
+        .err()
+        .expect("refused")
+        .to_string();
+    assert!(
+        refused.contains("2026-04-02 is not a revision's day"),
+        "{refused}"
+    );
+}

@@ -205,22 +205,34 @@ pub struct PartFile {
     pub rules: Vec<RuleFile>,
 }
 
-/// A paragraph of an article's text: its text, numbered after the one before, or its
-/// number and text.
+/// A paragraph of an article's text: its text, numbered after the one before; or an
+/// entry with its number, and its text, or its texts by revision.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(untagged)]
 pub enum ParagraphFile {
     /// The text of the next paragraph.
     Text(String),
-    /// A paragraph numbered as the terms number it (`3の2`).
-    Numbered {
-        /// Its number: `4`, or `"3の2"`.
-        #[serde(deserialize_with = "super::number::written")]
-        #[schemars(with = "super::number::Written")]
-        number: super::Number,
-        /// Its text.
-        text: String,
-    },
+    /// A paragraph numbered as the terms number it (`3の2`), or whose text a revision
+    /// changed.
+    Entry(ParagraphEntry),
+}
+
+/// A paragraph written as an entry: `{ number: "3の2", text: … }`, or
+/// `{ dated: { 2022-09-01: old text, 2027-04-01: new text } }`.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ParagraphEntry {
+    /// Its number: `4`, or `"3の2"`; the one after the paragraph before when absent.
+    #[serde(default, deserialize_with = "super::number::optional")]
+    #[schemars(with = "Option<super::number::Written>")]
+    pub number: Option<super::Number>,
+    /// Its text, on every day.
+    #[serde(default)]
+    pub text: Option<String>,
+    /// Its texts by revision: each from a revision's day (`YYYY-MM-DD`) on; `null` from the
+    /// day a revision deleted it. A paragraph a revision inserted starts at that day.
+    #[serde(default)]
+    pub dated: Option<IndexMap<String, Option<String>>>,
 }
 
 /// A derived fact: a named, typed value computed from its parameters, e.g. the options a

@@ -159,6 +159,12 @@ pub struct Part {
     pub paragraphs: Vec<String>,
     /// Each paragraph's number, as the terms number it (`3の2` for one inserted).
     pub numbers: Vec<Number>,
+    /// Each paragraph's texts by revision, oldest first, where a revision changed it: the
+    /// text from each day on (`None`: deleted from that day; before the first day, the
+    /// paragraph did not exist). Empty for a paragraph of one text; `paragraphs` holds the
+    /// latest text of each.
+    #[serde(default)]
+    pub versions: Vec<Vec<(NaiveDate, Option<String>)>>,
     /// Its file's text and field positions, which its expressions share.
     #[serde(with = "crate::yaml::locator_text")]
     pub(crate) locator: Arc<LazyLocator>,
@@ -297,11 +303,13 @@ impl RuleSet {
         &self.parts[rule.part]
     }
 
-    /// The text of the paragraph a rule cites (the whole part for a one-paragraph cite).
+    /// The text of the paragraph a rule cites (the whole part for a one-paragraph cite),
+    /// as it read on the first day of the rule's version: a finding under the rules before
+    /// a revision quotes the words before it.
     pub fn cited_text(&self, rule: &Rule) -> &str {
         let part = self.part_of(rule);
         let index = part.paragraph_cited(&rule.reference).unwrap_or(0);
-        part.paragraphs.get(index).map_or("", String::as_str)
+        part.text_on(index, rule.from).unwrap_or("")
     }
 }
 
@@ -313,28 +321,102 @@ impl Part {
         self.numbers.iter().position(|n| *n == number)
     }
 
-    /// The paragraphs' numbers as `paragraphs:` gives them: each the one after the one
-    /// before, unless it names its own; `None` at the first that does not come after the
-    /// one before it.
+    /// The paragraphs as `paragraphs:` gives them: their latest texts, their numbers (each
+    /// the one after the one before, unless it names its own), and their texts by revision
+    /// (see [`Part::versions`]); `Err((index, why))` at the first that is wrong.
     pub fn number_paragraphs(
         paragraphs: &[format::ParagraphFile],
-    ) -> Result<(Vec<String>, Vec<Number>), usize> {
-        let mut texts = Vec::new();
-        let mut numbers: Vec<Number> = Vec::new();
+    ) -> Result<Numbered, (usize, String)> {
+        let mut numbered = Numbered::default();
         for (i, paragraph) in paragraphs.iter().enumerate() {
-            let next = Number::plain(numbers.last().map_or(1, |n| n.main() + 1));
-            let (number, text) = match paragraph {
-                format::ParagraphFile::Text(text) => (next, text),
-                format::ParagraphFile::Numbered { number, text } => (*number, text),
+            let next = Number::plain(numbered.numbers.last().map_or(1, |n| n.main() + 1));
+            let (number, text, versions) = match paragraph {
+                format::ParagraphFile::Text(text) => (next, text.clone(), Vec::new()),
+                format::ParagraphFile::Entry(entry) => {
+                    let versions = match (&entry.text, &entry.dated) {
+                        (Some(_), None) => Vec::new(),
+                        (None, Some(dated)) if !dated.is_empty() => {
+                            let mut versions = Vec::new();
+                            for (day, text) in dated {
+                                let day = calendar::parse_date(day).ok_or_else(|| {
+                                    (i, format!("`{day}` is not a YYYY-MM-DD date"))
+                                })?;
+                                versions.push((day, text.clone()));
+                            }
+                            versions.sort_by_key(|(day, _)| *day);
+                            versions
+                        }
+                        _ => {
+                            return Err((
+                                i,
+                                "give the paragraph's `text`, or its texts by revision under `dated`"
+                                    .to_owned(),
+                            ));
+                        }
+                    };
+                    let latest = entry.text.clone().unwrap_or_else(|| {
+                        versions
+                            .iter()
+                            .rev()
+                            .find_map(|(_, text)| text.clone())
+                            .unwrap_or_default()
+                    });
+                    (entry.number.unwrap_or(next), latest, versions)
+                }
             };
-            if numbers.last().is_some_and(|before| *before >= number) {
-                return Err(i);
+            if numbered
+                .numbers
+                .last()
+                .is_some_and(|before| *before >= number)
+            {
+                return Err((
+                    i,
+                    "this paragraph's number does not come after the one before it".to_owned(),
+                ));
             }
-            numbers.push(number);
-            texts.push(text.clone());
+            numbered.numbers.push(number);
+            numbered.texts.push(text);
+            numbered.versions.push(versions);
         }
-        Ok((texts, numbers))
+        Ok(numbered)
     }
+
+    /// The text of paragraph `index` on `day`: its version in force then, `None` if it
+    /// did not exist (or was deleted) on that day.
+    pub fn text_on(&self, index: usize, day: NaiveDate) -> Option<&str> {
+        let versions = self.versions.get(index).filter(|v| !v.is_empty());
+        match versions {
+            None => self.paragraphs.get(index).map(String::as_str),
+            Some(versions) => {
+                let after = versions.partition_point(|(from, _)| *from <= day);
+                versions.get(after.checked_sub(1)?)?.1.as_deref()
+            }
+        }
+    }
+
+    /// The days a revision changed this part's text on, oldest first.
+    pub fn text_changes(&self) -> Vec<NaiveDate> {
+        let mut days: Vec<NaiveDate> = self
+            .versions
+            .iter()
+            .flatten()
+            .map(|(day, _)| *day)
+            .collect();
+        days.sort();
+        days.dedup();
+        days
+    }
+}
+
+/// A part's paragraphs as read from its file (see [`Part::number_paragraphs`]).
+#[derive(Debug, Default)]
+pub struct Numbered {
+    /// Each paragraph's latest text.
+    pub texts: Vec<String>,
+    /// Each paragraph's number.
+    pub numbers: Vec<Number>,
+    /// Each paragraph's texts by revision (empty for one text).
+    pub versions: Vec<Vec<(NaiveDate, Option<String>)>>,
 }
 
 /// The paragraph number a citation names (`"9.2.2"` → 2, `"8の2.3の2"` → 3の2, `"5"` →
@@ -441,13 +523,16 @@ mod tests {
 
     #[test]
     fn paragraphs_are_numbered_after_the_one_before_unless_they_say() {
-        use format::ParagraphFile::{Numbered, Text};
-        let text = |t: &str| Text(t.to_owned());
-        let numbered = |n: &str, t: &str| Numbered {
-            number: Number::parse(n).expect("a number"),
-            text: t.to_owned(),
+        use format::{ParagraphEntry, ParagraphFile};
+        let text = |t: &str| ParagraphFile::Text(t.to_owned());
+        let numbered = |n: &str, t: &str| {
+            ParagraphFile::Entry(ParagraphEntry {
+                number: Number::parse(n),
+                text: Some(t.to_owned()),
+                dated: None,
+            })
         };
-        let (_, numbers) = Part::number_paragraphs(&[
+        let read = Part::number_paragraphs(&[
             text("1"),
             text("2"),
             text("3"),
@@ -455,12 +540,10 @@ mod tests {
             text("4"),
         ])
         .expect("in order");
-        let shown: Vec<String> = numbers.iter().map(ToString::to_string).collect();
+        let shown: Vec<String> = read.numbers.iter().map(ToString::to_string).collect();
         assert_eq!(shown, ["1", "2", "3", "3の2", "4"]);
         // A number that does not come after the one before is refused, at its place.
-        assert_eq!(
-            Part::number_paragraphs(&[text("1"), text("2"), numbered("2", "again")]),
-            Err(2)
-        );
+        let refused = Part::number_paragraphs(&[text("1"), text("2"), numbered("2", "again")]);
+        assert_eq!(refused.map(|_| ()).map_err(|(at, _)| at), Err(2));
     }
 }

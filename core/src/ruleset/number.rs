@@ -92,13 +92,6 @@ pub(crate) fn optional<'de, D: serde::Deserializer<'de>>(
         .map_err(serde::de::Error::custom)
 }
 
-/// Reads a number written as [`Written`] (serde's `deserialize_with`).
-pub(crate) fn written<'de, D: serde::Deserializer<'de>>(
-    deserializer: D,
-) -> Result<Number, D::Error> {
-    Number::try_from(Written::deserialize(deserializer)?).map_err(serde::de::Error::custom)
-}
-
 #[cfg(test)]
 mod tests {
     use super::Number;

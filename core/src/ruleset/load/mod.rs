@@ -311,21 +311,31 @@ impl Loader {
             match yaml::from_str::<PartFile>(&source.text, Syntax::Yaml, Some(&source.display)) {
                 Ok(file) => {
                     let numbered = Part::number_paragraphs(&file.paragraphs);
-                    if let Err(at) = numbered {
-                        self.diagnostics.push(source.error(
-                            &format!("paragraphs[{at}]"),
-                            "this paragraph's number does not come after the one before it",
-                        ));
+                    if let Err((at, why)) = &numbered {
+                        self.diagnostics
+                            .push(source.error(&format!("paragraphs[{at}]"), why.clone()));
                     }
-                    if let (Some(label), Ok((paragraphs, numbers))) =
-                        (self.label(source, &file), numbered)
-                    {
+                    if let Ok(numbered) = &numbered {
+                        // A text changes when the terms do: on a revision's day.
+                        for (at, versions) in numbered.versions.iter().enumerate() {
+                            for (day, _) in versions {
+                                if !revisions.iter().any(|r| r.date == *day) {
+                                    self.diagnostics.push(source.error(
+                                        &format!("paragraphs[{at}].dated"),
+                                        format!("{day} is not a revision's day: a text changes when the terms do"),
+                                    ));
+                                }
+                            }
+                        }
+                    }
+                    if let (Some(label), Ok(numbered)) = (self.label(source, &file), numbered) {
                         parts.push(Part {
                             file: source.display.clone(),
                             label,
                             title: file.title.clone(),
-                            paragraphs,
-                            numbers,
+                            paragraphs: numbered.texts,
+                            numbers: numbered.numbers,
+                            versions: numbered.versions,
                             locator: source.locator.clone(),
                         });
                         files.push(PartSource { source, file });
