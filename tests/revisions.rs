@@ -679,3 +679,65 @@ rules:
         "{refused}"
     );
 }
+
+/// A rule reading a value that a rule split at a revision computes needs no split of its
+/// own: the versions cover its days together. Where they stop, `check` names the day
+/// and says to split the reader there.
+#[test]
+fn a_reader_spans_the_versions_of_what_it_reads_and_check_names_the_day_to_split() {
+    let dir = common::rules_copy();
+    common::edit(
+        dir.path(),
+        "ruleset.yaml",
+        "values:\n",
+        "values:\n  channel: text\n",
+    );
+    let file = r#"article: "11の2"
+title: { ja: 通知の方法, en: How notices are given }
+paragraphs: [契約者は、当社所定の方法により通知するものとします。]
+rules:
+  - id: art11-2-channel
+    ref: "11の2"
+    in_force: { from: 2022-09-01, until: 2026-03-31 }
+    applies_to: [terminate]
+    values: { channel: "\"書面\"" }
+  - id: art11-2-channel
+    ref: "11の2"
+    in_force: { from: 2026-04-01 }
+    applies_to: [terminate]
+    values: { channel: "\"書面又は電子メール\"" }
+  - id: art11-2-channel-said
+    ref: "11の2"
+    in_force: { from: 2022-09-01 }
+    applies_to: [terminate]
+    outcome: info
+    message: { ja: "{channel}により通知します。", en: "Notice by {channel}." }
+    require: values.channel != ""
+"#;
+    fs::write(dir.path().join("art-11-2-channel.yaml"), file).unwrap();
+    let rules = RuleSet::load(dir.path()).unwrap();
+    let case = yakkan::Case::from_str(&rules, common::CASE, Some("case.json")).unwrap();
+    let ruling = yakkan::evaluate(&rules, &case).unwrap();
+    assert_eq!(
+        ruling.requests[0].values["channel"].as_text(),
+        "書面又は電子メール"
+    );
+
+    // Without the version from 2026-04-01, the reader is refused, told where to split.
+    let cut = file.replace(
+        "  - id: art11-2-channel\n    ref: \"11の2\"\n    in_force: { from: 2026-04-01 }\n    applies_to: [terminate]\n    values: { channel: \"\\\"書面又は電子メール\\\"\" }\n",
+        "",
+    );
+    assert_ne!(cut, file);
+    fs::write(dir.path().join("art-11-2-channel.yaml"), cut).unwrap();
+    let refused = RuleSet::load(dir.path())
+        .err()
+        .expect("refused")
+        .to_string();
+    assert!(
+        refused.contains(
+            "which no earlier rule computes for `terminate` from 2026-04-01 on: split this rule there"
+        ),
+        "{refused}"
+    );
+}

@@ -79,18 +79,20 @@ impl RuleCompiler<'_> {
                         .flatten()
                         .map(|&i| &earlier[i])
                 };
-                let ready = own.contains(&slot)
-                    || self.poisoned.contains(&slot)
-                    || rule.applies_to.iter().all(|subject| {
-                        setting().any(|(r, ..)| {
-                            r.when.is_none()
-                                && r.applies_to.contains(subject)
-                                && r.from <= rule.in_force.from
-                                && r.until.is_none_or(|u| {
-                                    rule.in_force.until.is_some_and(|until| until <= u)
-                                })
-                        })
-                    });
+                // The first day of this rule's days on which, for some subject it judges, no
+                // earlier version computes the value unconditionally: versions of one rule
+                // split at a revision cover the days together, so a reader need not split.
+                let gap = rule.applies_to.iter().find_map(|subject| {
+                    let mut spans: Vec<(NaiveDate, Option<NaiveDate>)> = setting()
+                        .filter(|(r, ..)| r.when.is_none() && r.applies_to.contains(subject))
+                        .map(|(r, ..)| (r.from, r.until))
+                        .collect();
+                    spans.sort();
+                    super::checks::first_gap(rule.in_force.from, rule.in_force.until, &spans)
+                        .map(|day| (subject, day))
+                });
+                let ready =
+                    own.contains(&slot) || self.poisoned.contains(&slot) || gap.is_none();
                 let conditional = setting()
                     .find(|(r, ..)| r.applies_to.iter().any(|s| rule.applies_to.contains(s)));
                 // A rule deciding in case order cannot wait on the settled timeline.
@@ -114,10 +116,13 @@ impl RuleCompiler<'_> {
                 ValueSlot {
                     name: value.name.clone(),
                     ty: value_type(value),
-                    not_ready: (!ready).then(|| match conditional {
-                        Some((r, ..)) if r.when.is_some() => format!(
+                    not_ready: (!ready).then(|| match (conditional, gap) {
+                        (Some((r, ..)), _) if r.when.is_some() => format!(
                             "which rule `{}` computes only when its `when` holds",
                             r.id
+                        ),
+                        (_, Some((subject, day))) if day > rule.in_force.from => format!(
+                            "which no earlier rule computes for `{subject}` from {day} on: split this rule there (`until:` the day before, and a version `from: {day}`), or compute the value on those days too"
                         ),
                         _ => "before a rule judging every one of this rule's subjects computes it on all of its days".to_owned(),
                     }),
