@@ -90,6 +90,15 @@ struct Status {
     error: Mutex<Option<String>>,
 }
 
+impl Status {
+    /// Why the log cannot write now, to read or set; a panic elsewhere does not hide it.
+    fn error(&self) -> std::sync::MutexGuard<'_, Option<String>> {
+        self.error
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
 /// The log's state, as `/healthz` shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct LogHealth {
@@ -205,12 +214,7 @@ impl DecisionLog {
 
     /// The log's state and counts.
     pub fn health(&self) -> LogHealth {
-        let error = self
-            .status
-            .error
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clone();
+        let error = self.status.error().clone();
         let count = |n: &AtomicU64| n.load(Ordering::Relaxed);
         LogHealth {
             status: if error.is_some() { "failing" } else { "ok" },
@@ -376,11 +380,7 @@ impl Writer {
         let file = fs::File::create(&path)?;
         self.next += 1;
         self.size = 0;
-        let mut error = self
-            .status
-            .error
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut error = self.status.error();
         if let Some(was) = error.take() {
             self.status.recovered.fetch_add(1, Ordering::Relaxed);
             #[cfg(feature = "server")]
@@ -393,11 +393,7 @@ impl Writer {
     }
 
     fn failing(&self, why: String) {
-        let mut error = self
-            .status
-            .error
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut error = self.status.error();
         // Said once as it begins to fail; `health` says it for as long as it lasts.
         #[cfg(feature = "server")]
         if error.is_none() {

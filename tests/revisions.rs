@@ -45,6 +45,22 @@ fn r8_diff(args: &[&str]) -> Output {
     yakkan(&all)
 }
 
+/// Why loading the set in `dir` is refused (it must be).
+fn refusal(dir: &std::path::Path) -> String {
+    RuleSet::load(dir).err().expect("refused").to_string()
+}
+
+/// The ruling on a Web gateway formed 2026-02-01 whose termination notice arrives on
+/// `arrived`.
+fn notice_arriving(rules: &RuleSet, arrived: &str) -> yakkan::Ruling {
+    let case = common::CASE
+        .replace("2026-04-12", arrived)
+        .replace("2026-04-10", "2026-02-01")
+        .replace("2026-04-15", "2026-02-02");
+    let case = yakkan::Case::from_str(rules, &case, Some("case.json")).unwrap();
+    yakkan::evaluate(rules, &case).unwrap()
+}
+
 fn listed(day: &str) -> String {
     let output = yakkan(&["rules", "--as-of", day, "--at-file"]);
     assert_eq!(output.status.code(), Some(0));
@@ -388,10 +404,7 @@ rules:
         ),
     ] {
         fs::write(&path, text.replace(from, to)).unwrap();
-        let refused = RuleSet::load(dir.path())
-            .err()
-            .expect("refused")
-            .to_string();
+        let refused = refusal(dir.path());
         assert!(refused.contains(says), "{to}: {refused}");
     }
 }
@@ -413,13 +426,7 @@ fn a_dated_param_is_read_on_the_day_judged() {
     );
     let rules = RuleSet::load(dir.path()).unwrap();
     let effective = |arrived: &str| {
-        let case = common::CASE
-            .replace("2026-04-12", arrived)
-            .replace("2026-04-10", "2026-02-01")
-            .replace("2026-04-15", "2026-02-02");
-        let case = yakkan::Case::from_str(&rules, &case, Some("case.json")).unwrap();
-        let ruling = yakkan::evaluate(&rules, &case).unwrap();
-        ruling.requests[0].values["effective_date"].as_text()
+        notice_arriving(&rules, arrived).requests[0].values["effective_date"].as_text()
     };
     assert_eq!(effective("2026-03-01"), "2026-03-31");
     assert_eq!(effective("2026-04-12"), "2026-05-27");
@@ -449,10 +456,7 @@ fn a_dated_param_is_read_on_the_day_judged() {
             text.replace(line, &format!("  notice_days: {dated}")),
         )
         .unwrap();
-        let refused = RuleSet::load(dir.path())
-            .err()
-            .expect("refused")
-            .to_string();
+        let refused = refusal(dir.path());
         assert!(refused.contains(says), "{dated}: {refused}");
         assert!(refused.contains("ruleset.yaml:"), "placed: {refused}");
     }
@@ -505,10 +509,7 @@ rules:
         "requested_day: date?",
         "requested_day: date",
     );
-    let refused = RuleSet::load(dir.path())
-        .err()
-        .expect("refused")
-        .to_string();
+    let refused = refusal(dir.path());
     assert!(
         refused.contains("art-11-2-requested.yaml:") && refused.contains("but date is expected"),
         "{refused}"
@@ -545,12 +546,7 @@ rules:
     .unwrap();
     let rules = RuleSet::load(dir.path()).unwrap();
     let message = |arrived: &str| {
-        let case = common::CASE
-            .replace("2026-04-12", arrived)
-            .replace("2026-04-10", "2026-02-01")
-            .replace("2026-04-15", "2026-02-02");
-        let case = yakkan::Case::from_str(&rules, &case, Some("case.json")).unwrap();
-        let ruling = yakkan::evaluate(&rules, &case).unwrap();
+        let ruling = notice_arriving(&rules, arrived);
         let finding = ruling.requests[0]
             .findings
             .iter()
@@ -573,10 +569,7 @@ rules:
         "(item {params.items.remote_connect})",
         "(item {params.items.web_gateway})",
     );
-    let refused = RuleSet::load(dir.path())
-        .err()
-        .expect("refused")
-        .to_string();
+    let refused = refusal(dir.path());
     assert!(
         refused.contains("`{params.items.web_gateway}` names no declared value or param"),
         "{refused}"
@@ -670,10 +663,7 @@ rules:
         "      2026-04-01: null",
         "      2026-04-02: null",
     );
-    let refused = RuleSet::load(dir.path())
-        .err()
-        .expect("refused")
-        .to_string();
+    let refused = refusal(dir.path());
     assert!(
         refused.contains("2026-04-02 is not a revision's day"),
         "{refused}"
@@ -730,10 +720,7 @@ rules:
     );
     assert_ne!(cut, file);
     fs::write(dir.path().join("art-11-2-channel.yaml"), cut).unwrap();
-    let refused = RuleSet::load(dir.path())
-        .err()
-        .expect("refused")
-        .to_string();
+    let refused = refusal(dir.path());
     assert!(
         refused.contains(
             "which no earlier rule computes for `terminate` from 2026-04-01 on: split this rule there"

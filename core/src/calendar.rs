@@ -54,6 +54,15 @@ pub fn period_end(start: NaiveDate, months: i64) -> Option<NaiveDate> {
     }
 }
 
+/// Of versions each in force from its day on, oldest first, the one in force on `day`;
+/// `None` before the first. Timelines, dated params and texts by revision all read so.
+pub fn version_on<T>(versions: &[(NaiveDate, T)], day: NaiveDate) -> Option<&T> {
+    let after = versions.partition_point(|(from, _)| *from <= day);
+    versions
+        .get(after.checked_sub(1)?)
+        .map(|(_, version)| version)
+}
+
 /// How many whole months of a period whose first day `start` is counted (起算日) have
 /// ended by `day`, that day included: the most `n` whose [`period_end`] is on or before
 /// it (民法 第143条), 0 before the first has.

@@ -25,6 +25,14 @@ pub fn without_bom(text: &str) -> &str {
     text.strip_prefix(BYTE_ORDER_MARK).unwrap_or(text)
 }
 
+/// As [`without_bom`], for a text owned: copied only when there is a mark to drop.
+pub fn owned_without_bom(text: String) -> String {
+    match text.strip_prefix(BYTE_ORDER_MARK) {
+        Some(rest) => rest.to_owned(),
+        None => text,
+    }
+}
+
 /// Bytes that are not UTF-8, at the first byte that is not.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("not UTF-8 at line {}, column {} (byte {byte})", .position.line, .position.column)]
@@ -39,10 +47,7 @@ pub struct NotUtf8 {
 /// dropped, or where it first is not UTF-8. The one way every reader turns bytes to text.
 pub fn document_text(bytes: Vec<u8>) -> Result<String, NotUtf8> {
     match String::from_utf8(bytes) {
-        Ok(text) => Ok(match text.strip_prefix(BYTE_ORDER_MARK) {
-            Some(rest) => rest.to_owned(),
-            None => text,
-        }),
+        Ok(text) => Ok(owned_without_bom(text)),
         Err(error) => {
             let at = error.utf8_error().valid_up_to();
             let before = &error.as_bytes()[..at];

@@ -553,6 +553,42 @@ impl http_body::Body for HeldBody {
 /// Larger bodies go to a blocking thread, so a heavy case never holds an async worker.
 pub const INLINE_BYTES: usize = 4096;
 
+/// A core's permit, once one is free; 503 when the service is stopping.
+async fn a_core(service: &Service) -> Result<tokio::sync::OwnedSemaphorePermit, Response> {
+    service.permits.clone().acquire_owned().await.map_err(|_| {
+        http_error(
+            service,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "the service is stopping".to_owned(),
+        )
+    })
+}
+
+/// 500: the evaluation itself failed (a panic), for `why`.
+fn evaluation_failed(service: &Service, why: String) -> Response {
+    http_error(
+        service,
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "internal",
+        format!("the evaluation failed: {why}"),
+    )
+}
+
+/// Runs `work` on a blocking thread, holding `permit` until it is done.
+async fn on_blocking<T: Send + 'static>(
+    service: &Service,
+    permit: tokio::sync::OwnedSemaphorePermit,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, Response> {
+    tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        work()
+    })
+    .await
+    .map_err(|join| evaluation_failed(service, join.to_string()))
+}
+
 /// Runs `work` once a core is free: on this async worker when `small` (a body within
 /// [`INLINE_BYTES`]), else on a blocking thread, so async workers never run a heavy case
 /// and `/healthz` answers while every core evaluates. A panic is a 500, either way.
@@ -561,33 +597,15 @@ async fn on_a_core<T: Send + 'static>(
     small: bool,
     work: impl FnOnce() -> T + Send + 'static,
 ) -> Result<T, Response> {
-    let permit = service.permits.clone().acquire_owned().await.map_err(|_| {
-        http_error(
-            service,
-            StatusCode::SERVICE_UNAVAILABLE,
-            "unavailable",
-            "the service is stopping".to_owned(),
-        )
-    })?;
-    let failed = |why: String| {
-        http_error(
-            service,
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            format!("the evaluation failed: {why}"),
-        )
-    };
+    let permit = a_core(service).await?;
     if small {
         let done = std::panic::catch_unwind(std::panic::AssertUnwindSafe(work));
         drop(permit);
-        return done.map_err(|payload| failed(format!("panicked: {}", panic_payload(&*payload))));
+        return done.map_err(|payload| {
+            evaluation_failed(service, format!("panicked: {}", panic_payload(&*payload)))
+        });
     }
-    tokio::task::spawn_blocking(move || {
-        let _permit = permit;
-        work()
-    })
-    .await
-    .map_err(|join| failed(join.to_string()))
+    on_blocking(service, permit, work).await
 }
 
 /// Runs `work` on a blocking thread once a core is free, with as many more cores as are
@@ -596,14 +614,7 @@ async fn on_cores<T: Send + 'static>(
     service: &Service,
     work: impl FnOnce(usize) -> T + Send + 'static,
 ) -> Result<T, Response> {
-    let mut permit = service.permits.clone().acquire_owned().await.map_err(|_| {
-        http_error(
-            service,
-            StatusCode::SERVICE_UNAVAILABLE,
-            "unavailable",
-            "the service is stopping".to_owned(),
-        )
-    })?;
+    let mut permit = a_core(service).await?;
     let mut cores = 1;
     while cores < service.cores {
         match service.permits.clone().try_acquire_owned() {
@@ -612,17 +623,5 @@ async fn on_cores<T: Send + 'static>(
         }
         cores += 1;
     }
-    tokio::task::spawn_blocking(move || {
-        let _permit = permit;
-        work(cores)
-    })
-    .await
-    .map_err(|join| {
-        http_error(
-            service,
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            format!("the evaluation failed: {join}"),
-        )
-    })
+    on_blocking(service, permit, move || work(cores)).await
 }

@@ -69,9 +69,9 @@ pub enum Each {
 pub enum Ir {
     /// A constant.
     Const(Value),
-    /// A param with values by date (`{ dated: … }` in `ruleset.yaml`): the value from the
-    /// latest day on or before the day judged, oldest first.
-    Dated(std::sync::Arc<Vec<(chrono::NaiveDate, Value)>>),
+    /// A param with values by date (`{ dated: … }` in `ruleset.yaml`), a timeline: read
+    /// on the day judged.
+    Dated(Value),
     /// A context variable, by slot.
     Var(usize),
     /// A `let` or closure parameter, by frame slot.

@@ -35,14 +35,6 @@ pub trait Host {
     fn day(&self) -> chrono::NaiveDate;
 }
 
-/// A dated param's value on `day`: the latest from on or before it (the first, before all).
-fn on_day(values: &[(chrono::NaiveDate, Value)], day: chrono::NaiveDate) -> &Value {
-    let after = values.partition_point(|(from, _)| *from <= day);
-    values
-        .get(after.saturating_sub(1))
-        .map_or(&NULL, |(_, value)| value)
-}
-
 /// The `let`s and closure parameters of one evaluation.
 pub struct Frame {
     slots: Vec<Value>,
@@ -83,7 +75,7 @@ fn is_place(ir: &Ir) -> bool {
 fn place<'v>(ir: &'v Ir, host: &'v dyn Host, frame: &'v Frame) -> &'v Value {
     match ir {
         Ir::Const(value) => value,
-        Ir::Dated(values) => on_day(values, host.day()),
+        Ir::Dated(values) => values.on_day_ref(host.day()),
         Ir::Var(slot) => host.var(*slot),
         Ir::Local(slot) => &frame.slots[*slot],
         Ir::Field(base, name, at) => match place(base, host, frame) {
@@ -143,7 +135,7 @@ fn holds(ir: &Ir, host: &dyn Host, frame: &mut Frame) -> Result<bool, RunError> 
 pub fn eval(ir: &Ir, host: &dyn Host, frame: &mut Frame) -> Result<Value, RunError> {
     Ok(match ir {
         Ir::Const(value) => value.clone(),
-        Ir::Dated(values) => on_day(values, host.day()).clone(),
+        Ir::Dated(values) => values.on_day(host.day()),
         Ir::Var(slot) => host.var(*slot).clone(),
         Ir::Local(slot) => frame.slots[*slot].clone(),
         Ir::Value(slot, pos) => host

@@ -243,14 +243,17 @@ impl Value {
 
     /// A timeline's value on `day`.
     pub fn on_day(&self, day: NaiveDate) -> Value {
+        self.on_day_ref(day).clone()
+    }
+
+    /// A timeline's value on `day`, borrowed: the entry in force then, the first before
+    /// all of them (entries are kept in day order); any other value is itself.
+    pub fn on_day_ref(&self, day: NaiveDate) -> &Value {
         match self {
-            Value::Timeline(entries) => entries
-                .iter()
-                .rev()
-                .find(|(from, _)| *from <= day)
-                .or(entries.first())
-                .map_or(Value::Null, |(_, value)| value.clone()),
-            other => other.clone(),
+            Value::Timeline(entries) => crate::calendar::version_on(entries, day)
+                .or(entries.first().map(|(_, value)| value))
+                .unwrap_or(&NULL),
+            other => other,
         }
     }
 

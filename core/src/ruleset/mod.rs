@@ -26,9 +26,9 @@ use crate::yaml::{LazyLocator, Syntax};
 pub use format::ValueType;
 pub use number::Number;
 
-/// Params with values by date: each name's type, and its values from their days on,
-/// oldest first (the first from the rule set's first revision).
-pub type DatedParams = BTreeMap<String, (Type, Arc<Vec<(NaiveDate, Value)>>)>;
+/// Params with values by date: each name's type, and its values as a timeline (the first
+/// from the rule set's first revision).
+pub type DatedParams = BTreeMap<String, (Type, Value)>;
 
 /// What a rule judges: a request type of the model, or `contract` (each contract, on
 /// `as_of`).
@@ -285,10 +285,7 @@ impl RuleSet {
             None => (placeholder, None),
         };
         let value = match self.dated.get(name) {
-            Some((_, values)) => {
-                let after = values.partition_point(|(from, _)| *from <= day);
-                &values.get(after.checked_sub(1)?)?.1
-            }
+            Some((_, timeline)) => timeline.on_day_ref(day),
             None => &self.params.get(name)?.1,
         };
         match (key, value) {
@@ -387,10 +384,7 @@ impl Part {
         let versions = self.versions.get(index).filter(|v| !v.is_empty());
         match versions {
             None => self.paragraphs.get(index).map(String::as_str),
-            Some(versions) => {
-                let after = versions.partition_point(|(from, _)| *from <= day);
-                versions.get(after.checked_sub(1)?)?.1.as_deref()
-            }
+            Some(versions) => calendar::version_on(versions, day)?.as_deref(),
         }
     }
 

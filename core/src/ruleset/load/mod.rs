@@ -173,10 +173,7 @@ fn read_sources(dir: &Path) -> Result<Vec<Source>, LoadError> {
 impl Source {
     fn new(name: String, display: String, text: String) -> Source {
         // Rule files come from editors: a leading byte order mark is dropped.
-        let text = match text.strip_prefix(yaml::BYTE_ORDER_MARK) {
-            Some(rest) => rest.to_owned(),
-            None => text,
-        };
+        let text = yaml::owned_without_bom(text);
         Source {
             locator: std::sync::Arc::new(LazyLocator::new(&text)),
             display,
@@ -265,7 +262,8 @@ impl Loader {
             let path = format!("params.{name}");
             let read = match params::dated_values(value) {
                 Some(by_day) => params::dated(by_day, &path, &revisions).map(|(ty, values)| {
-                    dated.insert(name.clone(), (ty, std::sync::Arc::new(values)));
+                    let timeline = Value::Timeline(std::sync::Arc::new(values));
+                    dated.insert(name.clone(), (ty, timeline));
                 }),
                 None => constant(value, &path).map(|typed| {
                     params.insert(name.clone(), typed);

@@ -245,10 +245,11 @@ impl RuleCompiler<'_> {
                                 Some((param, key)) => (param, Some(key)),
                                 None => (param, None),
                             };
+                            // A dated one by its first value: all are of one kind.
                             let value = self.params.get(param).map(|(_, v)| v).or_else(|| {
                                 self.dated
                                     .get(param)
-                                    .and_then(|(_, v)| v.first().map(|(_, v)| v))
+                                    .map(|(_, v)| v.on_day_ref(NaiveDate::MIN))
                             });
                             match (value, key) {
                                 (Some(_), None) => true,
